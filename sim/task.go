@@ -1,0 +1,223 @@
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"time"
+)
+
+type taskState uint8
+
+const (
+	stateReady taskState = iota
+	stateRunning
+	stateBlocked
+	stateDone
+)
+
+// Task is a cooperative task of a world: a Go function run as a coroutine
+// (iter.Pull), so switching between tasks costs a coroutine switch rather
+// than a goroutine handoff, and exactly one task runs at a time.
+type Task struct {
+	w         *World
+	id        int
+	name      string
+	state     taskState
+	next      func() (struct{}, bool)
+	stop      func()
+	yield     func(struct{}) bool
+	waitingOn string
+	err       error
+	done      *WaitQueue
+	killed    bool
+	timedOut  bool
+	timer     *timer
+	queue     *WaitQueue
+}
+
+// ID is the task's number, 1 for the first task spawned; ids follow spawn
+// order, so they are the same in every run of a scenario.
+func (t *Task) ID() int { return t.id }
+
+// Name is the task's name with its id, e.g. "writer#2".
+func (t *Task) Name() string { return fmt.Sprintf("%s#%d", t.name, t.id) }
+
+// World is the world the task belongs to.
+func (t *Task) World() *World { return t.w }
+
+// Done reports whether the task has ended.
+func (t *Task) Done() bool { return t.state == stateDone }
+
+// Err is the task's error once it has ended.
+func (t *Task) Err() error { return t.err }
+
+// Join blocks the running task until t ends and returns t's error.
+func (t *Task) Join() error {
+	for t.state != stateDone {
+		if err := t.done.Wait("join " + t.Name()); err != nil {
+			return err
+		}
+	}
+	return t.err
+}
+
+// park gives control back to the world loop. The task resumes when the
+// strategy picks it again; if the run ends first, it unwinds.
+func (t *Task) park() {
+	if t.killed || !t.yield(struct{}{}) || t.killed {
+		panic(errKilledSentinel)
+	}
+}
+
+// WaitQueue is a condition a task can block on until another task signals
+// it. Waiters are woken in FIFO order; which woken task runs first is the
+// strategy's choice. Use it in a loop: for !cond() { q.Wait(...) }.
+type WaitQueue struct {
+	w       *World
+	name    string
+	waiters []*Task
+}
+
+// NewWaitQueue makes a wait queue named for deadlock reports.
+func (w *World) NewWaitQueue(name string) *WaitQueue { return &WaitQueue{w: w, name: name} }
+
+// Len is the number of blocked waiters.
+func (q *WaitQueue) Len() int { return len(q.waiters) }
+
+// Wait blocks the running task until the queue is signalled. reason says
+// what the task waits for, for deadlock reports ("" uses the queue's name).
+func (q *WaitQueue) Wait(reason string) error {
+	_, err := q.WaitTimeout(reason, -1)
+	return err
+}
+
+// WaitTimeout is Wait with a virtual-time limit; d < 0 means no limit. It
+// reports whether the limit passed before a signal.
+func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, err error) {
+	t := q.w.current
+	if t == nil {
+		return false, ErrNotInTask
+	}
+	if reason == "" {
+		reason = q.name
+	}
+	t.waitingOn = reason
+	t.state = stateBlocked
+	t.timedOut = false
+	t.queue = q
+	q.waiters = append(q.waiters, t)
+	if d >= 0 {
+		q.w.addTimer(t, d)
+	}
+	t.park()
+	return t.timedOut, nil
+}
+
+// Signal wakes the oldest waiter and reports whether there was one.
+func (q *WaitQueue) Signal() bool {
+	if len(q.waiters) == 0 {
+		return false
+	}
+	t := q.waiters[0]
+	q.waiters = q.waiters[1:]
+	q.w.wake(t)
+	return true
+}
+
+// Broadcast wakes every waiter and returns how many there were.
+func (q *WaitQueue) Broadcast() int {
+	n := len(q.waiters)
+	ws := q.waiters
+	q.waiters = nil
+	for _, t := range ws {
+		q.w.wake(t)
+	}
+	return n
+}
+
+func (q *WaitQueue) remove(t *Task) {
+	for i, x := range q.waiters {
+		if x == t {
+			q.waiters = append(q.waiters[:i], q.waiters[i+1:]...)
+			return
+		}
+	}
+}
+
+func (w *World) wake(t *Task) {
+	if t.state != stateBlocked {
+		return
+	}
+	if t.timer != nil {
+		w.timers.remove(t.timer)
+		t.timer = nil
+	}
+	t.queue = nil
+	t.waitingOn = ""
+	w.makeReady(t)
+}
+
+type timer struct {
+	at    time.Duration
+	seq   uint64
+	task  *Task
+	index int
+}
+
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *timerHeap) Push(x any)   { t := x.(*timer); t.index = len(*h); *h = append(*h, t) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
+}
+func (h *timerHeap) remove(t *timer) {
+	if t.index >= 0 {
+		heap.Remove(h, t.index)
+	}
+}
+
+func (w *World) addTimer(t *Task, d time.Duration) {
+	w.timerSq++
+	tm := &timer{at: w.now + d, seq: w.timerSq, task: t}
+	t.timer = tm
+	heap.Push(&w.timers, tm)
+}
+
+// fireTimers advances the virtual clock to the earliest timer when no task
+// can run, and wakes every task due at that instant. It reports whether it
+// woke anyone.
+func (w *World) fireTimers() bool {
+	if len(w.timers) == 0 {
+		return false
+	}
+	at := w.timers[0].at
+	if at > w.now {
+		w.now = at
+		if w.trace != nil {
+			w.record(Event{Step: w.step, Kind: "clock", Detail: at.String()})
+		}
+	}
+	for len(w.timers) > 0 && w.timers[0].at == at {
+		tm := heap.Pop(&w.timers).(*timer)
+		t := tm.task
+		t.timer = nil
+		if t.queue != nil {
+			t.queue.remove(t)
+			t.timedOut = true
+		}
+		w.wake(t)
+	}
+	return true
+}

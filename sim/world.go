@@ -1,0 +1,532 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultMaxSteps bounds a run so that a livelock ends with ErrStepLimit
+// instead of hanging the test that explores it.
+const DefaultMaxSteps = 1_000_000
+
+// Epoch is the wall-clock time at virtual time zero unless Config.Epoch says
+// otherwise. A fixed epoch keeps timestamps identical across runs.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Config describes one run of a world.
+type Config struct {
+	// Seed feeds the model randomness (World.Rand) and, when Strategy is
+	// nil, a seeded random strategy.
+	Seed uint64
+	// Strategy makes the scheduling and value choices. Nil means
+	// NewRandom(Seed).
+	Strategy Strategy
+	// Trace turns on event recording. Without it the world records only
+	// the choices it made, which is enough to reproduce the run.
+	Trace bool
+	// Variant and Scenario are recorded in the trace header; Config is
+	// hashed into it. They let replay refuse a trace from another setup.
+	Variant  string
+	Scenario string
+	Config   []byte
+	// Run is the index of this run in an exploration, for the header.
+	Run uint64
+	// MaxSteps bounds the number of scheduling steps (0: DefaultMaxSteps).
+	MaxSteps int64
+	// Epoch is wall time at virtual time zero (zero value: sim.Epoch).
+	Epoch time.Time
+
+	expect *Trace // strict replay: events must match these
+}
+
+// World owns all nondeterminism of one run: which task runs next, which
+// value a model choice takes, what time it is and what the random source
+// yields. Exactly one task runs at a time; a World is not safe for use by
+// goroutines other than its tasks and the goroutine that calls Run.
+type World struct {
+	cfg      Config
+	strategy Strategy
+	rng      *rand.Rand
+
+	tasks   []*Task
+	ready   []*Task // sorted by id, so choice alternatives are canonical
+	current *Task
+	lastRun *Task // the task that ran most recently, for preemption counting
+	step    int64
+	now     time.Duration
+	timers  timerHeap
+	timerSq uint64
+
+	choices []int
+	trace   *Trace
+	nextEv  int // strict replay: index of the next expected event
+
+	leakChecks []leakCheck
+	divergence *Divergence
+	abortErr   error
+	ran        bool
+	altsBuf    []int
+}
+
+type leakCheck struct {
+	layer string
+	check func() []string
+}
+
+// New makes a world. It fails only on a bad configuration.
+func New(cfg Config) (*World, error) {
+	if cfg.MaxSteps < 0 {
+		return nil, fmt.Errorf("sim: MaxSteps %d is negative", cfg.MaxSteps)
+	}
+	if cfg.MaxSteps == 0 {
+		cfg.MaxSteps = DefaultMaxSteps
+	}
+	if cfg.Epoch.IsZero() {
+		cfg.Epoch = Epoch
+	}
+	st := cfg.Strategy
+	if st == nil {
+		st = NewRandom(cfg.Seed)
+	}
+	w := &World{
+		cfg:      cfg,
+		strategy: st,
+		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x5eed_0f_3a7d_5173)),
+	}
+	if cfg.Trace || cfg.expect != nil {
+		w.trace = &Trace{Header: w.header()}
+	}
+	return w, nil
+}
+
+// MustNew is New for configurations known to be valid, as in examples.
+func MustNew(cfg Config) *World {
+	w, err := New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+func (w *World) header() Header {
+	spec := w.strategy.Spec()
+	return Header{
+		Format:     FormatVersion,
+		Seed:       w.cfg.Seed,
+		Run:        w.cfg.Run,
+		Strategy:   spec.Name,
+		Params:     spec.Params,
+		Variant:    w.cfg.Variant,
+		Scenario:   w.cfg.Scenario,
+		ConfigHash: ConfigHash(w.cfg.Config),
+	}
+}
+
+// Seed returns the world's seed.
+func (w *World) Seed() uint64 { return w.cfg.Seed }
+
+// Rand is the world's seeded random source for models (ephemeral ports,
+// fault injection, shuffles). Draws happen in task order, so they are
+// reproducible from the seed and the choices.
+func (w *World) Rand() *rand.Rand { return w.rng }
+
+// Tracing reports whether events are recorded; callers may skip building
+// detail strings when it is false.
+func (w *World) Tracing() bool { return w.trace != nil }
+
+// Step is the number of scheduling steps taken so far.
+func (w *World) Step() int64 { return w.step }
+
+// Current is the running task, or nil outside any task (during setup and
+// after Run).
+func (w *World) Current() *Task { return w.current }
+
+// Now is the virtual monotonic time since the start of the run.
+func (w *World) Now() time.Duration { return w.now }
+
+// WallNow is the virtual wall-clock time.
+func (w *World) WallNow() time.Time { return w.cfg.Epoch.Add(w.now) }
+
+// AddLeakCheck registers a function run at the end of Run that lists the
+// objects of a layer still alive, each as a description of the object and
+// what still references it.
+func (w *World) AddLeakCheck(layer string, check func() []string) {
+	w.leakChecks = append(w.leakChecks, leakCheck{layer, check})
+}
+
+// Event records that something observable happened: a copy step, a drop,
+// a release, a completion. It is attributed to the running task (0 outside
+// tasks). In strict replay a mismatch with the trace ends the run with a
+// Divergence.
+func (w *World) Event(kind, obj, detail string) {
+	if w.trace == nil {
+		return
+	}
+	w.record(Event{Step: w.step, Task: w.taskID(), Kind: kind, Obj: obj, Detail: detail})
+}
+
+func (w *World) taskID() int {
+	if w.current == nil {
+		return 0
+	}
+	return w.current.id
+}
+
+func (w *World) record(ev Event) {
+	if w.cfg.expect != nil && w.divergence == nil {
+		exp := w.cfg.expect.Events
+		if w.nextEv >= len(exp) {
+			w.diverge(&Divergence{Step: ev.Step, Actual: &ev, Reason: "the run goes on after the trace ends"})
+		} else if exp[w.nextEv] != ev {
+			e := exp[w.nextEv]
+			w.diverge(&Divergence{Step: ev.Step, Expected: &e, Actual: &ev, Reason: "different event"})
+		}
+		w.nextEv++
+	}
+	w.trace.Events = append(w.trace.Events, ev)
+}
+
+func (w *World) diverge(d *Divergence) {
+	if w.divergence == nil {
+		w.divergence = d
+	}
+}
+
+// Choose asks the strategy to pick one of n alternatives of a model
+// decision (how many bytes a copy step moves, which pending event fires).
+// label names the decision in the trace. n < 2 needs no choice and returns 0.
+func (w *World) Choose(label string, n int) int {
+	if n < 2 {
+		return 0
+	}
+	i := w.strategy.Choose(ChoicePoint{Step: w.step, Kind: ChooseValue, Label: label, N: n, Current: -1})
+	i = w.checkChoice(i, n)
+	if w.trace != nil {
+		w.record(Event{Step: w.step, Task: w.taskID(), Kind: "choose", Obj: label, Choice: i, Of: n})
+	}
+	return i
+}
+
+func (w *World) checkChoice(i, n int) int {
+	if i < 0 || i >= n {
+		if w.abortErr == nil {
+			w.abortErr = fmt.Errorf("sim: strategy %s chose %d of %d alternatives", w.strategy.Spec().Name, i, n)
+		}
+		i = 0
+	}
+	w.choices = append(w.choices, i)
+	return i
+}
+
+// Choices returns the sequence of choice indexes made so far.
+func (w *World) Choices() []int { return append([]int(nil), w.choices...) }
+
+// Go starts a task. It may be called before Run or from a running task;
+// the new task is runnable at once, and the strategy decides when it runs.
+func (w *World) Go(name string, fn func(t *Task) error) *Task {
+	t := &Task{w: w, id: len(w.tasks) + 1, name: name, state: stateReady}
+	t.done = w.NewWaitQueue("join " + t.Name())
+	seq := func(yield func(struct{}) bool) {
+		t.yield = yield
+		defer func() {
+			if r := recover(); r != nil {
+				if r == errKilledSentinel {
+					t.err = ErrKilled
+					return
+				}
+				t.err = &PanicError{Task: t.Name(), Value: r, Stack: string(debug.Stack())}
+			}
+		}()
+		t.err = fn(t)
+	}
+	t.next, t.stop = iter.Pull(seq)
+	w.tasks = append(w.tasks, t)
+	w.makeReady(t)
+	if w.trace != nil {
+		w.record(Event{Step: w.step, Task: w.taskID(), Kind: "spawn", Obj: t.Name()})
+	}
+	return t
+}
+
+func (w *World) makeReady(t *Task) {
+	t.state = stateReady
+	i := sort.Search(len(w.ready), func(i int) bool { return w.ready[i].id >= t.id })
+	w.ready = append(w.ready, nil)
+	copy(w.ready[i+1:], w.ready[i:])
+	w.ready[i] = t
+}
+
+// Yield is a scheduling point: the running task stays runnable and the
+// strategy picks who runs next. Outside a task it does nothing.
+func (w *World) Yield() {
+	t := w.current
+	if t == nil {
+		return
+	}
+	w.makeReady(t)
+	t.park()
+}
+
+// Sleep blocks the running task for d of virtual time.
+func (w *World) Sleep(d time.Duration) error {
+	t := w.current
+	if t == nil {
+		return ErrNotInTask
+	}
+	if d <= 0 {
+		w.Yield()
+		return nil
+	}
+	t.waitingOn = "sleep"
+	t.state = stateBlocked
+	w.addTimer(t, d)
+	t.park()
+	return nil
+}
+
+// Run runs the world until every task has ended or the run can make no
+// progress (deadlock), a step limit is hit, or a replay diverges. It may be
+// called once.
+func (w *World) Run() *Result {
+	if w.ran {
+		return &Result{Err: errors.New("sim: World.Run called twice")}
+	}
+	w.ran = true
+	for w.abortErr == nil && w.divergence == nil {
+		if len(w.ready) == 0 {
+			if w.fireTimers() {
+				continue
+			}
+			break
+		}
+		if w.step >= w.cfg.MaxSteps {
+			w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.cfg.MaxSteps)
+			break
+		}
+		w.step++
+		t := w.pick()
+		w.current = t
+		w.lastRun = t
+		t.state = stateRunning
+		_, alive := t.next()
+		w.current = nil
+		if !alive {
+			w.finish(t)
+		}
+	}
+	return w.end()
+}
+
+func (w *World) pick() *Task {
+	if len(w.ready) == 1 {
+		t := w.ready[0]
+		w.ready = w.ready[:0]
+		return t
+	}
+	alts := w.altsBuf[:0]
+	cur := -1
+	for i, r := range w.ready {
+		alts = append(alts, r.id)
+		if r == w.lastRun {
+			cur = i
+		}
+	}
+	w.altsBuf = alts
+	i := w.strategy.Choose(ChoicePoint{Step: w.step, Kind: ChooseTask, Tasks: alts, N: len(alts), Current: cur})
+	i = w.checkChoice(i, len(alts))
+	t := w.ready[i]
+	copy(w.ready[i:], w.ready[i+1:])
+	w.ready = w.ready[:len(w.ready)-1]
+	if w.trace != nil {
+		w.record(Event{Step: w.step, Task: t.id, Kind: "sched", Choice: i, Of: len(alts)})
+	}
+	return t
+}
+
+func (w *World) finish(t *Task) {
+	t.state = stateDone
+	if w.trace != nil {
+		detail := "ok"
+		if t.err != nil {
+			detail = t.err.Error()
+		}
+		w.record(Event{Step: w.step, Task: t.id, Kind: "exit", Obj: t.Name(), Detail: detail})
+	}
+	t.done.Broadcast()
+}
+
+func (w *World) end() *Result {
+	res := &Result{Steps: w.step, Err: w.abortErr, Divergence: w.divergence}
+	for _, t := range w.tasks {
+		if t.state == stateBlocked || t.state == stateReady {
+			if w.abortErr == nil && w.divergence == nil && t.state == stateBlocked {
+				res.Deadlock = append(res.Deadlock, Blocked{Task: t.id, Name: t.Name(), WaitingOn: t.waitingOn})
+			}
+			w.kill(t)
+		}
+	}
+	for _, t := range w.tasks {
+		res.Tasks = append(res.Tasks, TaskResult{ID: t.id, Name: t.Name(), Err: t.err})
+	}
+	for _, lc := range w.leakChecks {
+		for _, obj := range lc.check() {
+			res.Leaks = append(res.Leaks, Leak{Layer: lc.layer, Object: obj})
+		}
+	}
+	if se, ok := w.strategy.(interface{ Err() error }); ok && se.Err() != nil && res.Divergence == nil {
+		res.Divergence = &Divergence{Step: w.step, Reason: se.Err().Error()}
+	}
+	if w.cfg.expect != nil && res.Divergence == nil && w.nextEv < len(w.cfg.expect.Events) {
+		e := w.cfg.expect.Events[w.nextEv]
+		res.Divergence = &Divergence{Step: w.step, Expected: &e, Reason: "the run ended before the trace"}
+	}
+	if w.trace != nil {
+		w.trace.End = &End{Steps: w.step, Outcome: res.Outcome()}
+		if exp := w.cfg.expect; exp != nil && res.Divergence == nil && exp.End != nil && exp.End.Outcome != w.trace.End.Outcome {
+			res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("outcome %q, trace says %q", w.trace.End.Outcome, exp.End.Outcome)}
+		}
+	}
+	return res
+}
+
+// kill unwinds a task that can no longer run, running its deferred calls.
+func (w *World) kill(t *Task) {
+	t.killed = true
+	w.current = t
+	t.stop()
+	w.current = nil
+	t.state = stateDone
+	if t.err == nil {
+		t.err = ErrKilled
+	}
+}
+
+// Trace returns the recorded trace (nil when tracing is off). After Run it
+// includes the end line.
+func (w *World) Trace() *Trace { return w.trace }
+
+// Result is what a run produced.
+type Result struct {
+	Steps      int64
+	Tasks      []TaskResult
+	Deadlock   []Blocked
+	Leaks      []Leak
+	Divergence *Divergence
+	// Err is a run-level failure: the step limit, a bad strategy choice.
+	Err error
+}
+
+// TaskResult is how one task ended.
+type TaskResult struct {
+	ID   int
+	Name string
+	Err  error
+}
+
+// Blocked describes a task that was waiting when the run could go no further.
+type Blocked struct {
+	Task      int
+	Name      string
+	WaitingOn string
+}
+
+// Leak is an object alive at the end of a run.
+type Leak struct {
+	Layer  string
+	Object string
+}
+
+// Failed reports whether anything went wrong: a task error, a deadlock, a
+// leak, a divergence or a run error.
+func (r *Result) Failed() bool { return r.Error() != nil }
+
+// Error combines every failure of the run into one error (nil if none).
+func (r *Result) Error() error {
+	var errs []error
+	if r.Err != nil {
+		errs = append(errs, r.Err)
+	}
+	if r.Divergence != nil {
+		errs = append(errs, r.Divergence)
+	}
+	for _, t := range r.Tasks {
+		if t.Err != nil && !(errors.Is(t.Err, ErrKilled) && len(r.Deadlock) > 0) {
+			errs = append(errs, fmt.Errorf("task %s: %w", t.Name, t.Err))
+		}
+	}
+	if len(r.Deadlock) > 0 {
+		errs = append(errs, &DeadlockError{Blocked: r.Deadlock})
+	}
+	for _, l := range r.Leaks {
+		errs = append(errs, fmt.Errorf("leak in %s: %s", l.Layer, l.Object))
+	}
+	return errors.Join(errs...)
+}
+
+// Outcome is a one-line summary used to compare runs ("ok" or the errors).
+func (r *Result) Outcome() string {
+	err := r.Error()
+	if err == nil {
+		return "ok"
+	}
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// Divergence is where a strict replay stopped matching its trace.
+type Divergence struct {
+	Step     int64
+	Expected *Event
+	Actual   *Event
+	Reason   string
+}
+
+func (d *Divergence) Error() string {
+	s := fmt.Sprintf("replay diverged at step %d: %s", d.Step, d.Reason)
+	if d.Expected != nil {
+		s += "; expected " + d.Expected.String()
+	}
+	if d.Actual != nil {
+		s += "; got " + d.Actual.String()
+	}
+	return s
+}
+
+// DeadlockError lists the tasks that waited forever.
+type DeadlockError struct{ Blocked []Blocked }
+
+func (e *DeadlockError) Error() string {
+	parts := make([]string, len(e.Blocked))
+	for i, b := range e.Blocked {
+		parts[i] = fmt.Sprintf("%s waits on %s", b.Name, b.WaitingOn)
+	}
+	return "deadlock: " + strings.Join(parts, ", ")
+}
+
+// PanicError is a task that panicked; the run goes on without it.
+type PanicError struct {
+	Task  string
+	Value any
+	Stack string
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic in task %s: %v", e.Task, e.Value) }
+
+var (
+	// ErrNotInTask is returned by blocking primitives called outside a task.
+	ErrNotInTask = errors.New("sim: blocking call outside a task")
+	// ErrKilled is the error of a task that was unwound because the run ended
+	// while it was blocked (deadlock, step limit, divergence).
+	ErrKilled = errors.New("sim: task killed at end of run")
+	// ErrStepLimit ends a run that took more steps than Config.MaxSteps.
+	ErrStepLimit = errors.New("sim: step limit reached")
+)
+
+type killedSentinel struct{}
+
+var errKilledSentinel any = killedSentinel{}
