@@ -188,8 +188,10 @@ type DFSOptions struct {
 	// MaxSchedules stops the search after this many runs (0: unbounded).
 	MaxSchedules int
 	// PreemptionBound limits how many times a run may switch away from a
-	// task that could have continued; negative means unbounded.
-	PreemptionBound int
+	// task that could have continued, when BoundPreemptions is set (a
+	// bound of 0 then means no preemption at all, as in CHESS).
+	PreemptionBound  int
+	BoundPreemptions bool
 }
 
 type dfsFrame struct {
@@ -213,14 +215,14 @@ type DFS struct {
 
 // NewDFS returns an exhaustive strategy.
 func NewDFS(opt DFSOptions) (*DFS, error) {
-	if opt.MaxDepth < 0 || opt.MaxSchedules < 0 {
+	if opt.MaxDepth < 0 || opt.MaxSchedules < 0 || opt.PreemptionBound < 0 {
 		return nil, errors.New("sim: DFS bounds must not be negative")
 	}
 	return &DFS{opt: opt}, nil
 }
 
 func (d *DFS) allowed(f dfsFrame, i int) bool {
-	return d.opt.PreemptionBound < 0 || f.cur < 0 || i == f.cur || f.preBefore < d.opt.PreemptionBound
+	return !d.opt.BoundPreemptions || f.cur < 0 || i == f.cur || f.preBefore < d.opt.PreemptionBound
 }
 
 // Choose implements Strategy.
@@ -289,11 +291,14 @@ func (d *DFS) Runs() int { return d.runs }
 
 // Spec implements Strategy.
 func (d *DFS) Spec() Spec {
-	return Spec{Name: "dfs", Params: map[string]string{
-		"max_depth":        strconv.Itoa(d.opt.MaxDepth),
-		"max_schedules":    strconv.Itoa(d.opt.MaxSchedules),
-		"preemption_bound": strconv.Itoa(d.opt.PreemptionBound),
+	sp := Spec{Name: "dfs", Params: map[string]string{
+		"max_depth":     strconv.Itoa(d.opt.MaxDepth),
+		"max_schedules": strconv.Itoa(d.opt.MaxSchedules),
 	}}
+	if d.opt.BoundPreemptions {
+		sp.Params["preemption_bound"] = strconv.Itoa(d.opt.PreemptionBound)
+	}
+	return sp
 }
 
 // ---- replay ----

@@ -83,7 +83,7 @@ func ConfigHash(cfg []byte) string {
 // then the end line if the run ended. The encoding is hand-rolled so that
 // writing a trace costs little next to the run.
 func (tr *Trace) WriteTo(w io.Writer) (int64, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(w, 4<<10)
 	var n int64
 	hb, err := json.Marshal(tr.Header) // maps marshal with sorted keys
 	if err != nil {
@@ -192,7 +192,7 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
+			b = utf8.AppendRune(b, utf8.RuneError)
 		} else {
 			b = append(b, s[i:i+size]...)
 		}
