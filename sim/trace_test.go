@@ -12,7 +12,7 @@ func TestReadTraceRejectsBadInput(t *testing.T) {
 	lines := strings.SplitAfter(good, "\n")
 	for _, tc := range []struct {
 		name, in, want string
-		line       int
+		line           int
 	}{
 		{"empty", "", "empty file", 0},
 		{"not json", "hello\n", "not a wasisim trace", 1},
