@@ -1,0 +1,129 @@
+package vfs
+
+import (
+	"errors"
+	"io/fs"
+)
+
+// ErrorCode is the wasi:filesystem error-code enum. The cases are declared
+// in WIT order, so ErrorCode(i) is the i-th case of the WIT variant (the
+// payload-carrying other(string) case is not represented: vfs never
+// produces it). An ErrorCode is an error; errors.Is maps ErrNoEntry to
+// fs.ErrNotExist, ErrExist to fs.ErrExist, and ErrAccess, ErrNotPermitted
+// and ErrReadOnly to fs.ErrPermission.
+type ErrorCode uint8
+
+// The error-code cases, in WIT order.
+const (
+	ErrAccess              ErrorCode = iota // access
+	ErrAlready                              // already
+	ErrBadDescriptor                        // bad-descriptor
+	ErrBusy                                 // busy
+	ErrDeadlock                             // deadlock
+	ErrQuota                                // quota
+	ErrExist                                // exist
+	ErrFileTooLarge                         // file-too-large
+	ErrIllegalByteSequence                  // illegal-byte-sequence
+	ErrInProgress                           // in-progress
+	ErrInterrupted                          // interrupted
+	ErrInvalid                              // invalid
+	ErrIO                                   // io
+	ErrIsDirectory                          // is-directory
+	ErrLoop                                 // loop
+	ErrTooManyLinks                         // too-many-links
+	ErrMessageSize                          // message-size
+	ErrNameTooLong                          // name-too-long
+	ErrNoDevice                             // no-device
+	ErrNoEntry                              // no-entry
+	ErrNoLock                               // no-lock
+	ErrInsufficientMemory                   // insufficient-memory
+	ErrInsufficientSpace                    // insufficient-space
+	ErrNotDirectory                         // not-directory
+	ErrNotEmpty                             // not-empty
+	ErrNotRecoverable                       // not-recoverable
+	ErrUnsupported                          // unsupported
+	ErrNoTTY                                // no-tty
+	ErrNoSuchDevice                         // no-such-device
+	ErrOverflow                             // overflow
+	ErrNotPermitted                         // not-permitted
+	ErrPipe                                 // pipe
+	ErrReadOnly                             // read-only
+	ErrInvalidSeek                          // invalid-seek
+	ErrTextFileBusy                         // text-file-busy
+	ErrCrossDevice                          // cross-device
+
+	numErrorCodes int = iota
+)
+
+var errorNames = [numErrorCodes]string{
+	"access", "already", "bad-descriptor", "busy", "deadlock", "quota", "exist",
+	"file-too-large", "illegal-byte-sequence", "in-progress", "interrupted", "invalid",
+	"io", "is-directory", "loop", "too-many-links", "message-size", "name-too-long",
+	"no-device", "no-entry", "no-lock", "insufficient-memory", "insufficient-space",
+	"not-directory", "not-empty", "not-recoverable", "unsupported", "no-tty",
+	"no-such-device", "overflow", "not-permitted", "pipe", "read-only", "invalid-seek",
+	"text-file-busy", "cross-device",
+}
+
+// String is the WIT name of the case, e.g. "no-entry".
+func (e ErrorCode) String() string {
+	if int(e) < numErrorCodes {
+		return errorNames[e]
+	}
+	return "error-code(" + itoa(uint64(e)) + ")"
+}
+
+// Error implements error; the message is the WIT name.
+func (e ErrorCode) Error() string { return e.String() }
+
+// Is makes errors.Is(code, fs.ErrNotExist) and friends work, so code
+// written against io/fs can test vfs errors.
+func (e ErrorCode) Is(target error) bool {
+	switch target {
+	case fs.ErrNotExist:
+		return e == ErrNoEntry
+	case fs.ErrExist:
+		return e == ErrExist
+	case fs.ErrPermission:
+		return e == ErrAccess || e == ErrNotPermitted || e == ErrReadOnly
+	case fs.ErrInvalid:
+		return e == ErrInvalid || e == ErrBadDescriptor
+	case fs.ErrClosed:
+		return e == ErrBadDescriptor
+	}
+	return false
+}
+
+// ParseErrorCode returns the case whose WIT name is s.
+func ParseErrorCode(s string) (ErrorCode, bool) {
+	for i, n := range errorNames {
+		if n == s {
+			return ErrorCode(i), true
+		}
+	}
+	return 0, false
+}
+
+// ErrWouldBlock is returned by TryLock when the lock is held in a
+// conflicting mode, and by Lock when it would have to wait but cannot
+// (no World, or not called from a world task). It is not an error-code
+// case: WASI 0.3 has no lock API.
+var ErrWouldBlock = errors.New("vfs: lock would block")
+
+// ErrRefCount is returned (and the call has no effect) by DecRef on an
+// OFD whose references are all gone, and by IncRef on a released OFD.
+var ErrRefCount = errors.New("vfs: reference count misuse")
+
+func itoa(u uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
