@@ -1,0 +1,918 @@
+package vnet
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+)
+
+// TCPState is the state of a TCP socket in the WASI state machine:
+// unbound → bound → listening | connecting → connected | closed.
+type TCPState uint8
+
+// The TCP socket states.
+const (
+	Unbound    TCPState = iota // created, no local address
+	Bound                      // bound, neither listening nor connecting
+	Listening                  // listening: Accept yields connections
+	Connecting                 // Connect in progress
+	Connected                  // connected: Read and Write move bytes
+	Closed                     // a connect failed or the socket was released
+)
+
+var tcpStateNames = [...]string{"unbound", "bound", "listening", "connecting", "connected", "closed"}
+
+// String returns the lower-case state name.
+func (s TCPState) String() string {
+	if int(s) < len(tcpStateNames) {
+		return tcpStateNames[s]
+	}
+	return "state(" + itoa(int(s)) + ")"
+}
+
+// Limits of the socket options. Values outside are clamped (zero is
+// invalid-argument); values inside read back exactly.
+const (
+	MinKeepAliveTime     = time.Second
+	MaxKeepAliveTime     = 32767 * time.Second // Linux TCP_KEEPIDLE / TCP_KEEPINTVL maximum
+	MaxKeepAliveCount    = 127                 // Linux TCP_KEEPCNT maximum
+	MinSocketBufferSize  = 1024
+	MaxSocketBufferSize  = 16 << 20
+	DefaultHopLimit      = 64
+	DefaultKeepAliveIdle = 2 * time.Hour
+	DefaultKeepAliveIntv = 75 * time.Second
+	DefaultKeepAliveCnt  = 9
+)
+
+type sockOpts struct {
+	keepAlive  bool
+	kaIdle     time.Duration
+	kaInterval time.Duration
+	kaCount    uint32
+	hopLimit   uint8
+	rcvBuf     uint64
+	sndBuf     uint64
+}
+
+func (n *Net) defaultOpts() sockOpts {
+	b := clampU64(uint64(n.opt.BufferSize), MinSocketBufferSize, MaxSocketBufferSize)
+	return sockOpts{
+		kaIdle:     DefaultKeepAliveIdle,
+		kaInterval: DefaultKeepAliveIntv,
+		kaCount:    DefaultKeepAliveCnt,
+		hopLimit:   DefaultHopLimit,
+		rcvBuf:     b,
+		sndBuf:     b,
+	}
+}
+
+func clampU64(v, lo, hi uint64) uint64 {
+	return max(lo, min(v, hi))
+}
+
+// refCount is the reference count and release hooks shared by TCP and
+// UDP sockets, as gVisor's FileDescription: each holder (a handle, a
+// stream, a future) owns one reference; the last DecRef releases.
+type refCount struct {
+	refs      int64
+	released  bool
+	onRelease []func()
+}
+
+// TCPSocket is a simulated TCP socket. It is reference-counted: New gives
+// one reference; IncRef adds holders, and the last DecRef releases the
+// socket (frees its port binding, resets a listener's unaccepted
+// connections, and closes a connection: FIN if all received data was
+// read, otherwise RST, as Linux). Methods in the wrong state return
+// ErrInvalidState and change nothing; after release every method returns
+// ErrInvalidState.
+type TCPSocket struct {
+	n    *Net
+	id   uint64
+	name string
+	fam  Family
+	rc   refCount
+
+	state         TCPState
+	local, remote netip.AddrPort
+	bind          *binding
+	opts          sockOpts
+	backlog       int
+
+	pending []*TCPSocket // listener: connections not yet accepted
+	acceptQ waiter
+
+	rx, tx         *pipe // connection: incoming and outgoing bytes
+	rdShut, wrShut bool
+
+	rdDeadline, wrDeadline time.Time
+}
+
+// NewTCP makes an unbound TCP socket of the family with one reference.
+func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
+	if f > IPv6 {
+		return nil, ErrNotSupported
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.newTCPLocked(f), nil
+}
+
+func (n *Net) newTCPLocked(f Family) *TCPSocket {
+	id := n.newID()
+	s := &TCPSocket{n: n, id: id, name: "tcp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts(), backlog: DefaultBacklog}
+	n.live[id] = s
+	if n.tracing() {
+		n.event("socket", s.name, f.String())
+	}
+	return s
+}
+
+// ID is the socket's number, unique in the Net and assigned in creation
+// order (TCP and UDP share the sequence), so it is the same in every run.
+func (s *TCPSocket) ID() uint64 { return s.id }
+
+// String names the socket, e.g. "tcp#3".
+func (s *TCPSocket) String() string { return s.name }
+
+// Family is the socket's address family.
+func (s *TCPSocket) Family() Family { return s.fam }
+
+// Net is the network the socket belongs to.
+func (s *TCPSocket) Net() *Net { return s.n }
+
+// State is the socket's current state.
+func (s *TCPSocket) State() TCPState {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	return s.state
+}
+
+// IsListening reports whether the socket is listening.
+func (s *TCPSocket) IsListening() bool { return s.State() == Listening }
+
+// IncRef adds a reference. On a released socket it does nothing (use
+// TryIncRef to find out).
+func (s *TCPSocket) IncRef() { s.TryIncRef() }
+
+// TryIncRef adds a reference unless the socket is already released.
+func (s *TCPSocket) TryIncRef() bool {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	if s.rc.released {
+		return false
+	}
+	s.rc.refs++
+	return true
+}
+
+// Refs is the number of references (0 once released).
+func (s *TCPSocket) Refs() int64 {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	return s.rc.refs
+}
+
+// OnRelease registers f to run (outside vnet's lock) when the socket is
+// released; on an already released socket f runs at once.
+func (s *TCPSocket) OnRelease(f func()) {
+	s.n.mu.Lock()
+	if s.rc.released {
+		s.n.mu.Unlock()
+		f()
+		return
+	}
+	s.rc.onRelease = append(s.rc.onRelease, f)
+	s.n.mu.Unlock()
+}
+
+// DecRef drops a reference; the last one releases the socket. DecRef on a
+// released socket is an error wrapping ErrInvalidState and changes nothing.
+func (s *TCPSocket) DecRef() error {
+	s.n.mu.Lock()
+	if s.rc.released || s.rc.refs <= 0 {
+		s.n.mu.Unlock()
+		return fmt.Errorf("vnet: DecRef of released %s: %w", s.name, ErrInvalidState)
+	}
+	s.rc.refs--
+	if s.rc.refs > 0 {
+		s.n.mu.Unlock()
+		return nil
+	}
+	cbs := s.releaseLocked("")
+	s.n.mu.Unlock()
+	for _, f := range cbs {
+		f()
+	}
+	return nil
+}
+
+// Close is DecRef, for io.Closer.
+func (s *TCPSocket) Close() error { return s.DecRef() }
+
+// releaseLocked performs the release effects and returns the hooks to run.
+func (s *TCPSocket) releaseLocked(why string) []func() {
+	n := s.n
+	s.rc.released = true
+	s.rc.refs = 0
+	detail := why
+	var extra []func()
+	if s.bind != nil {
+		n.unbind(TCP, s.fam, s.bind)
+		if n.tracing() {
+			detail = "unbind " + netip.AddrPortFrom(s.bind.addr, s.bind.port).String()
+		}
+		s.bind = nil
+	}
+	switch s.state {
+	case Listening:
+		for _, c := range s.pending {
+			c.resetLocked("listener released")
+			extra = append(extra, c.releaseLocked("unaccepted")...)
+		}
+		s.pending = nil
+		s.acceptQ.wakeAll()
+	case Connected:
+		if s.rx.n > 0 && !s.rx.reset {
+			s.resetLocked("closed with unread data")
+		} else if !s.rx.reset {
+			s.tx.fin = true
+			s.rx.gone = true
+			if n.tracing() {
+				n.event("fin", s.name, "close")
+			}
+		}
+		s.rx.q.wakeAll()
+		s.tx.q.wakeAll()
+	}
+	s.state = Closed
+	delete(n.live, s.id)
+	n.notify(nil)
+	n.event("release", s.name, detail)
+	cbs := append(s.rc.onRelease, extra...)
+	s.rc.onRelease = nil
+	return cbs
+}
+
+// resetLocked resets the connection (both directions): the peer's reads
+// end with ErrConnectionReset after the data already delivered, writes
+// fail with ErrConnectionReset.
+func (s *TCPSocket) resetLocked(why string) {
+	if s.rx == nil || s.rx.reset {
+		return
+	}
+	s.rx.reset = true
+	s.tx.reset = true
+	s.rx.drop()
+	s.n.notify(s.rx.q)
+	s.n.notify(s.tx.q)
+	if s.n.tracing() {
+		s.n.event("reset", s.name, why)
+	}
+}
+
+func (s *TCPSocket) describe() string {
+	d := fmt.Sprintf("%s %s", s.name, s.state)
+	switch s.state {
+	case Bound, Listening, Connecting:
+		d += " " + s.local.String()
+	case Connected:
+		d += " " + s.local.String() + "->" + s.remote.String()
+	}
+	return d + " refs=" + itoa(int(s.rc.refs))
+}
+
+// Bind binds the socket to a local address (port 0: an ephemeral port).
+// Errors: invalid-state unless unbound; invalid-argument for the wrong
+// family, a multicast/broadcast or IPv4-mapped address; address-not-
+// bindable for a non-local address; address-in-use when taken (see
+// SharedBindPolicy) or when no ephemeral port is left.
+func (s *TCPSocket) Bind(local netip.AddrPort) error {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s.state != Unbound {
+		return ErrInvalidState
+	}
+	addr := stripZone(local.Addr())
+	if err := checkBindAddr(s.fam, addr); err != nil {
+		return err
+	}
+	return s.bindLocked(addr, local.Port())
+}
+
+func (s *TCPSocket) bindLocked(addr netip.Addr, port uint16) error {
+	n := s.n
+	b, err := n.bindPort(TCP, s.fam, addr, port, s.id, s, nil)
+	if err != nil {
+		return err
+	}
+	s.bind = b
+	s.local = netip.AddrPortFrom(addr, b.port)
+	s.state = Bound
+	n.notify(nil)
+	if n.tracing() {
+		n.event("bind", s.name, s.local.String())
+	}
+	return nil
+}
+
+// LocalAddr is the bound address (after Connect on an unspecified bind, the
+// loopback address used). invalid-state when unbound or closed.
+func (s *TCPSocket) LocalAddr() (netip.AddrPort, error) {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	if s.state == Unbound || s.state == Closed {
+		return netip.AddrPort{}, ErrInvalidState
+	}
+	return s.local, nil
+}
+
+// RemoteAddr is the peer's address; invalid-state unless connected.
+func (s *TCPSocket) RemoteAddr() (netip.AddrPort, error) {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	if s.state != Connected {
+		return netip.AddrPort{}, ErrInvalidState
+	}
+	return s.remote, nil
+}
+
+// SetListenBacklogSize sets the accept queue length (default 128, clamped
+// to MaxBacklog). 0 is invalid-argument; invalid-state when connecting,
+// connected or closed. A listening socket's new size applies to later
+// connections.
+func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	switch s.state {
+	case Unbound, Bound, Listening:
+	default:
+		return ErrInvalidState
+	}
+	if v == 0 {
+		return ErrInvalidArgument
+	}
+	s.backlog = int(min(v, MaxBacklog))
+	s.n.notify(s.acceptQ)
+	return nil
+}
+
+// Listen makes the socket listen, binding it implicitly to the unspecified
+// address and an ephemeral port when unbound. invalid-state unless unbound
+// or bound; address-in-use when another socket listens on an overlapping
+// address:port or no ephemeral port is left.
+func (s *TCPSocket) Listen() error {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch s.state {
+	case Unbound:
+		if err := s.bindLocked(unspecifiedOf(s.fam), 0); err != nil {
+			return err
+		}
+	case Bound:
+		if n.listenConflict(s.fam, s.bind) {
+			return ErrAddressInUse
+		}
+	default:
+		return ErrInvalidState
+	}
+	s.state = Listening
+	s.acceptQ = n.newWaiter(s.name + " accept")
+	n.notify(nil)
+	if n.tracing() {
+		n.event("listen", s.name, s.local.String())
+	}
+	return nil
+}
+
+// Connect connects to a listening socket, binding implicitly to the
+// loopback address and an ephemeral port when unbound. It blocks (in world
+// mode it is a scheduling point, and it waits while the listener's backlog
+// is full; the write deadline bounds that wait). Argument errors
+// (invalid-argument) leave the state unchanged; a failed connect leaves
+// the socket closed: connection-refused when nothing listens,
+// remote-unreachable for a non-loopback destination, timeout.
+// invalid-state when listening, connecting, connected or closed.
+func (s *TCPSocket) Connect(remote netip.AddrPort) error {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch s.state {
+	case Unbound, Bound:
+	default:
+		return ErrInvalidState
+	}
+	remote = netip.AddrPortFrom(stripZone(remote.Addr()), remote.Port())
+	if err := checkRemote(s.fam, remote); err != nil {
+		if err == ErrRemoteUnreachable {
+			s.failConnect(err)
+		}
+		return err
+	}
+	if s.state == Unbound {
+		if err := s.bindLocked(loopbackOf(s.fam), 0); err != nil {
+			s.failConnect(err)
+			return err
+		}
+	}
+	if s.local.Addr().IsUnspecified() {
+		s.local = netip.AddrPortFrom(loopbackOf(s.fam), s.local.Port())
+	}
+	s.state = Connecting
+	n.notify(nil)
+	if n.tracing() {
+		n.event("connect", s.name, s.local.String()+"->"+remote.String())
+	}
+	if n.w != nil && n.w.Current() != nil {
+		n.mu.Unlock()
+		n.w.Yield()
+		n.mu.Lock()
+	}
+	for {
+		if s.rc.released || s.state != Connecting {
+			return ErrInvalidState
+		}
+		l := n.findListener(s.fam, remote)
+		if l == nil {
+			s.failConnect(ErrConnectionRefused)
+			return ErrConnectionRefused
+		}
+		if len(l.pending) < l.backlog {
+			s.establish(l, remote)
+			return nil
+		}
+		timedOut, err := l.acceptQ.wait(&n.mu, "", s.wrDeadline)
+		if err != nil {
+			return err
+		}
+		if timedOut {
+			s.failConnect(ErrTimeout)
+			return ErrTimeout
+		}
+	}
+}
+
+func (s *TCPSocket) failConnect(err error) {
+	if s.rc.released {
+		return
+	}
+	s.state = Closed
+	s.n.notify(nil)
+	if s.n.tracing() {
+		s.n.event("connect-failed", s.name, err.Error())
+	}
+}
+
+// establish creates the server side of a connection in l's accept queue.
+func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
+	n := s.n
+	c := n.newTCPLocked(s.fam)
+	c.state = Connected
+	c.local = remote
+	c.remote = s.local
+	c2s := &pipe{buf: make([]byte, n.opt.BufferSize), q: n.newWaiter(c.name + " <- " + s.name)}
+	s2c := &pipe{buf: make([]byte, n.opt.BufferSize), q: n.newWaiter(s.name + " <- " + c.name)}
+	s.tx, c.rx = s2c, s2c
+	s.rx, c.tx = c2s, c2s
+	s.remote = remote
+	s.state = Connected
+	l.pending = append(l.pending, c)
+	n.notify(l.acceptQ)
+	if n.tracing() {
+		n.event("established", s.name, c.name+" queued on "+l.name)
+	}
+}
+
+// Accept takes the oldest connection from a listening socket's queue,
+// waiting for one (bounded by the read deadline: timeout). The returned
+// socket is connected, independent of the listener, holds one reference
+// and inherits the listener's options as they are now.
+func (s *TCPSocket) Accept() (*TCPSocket, error) { return s.accept(true) }
+
+// TryAccept is Accept that returns ErrWouldBlock instead of waiting.
+func (s *TCPSocket) TryAccept() (*TCPSocket, error) { return s.accept(false) }
+
+func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for {
+		if s.state != Listening {
+			return nil, ErrInvalidState
+		}
+		if s.n.expired(s.rdDeadline) {
+			return nil, ErrTimeout
+		}
+		if len(s.pending) > 0 {
+			c := s.pending[0]
+			s.pending[0] = nil
+			s.pending = s.pending[1:]
+			c.opts = s.opts
+			n.notify(s.acceptQ)
+			if n.tracing() {
+				n.event("accept", s.name, c.name)
+			}
+			return c, nil
+		}
+		if !block {
+			return nil, ErrWouldBlock
+		}
+		timedOut, err := s.acceptQ.wait(&n.mu, "", s.rdDeadline)
+		if err != nil {
+			return nil, err
+		}
+		if timedOut && len(s.pending) == 0 && s.state == Listening {
+			return nil, ErrTimeout
+		}
+	}
+}
+
+// Read reads received bytes into p, waiting until at least one is there
+// (bounded by the read deadline: timeout). It returns 0, io.EOF after the
+// peer shut down writing (or closed) and every byte was read, or after
+// ShutdownRead; ErrConnectionReset when the connection was reset (after
+// the bytes delivered before the reset). A zero-length p returns 0, nil
+// at once. invalid-state unless connected.
+func (s *TCPSocket) Read(p []byte) (int, error) { return s.read(p, true) }
+
+// TryRead is Read that returns ErrWouldBlock instead of waiting.
+func (s *TCPSocket) TryRead(p []byte) (int, error) { return s.read(p, false) }
+
+func (s *TCPSocket) read(p []byte, block bool) (int, error) {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for {
+		if s.state != Connected {
+			return 0, ErrInvalidState
+		}
+		if n.expired(s.rdDeadline) {
+			return 0, ErrTimeout
+		}
+		rx := s.rx
+		if s.rdShut {
+			return 0, io.EOF
+		}
+		if rx.n > 0 {
+			if len(p) == 0 {
+				return 0, nil
+			}
+			if f := n.opt.Faults; f != nil && len(p) > 1 && n.fault(f.ShortRate) {
+				k := 1 + n.random().IntN(len(p)-1)
+				p = p[:k]
+				if n.tracing() {
+					n.event("fault", s.name, "short read "+itoa(k))
+				}
+			}
+			c := rx.read(p)
+			n.notify(rx.q)
+			return c, nil
+		}
+		if rx.reset {
+			return 0, ErrConnectionReset
+		}
+		if rx.fin {
+			return 0, io.EOF
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		if !block {
+			return 0, ErrWouldBlock
+		}
+		timedOut, err := rx.q.wait(&n.mu, "", s.rdDeadline)
+		if err != nil {
+			return 0, err
+		}
+		if timedOut {
+			if s.state == Connected && s.rx.n == 0 && !s.rx.reset && !s.rx.fin && !s.rdShut {
+				return 0, ErrTimeout
+			}
+		}
+	}
+}
+
+// Write copies bytes of p into the connection, waiting while the buffer
+// toward the peer is full (bounded by the write deadline: timeout). It
+// returns once at least one byte was copied, so progress may be partial;
+// callers loop (the net.Conn adapter does). Errors: connection-broken after
+// ShutdownWrite or once the peer closed; connection-reset after a reset.
+// A zero-length p is a readiness probe. invalid-state unless connected.
+func (s *TCPSocket) Write(p []byte) (int, error) { return s.write(p, true) }
+
+// TryWrite is Write that returns ErrWouldBlock instead of waiting.
+func (s *TCPSocket) TryWrite(p []byte) (int, error) { return s.write(p, false) }
+
+func (s *TCPSocket) write(p []byte, block bool) (int, error) {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for {
+		if s.state != Connected {
+			return 0, ErrInvalidState
+		}
+		tx := s.tx
+		if s.wrShut || tx.gone {
+			return 0, ErrConnectionBroken
+		}
+		if tx.reset {
+			return 0, ErrConnectionReset
+		}
+		if n.expired(s.wrDeadline) {
+			return 0, ErrTimeout
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		if f := n.opt.Faults; f != nil {
+			if n.fault(f.ResetRate) {
+				s.resetLocked("fault")
+				return 0, ErrConnectionReset
+			}
+		}
+		if tx.discard {
+			return len(p), nil
+		}
+		if tx.space() > 0 {
+			if f := n.opt.Faults; f != nil && len(p) > 1 && n.fault(f.ShortRate) {
+				k := 1 + n.random().IntN(len(p)-1)
+				p = p[:k]
+				if n.tracing() {
+					n.event("fault", s.name, "short write "+itoa(k))
+				}
+			}
+			c := tx.write(p)
+			n.notify(tx.q)
+			return c, nil
+		}
+		if !block {
+			return 0, ErrWouldBlock
+		}
+		timedOut, err := tx.q.wait(&n.mu, "", s.wrDeadline)
+		if err != nil {
+			return 0, err
+		}
+		if timedOut && s.state == Connected && s.tx.space() == 0 {
+			return 0, ErrTimeout
+		}
+	}
+}
+
+// ShutdownWrite sends FIN: the peer reads EOF after the buffered bytes;
+// later Writes fail with connection-broken. Repeating it is a no-op.
+// invalid-state unless connected.
+func (s *TCPSocket) ShutdownWrite() error {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s.state != Connected {
+		return ErrInvalidState
+	}
+	if !s.wrShut {
+		s.wrShut = true
+		s.tx.fin = true
+		n.notify(s.tx.q)
+		if n.tracing() {
+			n.event("fin", s.name, "shutdown write")
+		}
+	}
+	return nil
+}
+
+// ShutdownRead discards the unread bytes and every byte that arrives
+// later; Reads return io.EOF. The peer's writes still succeed. Repeating
+// it is a no-op. invalid-state unless connected.
+func (s *TCPSocket) ShutdownRead() error {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s.state != Connected {
+		return ErrInvalidState
+	}
+	if !s.rdShut {
+		s.rdShut = true
+		s.rx.discard = true
+		c := s.rx.drop()
+		n.notify(s.rx.q)
+		if n.tracing() {
+			n.event("shutdown-read", s.name, "discarded "+itoa(c))
+		}
+	}
+	return nil
+}
+
+// Reset resets the connection now (as SO_LINGER 0 would on close, or a
+// fault): both ends see connection-reset. invalid-state unless connected.
+func (s *TCPSocket) Reset() error {
+	n := s.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s.state != Connected {
+		return ErrInvalidState
+	}
+	s.resetLocked("reset")
+	return nil
+}
+
+// Readable reports whether Read (Accept on a listener) would return
+// without waiting: data, EOF or an error is pending. It is true in states
+// where Read fails at once (unbound, bound, closed).
+func (s *TCPSocket) Readable() bool {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	switch s.state {
+	case Listening:
+		return len(s.pending) > 0
+	case Connecting:
+		return false
+	case Connected:
+		return s.rdShut || s.rx.n > 0 || s.rx.fin || s.rx.reset
+	}
+	return true
+}
+
+// Writable reports whether Write would return without waiting (space,
+// or an error pending); true in states where Write fails at once, false
+// while connecting (the connect is still in progress).
+func (s *TCPSocket) Writable() bool {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	switch s.state {
+	case Connecting:
+		return false
+	case Connected:
+		tx := s.tx
+		return s.wrShut || tx.gone || tx.reset || tx.discard || tx.space() > 0
+	}
+	return true
+}
+
+// Acceptable reports whether Accept would return without waiting.
+func (s *TCPSocket) Acceptable() bool {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	if s.state == Listening {
+		return len(s.pending) > 0
+	}
+	return true
+}
+
+// Buffered returns the bytes waiting to be read and the bytes written but
+// not yet read by the peer (0, 0 unless connected).
+func (s *TCPSocket) Buffered() (unread, unsent int) {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	if s.state != Connected {
+		return 0, 0
+	}
+	return s.rx.n, s.tx.n
+}
+
+// SetReadDeadline bounds Read and Accept (zero: no deadline). In world
+// mode t is virtual wall time (World.WallNow). A pending call re-checks
+// the new deadline at once.
+func (s *TCPSocket) SetReadDeadline(t time.Time) {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	s.rdDeadline = t
+	if s.rx != nil {
+		s.rx.q.wakeAll()
+	}
+	if s.acceptQ != nil {
+		s.acceptQ.wakeAll()
+	}
+}
+
+// SetWriteDeadline bounds Write and a Connect waiting for backlog space.
+func (s *TCPSocket) SetWriteDeadline(t time.Time) {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	s.wrDeadline = t
+	if s.tx != nil {
+		s.tx.q.wakeAll()
+	}
+}
+
+// getOpt and setOpt run f under the lock unless the socket is closed.
+func (s *TCPSocket) getOpt(f func(o *sockOpts)) error {
+	s.n.mu.Lock()
+	defer s.n.mu.Unlock()
+	if s.state == Closed {
+		return ErrInvalidState
+	}
+	f(&s.opts)
+	return nil
+}
+
+// KeepAliveEnabled reports SO_KEEPALIVE (default false).
+func (s *TCPSocket) KeepAliveEnabled() (v bool, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.keepAlive })
+	return
+}
+
+// SetKeepAliveEnabled sets SO_KEEPALIVE.
+func (s *TCPSocket) SetKeepAliveEnabled(v bool) error {
+	return s.getOpt(func(o *sockOpts) { o.keepAlive = v })
+}
+
+// KeepAliveIdleTime reports TCP_KEEPIDLE (default 2h).
+func (s *TCPSocket) KeepAliveIdleTime() (v time.Duration, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.kaIdle })
+	return
+}
+
+// SetKeepAliveIdleTime sets TCP_KEEPIDLE: ≤ 0 is invalid-argument, values
+// are clamped to [MinKeepAliveTime, MaxKeepAliveTime].
+func (s *TCPSocket) SetKeepAliveIdleTime(v time.Duration) error {
+	if v <= 0 {
+		return s.argErr()
+	}
+	return s.getOpt(func(o *sockOpts) { o.kaIdle = min(max(v, MinKeepAliveTime), MaxKeepAliveTime) })
+}
+
+// KeepAliveInterval reports TCP_KEEPINTVL (default 75s).
+func (s *TCPSocket) KeepAliveInterval() (v time.Duration, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.kaInterval })
+	return
+}
+
+// SetKeepAliveInterval sets TCP_KEEPINTVL: ≤ 0 is invalid-argument, values
+// are clamped to [MinKeepAliveTime, MaxKeepAliveTime].
+func (s *TCPSocket) SetKeepAliveInterval(v time.Duration) error {
+	if v <= 0 {
+		return s.argErr()
+	}
+	return s.getOpt(func(o *sockOpts) { o.kaInterval = min(max(v, MinKeepAliveTime), MaxKeepAliveTime) })
+}
+
+// KeepAliveCount reports TCP_KEEPCNT (default 9).
+func (s *TCPSocket) KeepAliveCount() (v uint32, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.kaCount })
+	return
+}
+
+// SetKeepAliveCount sets TCP_KEEPCNT: 0 is invalid-argument, values are
+// clamped to MaxKeepAliveCount.
+func (s *TCPSocket) SetKeepAliveCount(v uint32) error {
+	if v == 0 {
+		return s.argErr()
+	}
+	return s.getOpt(func(o *sockOpts) { o.kaCount = min(v, MaxKeepAliveCount) })
+}
+
+// HopLimit reports IP_TTL / IPV6_UNICAST_HOPS (default 64).
+func (s *TCPSocket) HopLimit() (v uint8, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.hopLimit })
+	return
+}
+
+// SetHopLimit sets the hop limit; 0 is invalid-argument.
+func (s *TCPSocket) SetHopLimit(v uint8) error {
+	if v == 0 {
+		return s.argErr()
+	}
+	return s.getOpt(func(o *sockOpts) { o.hopLimit = v })
+}
+
+// ReceiveBufferSize reports SO_RCVBUF (default Options.BufferSize). The
+// value is bookkeeping: connection capacity is Options.BufferSize.
+func (s *TCPSocket) ReceiveBufferSize() (v uint64, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.rcvBuf })
+	return
+}
+
+// SetReceiveBufferSize sets SO_RCVBUF: 0 is invalid-argument, values are
+// clamped to [MinSocketBufferSize, MaxSocketBufferSize].
+func (s *TCPSocket) SetReceiveBufferSize(v uint64) error {
+	if v == 0 {
+		return s.argErr()
+	}
+	return s.getOpt(func(o *sockOpts) { o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+}
+
+// SendBufferSize reports SO_SNDBUF (default Options.BufferSize).
+func (s *TCPSocket) SendBufferSize() (v uint64, err error) {
+	err = s.getOpt(func(o *sockOpts) { v = o.sndBuf })
+	return
+}
+
+// SetSendBufferSize sets SO_SNDBUF: 0 is invalid-argument, values are
+// clamped to [MinSocketBufferSize, MaxSocketBufferSize].
+func (s *TCPSocket) SetSendBufferSize(v uint64) error {
+	if v == 0 {
+		return s.argErr()
+	}
+	return s.getOpt(func(o *sockOpts) { o.sndBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+}
+
+// argErr is invalid-argument, or invalid-state on a closed socket (the
+// state check comes first, as in every method).
+func (s *TCPSocket) argErr() error {
+	if s.State() == Closed {
+		return ErrInvalidState
+	}
+	return ErrInvalidArgument
+}
