@@ -1,0 +1,484 @@
+package host
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vfs"
+)
+
+// descriptor is the object behind a descriptor handle: one reference to an
+// open file description.
+type descriptor struct {
+	ofd *vfs.OFD
+	r   *ref
+}
+
+func (d *descriptor) dropCheck() (TrapKind, string) { return 0, "" }
+func (d *descriptor) drop()                         { d.r.release() }
+func (d *descriptor) String() string                { return "descriptor " + d.r.so.name }
+func (d *descriptor) sharedRef() *ref               { return d.r }
+
+func (in *Instance) holderName(h Handle, what string) string {
+	return fmt.Sprintf("%s %d of %s", what, h, in.name)
+}
+
+// newDescriptor puts a fresh OFD (one reference, from open-at) in the table.
+func (in *Instance) newDescriptor(ofd *vfs.OFD) Handle {
+	h := Handle(len(in.table) + 1)
+	so := in.h.adopt(ofd, "ofd#"+strconv.FormatUint(ofd.ID(), 10), in.holderName(h, "descriptor"))
+	return in.insert(KindDescriptor, &descriptor{ofd: ofd, r: so.first()})
+}
+
+// PreopenDir is one entry of get-directories.
+type PreopenDir struct {
+	Handle Handle
+	Path   string
+}
+
+// Preopens is wasi:filesystem/preopens.get-directories: a new descriptor
+// handle for each preopened directory. The handles share the host's open
+// file descriptions; they are not reported as leaks if never dropped.
+func (in *Instance) Preopens() ([]PreopenDir, error) {
+	if err := in.check("get-directories"); err != nil {
+		return nil, err
+	}
+	var out []PreopenDir
+	for _, p := range in.h.pre {
+		h := Handle(len(in.table) + 1)
+		r := p.obj.acquire("preopen " + p.path + " " + in.holderName(h, "descriptor"))
+		in.insert(KindDescriptor, &descriptor{ofd: p.obj.obj.(*vfs.OFD), r: r})
+		out = append(out, PreopenDir{Handle: h, Path: p.path})
+	}
+	return out, nil
+}
+
+// asyncCall starts an `async func` method on a descriptor: the handle is
+// lent for the whole call and the call is a scheduling point, so another
+// task of the instance may try to drop it meanwhile (and trap).
+func (in *Instance) asyncDesc(fd Handle, call string) (*descriptor, func(), error) {
+	in.h.w.Yield()
+	e, end, err := in.lend(fd, KindDescriptor, call)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.h.w.Yield()
+	return e.obj.(*descriptor), end, nil
+}
+
+// syncDesc starts a plain `func` method: it never blocks, so the lend
+// cannot be observed and the scheduling point comes before it.
+func (in *Instance) syncDesc(fd Handle, call string) (*descriptor, error) {
+	in.h.w.Yield()
+	e, err := in.get(fd, KindDescriptor, call)
+	if err != nil {
+		return nil, err
+	}
+	return e.obj.(*descriptor), nil
+}
+
+// failedFuture is the already-resolved err future of a non-async call
+// whose error is known at call time.
+func (in *Instance) failedFuture(what string, err error) Handle {
+	f := newFuture(in.h, what)
+	f.resolve(err)
+	return in.insert(KindFutureReader, &futureEnd{f: f})
+}
+
+// ReadViaStream is descriptor.read-via-stream(offset): a stream of the
+// file's bytes from offset and a future of the result. The stream and the
+// future each keep the open file description alive until dropped; reading
+// goes on if the descriptor is dropped. On a directory the stream is empty
+// and the future err(is-directory); past the end, empty and ok.
+func (in *Instance) ReadViaStream(fd Handle, offset uint64) (data, result Handle, err error) {
+	const call = "descriptor.read-via-stream"
+	d, err := in.syncDesc(fd, call)
+	if err != nil {
+		return 0, 0, err
+	}
+	s := newStream[byte](in.h, "read-via-stream of "+d.r.so.name)
+	f := newFuture(in.h, "read-via-stream of "+d.r.so.name)
+	data = in.insert(KindStreamReader, &readEnd[byte]{s: s})
+	result = in.insert(KindFutureReader, &futureEnd{f: f})
+	sref := d.r.so.acquire(s.name)
+	s.whenDead(sref.release)
+	fref := d.r.so.acquire(f.name)
+	f.whenDropped(fref.release)
+	ofd := d.ofd
+	if offset > math.MaxInt64 {
+		s.dropWriter()
+		f.resolve(vfs.ErrInvalid)
+		return data, result, nil
+	}
+	in.h.w.Go("read-via-stream "+d.r.so.name, func(*sim.Task) error {
+		off := int64(offset)
+		buf := make([]byte, in.h.opt.Chunk)
+		for {
+			n, err := ofd.ReadAt(buf, off)
+			if err != nil || n == 0 {
+				s.dropWriter()
+				f.resolve(err)
+				return nil
+			}
+			written, dropped, werr := s.hostWrite(buf[:n])
+			if werr != nil {
+				return werr
+			}
+			off += int64(written)
+			if dropped {
+				// The reader dropped early: not an error.
+				s.dropWriter()
+				f.resolve(nil)
+				return nil
+			}
+		}
+	})
+	return data, result, nil
+}
+
+// WriteViaStream is descriptor.write-via-stream(data, offset). It takes the
+// readable end data and consumes it in chunks, writing at offset onward.
+//
+// Under P3 it returns a future of the result at once; the descriptor may
+// be dropped while the write goes on, and every byte still lands. Under
+// P3AsyncWrite it returns a subtask handle (await it with Await) and the
+// descriptor stays lent until the stream is consumed, so dropping it
+// meanwhile traps.
+func (in *Instance) WriteViaStream(fd, data Handle, offset uint64) (Handle, error) {
+	return in.writeVia(fd, data, int64(min(offset, math.MaxInt64)), false, "descriptor.write-via-stream")
+}
+
+// AppendViaStream is descriptor.append-via-stream(data): like
+// WriteViaStream, each chunk appended atomically at the current end.
+func (in *Instance) AppendViaStream(fd, data Handle) (Handle, error) {
+	return in.writeVia(fd, data, 0, true, "descriptor.append-via-stream")
+}
+
+func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call string) (Handle, error) {
+	var d *descriptor
+	var endLend func()
+	if in.h.opt.Variant == P3AsyncWrite {
+		var err error
+		d, endLend, err = in.asyncDesc(fd, call)
+		if err != nil {
+			return 0, err
+		}
+	} else {
+		var err error
+		if d, err = in.syncDesc(fd, call); err != nil {
+			return 0, err
+		}
+	}
+	re, err := readEndOf[byte](in, data, call)
+	if err == nil {
+		_, err = in.take(data, KindStreamReader, call)
+	}
+	if err != nil {
+		if endLend != nil {
+			endLend()
+		}
+		return 0, err
+	}
+	s := re.s
+	f := newFuture(in.h, call[len("descriptor."):]+" of "+d.r.so.name)
+	kind := KindFutureReader
+	if endLend != nil {
+		kind = KindSubtask
+		f.endLend = endLend
+	}
+	result := in.insert(kind, &futureEnd{f: f, subtask: endLend != nil})
+	sref := d.r.so.acquire(s.name)
+	s.whenDead(sref.release)
+	fref := d.r.so.acquire(f.name)
+	f.whenDropped(fref.release)
+
+	ofd := d.ofd
+	// Errors known at call time: an already-resolved err future, and the
+	// input stream dropped so the writer sees DROPPED with no progress.
+	if ofd.Type() == vfs.TypeDirectory || ofd.Flags()&vfs.Write == 0 || off < 0 {
+		e := vfs.ErrBadDescriptor
+		if ofd.Type() == vfs.TypeDirectory {
+			e = vfs.ErrIsDirectory
+		}
+		s.dropReader()
+		f.resolve(e)
+		return result, nil
+	}
+	chunk := in.h.opt.Chunk
+	in.h.w.Go(call[len("descriptor."):]+" "+d.r.so.name, func(*sim.Task) error {
+		for {
+			buf, dropped, err := s.hostRead(chunk)
+			if err != nil {
+				return err
+			}
+			if len(buf) > 0 {
+				var n int
+				var werr error
+				if appendMode {
+					n, werr = ofd.Append(buf)
+				} else {
+					n, werr = ofd.WriteAt(buf, off)
+				}
+				off += int64(n)
+				if in.h.w.Tracing() {
+					in.h.w.Event("write", d.r.so.name, strconv.Itoa(n)+" bytes")
+				}
+				if werr != nil {
+					s.dropReader()
+					f.resolve(werr)
+					return nil
+				}
+			}
+			if dropped {
+				s.dropReader()
+				f.resolve(nil)
+				return nil
+			}
+		}
+	})
+	return result, nil
+}
+
+// ReadDirectory is descriptor.read-directory: a stream of the directory's
+// entries (without . and ..; sorted, or shuffled from the seed if the FS is
+// configured so) and a future of the result. Each call starts from the
+// beginning; the listing is a snapshot taken at the call.
+func (in *Instance) ReadDirectory(fd Handle) (entries, result Handle, err error) {
+	const call = "descriptor.read-directory"
+	d, err := in.syncDesc(fd, call)
+	if err != nil {
+		return 0, 0, err
+	}
+	s := newStream[vfs.DirEntry](in.h, "read-directory of "+d.r.so.name)
+	f := newFuture(in.h, "read-directory of "+d.r.so.name)
+	entries = in.insert(KindStreamReader, &readEnd[vfs.DirEntry]{s: s})
+	result = in.insert(KindFutureReader, &futureEnd{f: f})
+	sref := d.r.so.acquire(s.name)
+	s.whenDead(sref.release)
+	fref := d.r.so.acquire(f.name)
+	f.whenDropped(fref.release)
+	list, lerr := d.ofd.ReadDirectory()
+	in.h.w.Go("read-directory "+d.r.so.name, func(*sim.Task) error {
+		if lerr == nil {
+			if _, _, err := s.hostWrite(list); err != nil {
+				return err
+			}
+		}
+		s.dropWriter()
+		f.resolve(lerr)
+		return nil
+	})
+	return entries, result, nil
+}
+
+// ReadDirEntries reads up to n entries from a read-directory stream.
+func (in *Instance) ReadDirEntries(h Handle, n int) ([]vfs.DirEntry, CopyResult, error) {
+	if err := startRead[vfs.DirEntry](in, h, n); err != nil {
+		return nil, CopyResult{}, err
+	}
+	return finishRead[vfs.DirEntry](in, h, false)
+}
+
+// OpenAt is descriptor.open-at: a new descriptor for a new open file
+// description (never shared with the base).
+func (in *Instance) OpenAt(fd Handle, pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.DescFlags) (Handle, error) {
+	d, end, err := in.asyncDesc(fd, "descriptor.open-at")
+	if err != nil {
+		return 0, err
+	}
+	defer end()
+	ofd, err := d.ofd.OpenAt(pf, path, of, df)
+	if err != nil {
+		return 0, err
+	}
+	return in.newDescriptor(ofd), nil
+}
+
+// descCall runs a simple async method that returns only an error.
+func (in *Instance) descCall(fd Handle, call string, fn func(o *vfs.OFD) error) error {
+	d, end, err := in.asyncDesc(fd, "descriptor."+call)
+	if err != nil {
+		return err
+	}
+	defer end()
+	return fn(d.ofd)
+}
+
+// Stat is descriptor.stat.
+func (in *Instance) Stat(fd Handle) (st vfs.Stat, err error) {
+	err = in.descCall(fd, "stat", func(o *vfs.OFD) (e error) { st, e = o.Stat(); return })
+	return
+}
+
+// StatAt is descriptor.stat-at.
+func (in *Instance) StatAt(fd Handle, pf vfs.PathFlags, path string) (st vfs.Stat, err error) {
+	err = in.descCall(fd, "stat-at", func(o *vfs.OFD) (e error) { st, e = o.StatAt(pf, path); return })
+	return
+}
+
+// SetSize is descriptor.set-size.
+func (in *Instance) SetSize(fd Handle, size uint64) error {
+	return in.descCall(fd, "set-size", func(o *vfs.OFD) error {
+		if size > math.MaxInt64 {
+			return vfs.ErrFileTooLarge
+		}
+		return o.SetSize(int64(size))
+	})
+}
+
+// SetTimes is descriptor.set-times.
+func (in *Instance) SetTimes(fd Handle, atime, mtime vfs.NewTimestamp) error {
+	return in.descCall(fd, "set-times", func(o *vfs.OFD) error { return o.SetTimes(atime, mtime) })
+}
+
+// SetTimesAt is descriptor.set-times-at.
+func (in *Instance) SetTimesAt(fd Handle, pf vfs.PathFlags, path string, atime, mtime vfs.NewTimestamp) error {
+	return in.descCall(fd, "set-times-at", func(o *vfs.OFD) error { return o.SetTimesAt(pf, path, atime, mtime) })
+}
+
+// Sync is descriptor.sync.
+func (in *Instance) Sync(fd Handle) error {
+	return in.descCall(fd, "sync", func(o *vfs.OFD) error { return o.Sync() })
+}
+
+// SyncData is descriptor.sync-data.
+func (in *Instance) SyncData(fd Handle) error {
+	return in.descCall(fd, "sync-data", func(o *vfs.OFD) error { return o.SyncData() })
+}
+
+// Advise is descriptor.advise.
+func (in *Instance) Advise(fd Handle, offset, length uint64, advice vfs.Advice) error {
+	return in.descCall(fd, "advise", func(o *vfs.OFD) error {
+		if offset > math.MaxInt64 || length > math.MaxInt64 {
+			return vfs.ErrInvalid
+		}
+		return o.Advise(int64(offset), int64(length), advice)
+	})
+}
+
+// GetFlags is descriptor.get-flags.
+func (in *Instance) GetFlags(fd Handle) (fl vfs.DescFlags, err error) {
+	err = in.descCall(fd, "get-flags", func(o *vfs.OFD) error { fl = o.Flags(); return nil })
+	return
+}
+
+// GetType is descriptor.get-type.
+func (in *Instance) GetType(fd Handle) (t vfs.DescType, err error) {
+	err = in.descCall(fd, "get-type", func(o *vfs.OFD) error { t = o.Type(); return nil })
+	return
+}
+
+// CreateDirectoryAt is descriptor.create-directory-at.
+func (in *Instance) CreateDirectoryAt(fd Handle, path string) error {
+	return in.descCall(fd, "create-directory-at", func(o *vfs.OFD) error { return o.CreateDirectoryAt(path) })
+}
+
+// RemoveDirectoryAt is descriptor.remove-directory-at.
+func (in *Instance) RemoveDirectoryAt(fd Handle, path string) error {
+	return in.descCall(fd, "remove-directory-at", func(o *vfs.OFD) error { return o.RemoveDirectoryAt(path) })
+}
+
+// UnlinkFileAt is descriptor.unlink-file-at.
+func (in *Instance) UnlinkFileAt(fd Handle, path string) error {
+	return in.descCall(fd, "unlink-file-at", func(o *vfs.OFD) error { return o.UnlinkFileAt(path) })
+}
+
+// otherDesc lends a second descriptor argument (borrow<descriptor>).
+func (in *Instance) otherDesc(h Handle, call string) (*descriptor, func(), error) {
+	e, end, err := in.lend(h, KindDescriptor, call)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.obj.(*descriptor), end, nil
+}
+
+// RenameAt is descriptor.rename-at.
+func (in *Instance) RenameAt(fd Handle, oldPath string, newFd Handle, newPath string) error {
+	return in.descCall(fd, "rename-at", func(o *vfs.OFD) error {
+		nd, end, err := in.otherDesc(newFd, "descriptor.rename-at")
+		if err != nil {
+			return err
+		}
+		defer end()
+		return o.RenameAt(oldPath, nd.ofd, newPath)
+	})
+}
+
+// LinkAt is descriptor.link-at.
+func (in *Instance) LinkAt(fd Handle, pf vfs.PathFlags, oldPath string, newFd Handle, newPath string) error {
+	return in.descCall(fd, "link-at", func(o *vfs.OFD) error {
+		nd, end, err := in.otherDesc(newFd, "descriptor.link-at")
+		if err != nil {
+			return err
+		}
+		defer end()
+		return o.LinkAt(pf, oldPath, nd.ofd, newPath)
+	})
+}
+
+// SymlinkAt is descriptor.symlink-at.
+func (in *Instance) SymlinkAt(fd Handle, target, path string) error {
+	return in.descCall(fd, "symlink-at", func(o *vfs.OFD) error { return o.SymlinkAt(target, path) })
+}
+
+// ReadlinkAt is descriptor.readlink-at.
+func (in *Instance) ReadlinkAt(fd Handle, path string) (target string, err error) {
+	err = in.descCall(fd, "readlink-at", func(o *vfs.OFD) (e error) { target, e = o.ReadlinkAt(path); return })
+	return
+}
+
+// IsSameObject is descriptor.is-same-object.
+func (in *Instance) IsSameObject(fd, other Handle) (same bool, err error) {
+	err = in.descCall(fd, "is-same-object", func(o *vfs.OFD) error {
+		od, end, err := in.otherDesc(other, "descriptor.is-same-object")
+		if err != nil {
+			return err
+		}
+		defer end()
+		same = o.IsSameObject(od.ofd)
+		return nil
+	})
+	return
+}
+
+// MetadataHash is descriptor.metadata-hash.
+func (in *Instance) MetadataHash(fd Handle) (mh vfs.MetadataHash, err error) {
+	err = in.descCall(fd, "metadata-hash", func(o *vfs.OFD) (e error) { mh, e = o.MetadataHash(); return })
+	return
+}
+
+// MetadataHashAt is descriptor.metadata-hash-at.
+func (in *Instance) MetadataHashAt(fd Handle, pf vfs.PathFlags, path string) (mh vfs.MetadataHash, err error) {
+	err = in.descCall(fd, "metadata-hash-at", func(o *vfs.OFD) (e error) { mh, e = o.MetadataHashAt(pf, path); return })
+	return
+}
+
+// ---- wasisim extensions: advisory locks (WASI 0.3 has no lock API) ----
+
+// TryLock takes a flock-style lock on the open file description behind fd,
+// or fails at once with vfs.ErrWouldBlock.
+func (in *Instance) TryLock(fd Handle, kind vfs.LockKind) error {
+	return in.descCall(fd, "lock", func(o *vfs.OFD) error { return o.TryLock(kind) })
+}
+
+// Lock takes a lock, waiting (a world wait the scheduler orders) while
+// another open file description holds a conflicting one.
+func (in *Instance) Lock(fd Handle, kind vfs.LockKind) error {
+	return in.descCall(fd, "lock", func(o *vfs.OFD) error { return o.Lock(kind) })
+}
+
+// Unlock releases the lock held through fd's open file description.
+func (in *Instance) Unlock(fd Handle) error {
+	return in.descCall(fd, "unlock", func(o *vfs.OFD) error { return o.Unlock() })
+}
+
+// OFD returns the open file description behind a descriptor handle (for
+// tests and host code; it does not lend the handle).
+func (in *Instance) OFD(fd Handle) (*vfs.OFD, error) {
+	if in.KindOf(fd) != KindDescriptor {
+		return nil, fmt.Errorf("host: handle %d of %s is not a live descriptor", fd, in.name)
+	}
+	return in.table[fd-1].obj.(*descriptor).ofd, nil
+}

@@ -1,0 +1,179 @@
+package host
+
+import (
+	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
+)
+
+// future is a host-written future<result<_, error-code>> (or, under
+// p3-async-write, the completion of an async call). It carries exactly one
+// value. The host resolves it once; the value is delivered when the guest
+// reads it. Until then — or until the guest drops the readable end — the
+// future holds whatever references it was given (the open file
+// description or socket it reports on); onDone releases them.
+type future struct {
+	h         *Host
+	id        uint64
+	name      string
+	resolved  bool
+	value     error // nil is ok(())
+	delivered bool
+	rdDrop    bool
+	reading   bool
+	q         *sim.WaitQueue
+	onDone    []func()
+	// subtask: the async call also lends a handle until it resolves.
+	endLend func()
+}
+
+func newFuture(h *Host, what string) *future {
+	id := h.newID()
+	f := &future{h: h, id: id, name: "future#" + strconv.FormatUint(id, 10)}
+	f.q = h.w.NewWaitQueue(f.name + " " + what)
+	h.track(id, f)
+	h.w.Event("future.new", f.name, what)
+	return f
+}
+
+func (f *future) String() string { return f.name }
+
+func (f *future) alive() bool { return !(f.rdDrop && f.resolved) }
+
+func (f *future) leakInfo() string {
+	if f.resolved {
+		return f.name + " (readable end not dropped)"
+	}
+	return f.name + " (never resolved)"
+}
+
+// resolve sets the future's value; it is called exactly once by the host.
+func (f *future) resolve(v error) {
+	if f.resolved {
+		panic("host: future resolved twice: " + f.name) // host bug, not guest input
+	}
+	f.resolved = true
+	f.value = v
+	if f.h.w.Tracing() {
+		f.h.w.Event("resolve", f.name, resultString(v))
+	}
+	if f.endLend != nil {
+		f.endLend()
+		f.endLend = nil
+	}
+	f.q.Broadcast()
+	f.h.untrackIfDead(f.id, f)
+}
+
+// whenDropped registers a release to run when the readable end is
+// dropped: until then the future keeps what it reports on alive.
+func (f *future) whenDropped(fn func()) {
+	if f.rdDrop {
+		fn()
+		return
+	}
+	f.onDone = append(f.onDone, fn)
+}
+
+func resultString(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return "err(" + err.Error() + ")"
+}
+
+// futureEnd is the guest's readable end of a future, or a subtask handle.
+type futureEnd struct {
+	f       *future
+	subtask bool
+}
+
+func (e *futureEnd) String() string { return e.f.name }
+
+func (e *futureEnd) dropCheck() (TrapKind, string) {
+	if e.f.reading {
+		return TrapBusyEnd, "read in flight on " + e.f.name
+	}
+	if e.subtask && !e.f.resolved {
+		return TrapUnresolvedSubtask, e.f.name
+	}
+	return 0, ""
+}
+
+func (e *futureEnd) drop() {
+	f := e.f
+	f.rdDrop = true
+	f.h.w.Event("drop-readable", f.name, "")
+	fns := f.onDone
+	f.onDone = nil
+	for _, fn := range fns {
+		fn()
+	}
+	// An unresolved host future stays tracked until the host resolves it:
+	// a host-side future always resolves.
+	f.h.untrackIfDead(f.id, f)
+}
+
+// Await reads a future<result<_, error-code>> (or waits for a subtask):
+// it blocks until the host resolves it and returns the value — nil for
+// ok, else the WASI error code (*vfs or *vnet ErrorCode). The second
+// error is a Trap if the call itself was invalid.
+func (in *Instance) Await(h Handle) (result error, trap error) {
+	const call = "future.read"
+	in.h.w.Yield()
+	if err := in.check(call); err != nil {
+		return nil, err
+	}
+	if h == 0 || int(h) > len(in.table) {
+		return nil, in.trap(TrapForgedHandle, h, call, "")
+	}
+	e := &in.table[h-1]
+	if !e.alive {
+		return nil, in.trap(TrapDeadHandle, h, call, "")
+	}
+	if e.kind != KindFutureReader && e.kind != KindSubtask {
+		return nil, in.trap(TrapWrongType, h, call, "handle is a "+e.kind.String())
+	}
+	fe := e.obj.(*futureEnd)
+	f := fe.f
+	if f.delivered {
+		return nil, in.trap(TrapAfterDropped, h, call, "the future already delivered its value")
+	}
+	if f.reading {
+		return nil, in.trap(TrapBusyEnd, h, call, "a read is already in flight")
+	}
+	f.reading = true
+	for !f.resolved {
+		if err := f.q.Wait(f.name); err != nil {
+			f.reading = false
+			return nil, err
+		}
+	}
+	f.reading = false
+	f.delivered = true
+	if in.h.w.Tracing() {
+		in.h.w.Event("deliver", f.name, resultString(f.value))
+	}
+	return f.value, nil
+}
+
+// Resolved reports whether the future or subtask behind h has a value
+// (the readiness probe of a future), without consuming it.
+func (in *Instance) Resolved(h Handle) (bool, error) {
+	const call = "future.probe"
+	if err := in.check(call); err != nil {
+		return false, err
+	}
+	if h == 0 || int(h) > len(in.table) {
+		return false, in.trap(TrapForgedHandle, h, call, "")
+	}
+	e := &in.table[h-1]
+	if !e.alive {
+		return false, in.trap(TrapDeadHandle, h, call, "")
+	}
+	fe, ok := e.obj.(*futureEnd)
+	if !ok {
+		return false, in.trap(TrapWrongType, h, call, "handle is a "+e.kind.String())
+	}
+	return fe.f.resolved, nil
+}

@@ -1,0 +1,286 @@
+package host
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vfs"
+	"github.com/wasisim/wasisim/vnet"
+)
+
+// Variant selects the WASI 0.3 API shape of PR #870.
+type Variant uint8
+
+const (
+	// P3 is the current WIT: write-via-stream, append-via-stream, send and
+	// stdout/stderr write are `func(data: stream<u8>) -> future<result>`;
+	// the call lends `self` only while it runs, so a guest may drop the
+	// descriptor or socket while the write goes on.
+	P3 Variant = iota
+	// P3AsyncWrite is the WIT before PR #870: those methods are
+	// `async func(data: stream<u8>) -> result`, lending `self` until the
+	// stream is consumed; dropping the handle meanwhile traps.
+	P3AsyncWrite
+)
+
+func (v Variant) String() string {
+	if v == P3AsyncWrite {
+		return "p3-async-write"
+	}
+	return "p3"
+}
+
+// ParseVariant parses "p3" or "p3-async-write".
+func ParseVariant(s string) (Variant, error) {
+	switch s {
+	case "p3", "":
+		return P3, nil
+	case "p3-async-write":
+		return P3AsyncWrite, nil
+	}
+	return 0, fmt.Errorf("unknown API variant %q (want p3 or p3-async-write)", s)
+}
+
+// DefaultChunk is how many bytes a host consumer takes per copy, as in
+// Wasmtime; nothing the host does buffers more than this per stream.
+const DefaultChunk = 8 << 10
+
+// Options configures a Host.
+type Options struct {
+	Variant Variant
+	// Chunk is the largest copy a host consumer or producer makes
+	// (0: DefaultChunk).
+	Chunk int
+	// FS and Net are the models the host serves; nil makes fresh ones on
+	// the world.
+	FS  *vfs.FS
+	Net *vnet.Net
+	// Preopens maps guest paths to directories of FS; nil preopens the
+	// root as "/".
+	Preopens []Preopen
+	// Stdin is what stdin read-via-stream yields.
+	Stdin []byte
+}
+
+// Preopen is a directory given to every instance.
+type Preopen struct {
+	Path string // the guest-visible name, e.g. "/" or "/data"
+	Dir  string // the directory in FS, relative to its root ("." for the root)
+	// ReadOnly withholds write and mutate-directory.
+	ReadOnly bool
+}
+
+// Host is the WASI 0.3 host of a world: the filesystem and network models,
+// the shared-ownership bookkeeping between handles, streams, futures and
+// the objects they keep alive, and the instances that call it.
+type Host struct {
+	w       *sim.World
+	opt     Options
+	fs      *vfs.FS
+	net     *vnet.Net
+	nextID  uint64
+	live    map[uint64]tracked // streams and futures not yet finished
+	shared  []*sharedObj       // in creation order
+	byObj   map[any]*sharedObj
+	pre     []preopen
+	insts   []*Instance
+	stdout  []byte
+	stderr  []byte
+	stdinRd int
+}
+
+type preopen struct {
+	path string
+	obj  *sharedObj
+}
+
+type tracked interface {
+	alive() bool
+	leakInfo() string
+}
+
+// New makes a host on a world and registers its leak check: at the end of
+// the run every open file description, socket, stream and future still
+// alive is reported with what still references it.
+func New(w *sim.World, opt Options) (*Host, error) {
+	if opt.Chunk < 0 {
+		return nil, fmt.Errorf("host: chunk size %d is negative", opt.Chunk)
+	}
+	if opt.Chunk == 0 {
+		opt.Chunk = DefaultChunk
+	}
+	h := &Host{w: w, opt: opt, fs: opt.FS, net: opt.Net, live: map[uint64]tracked{}, byObj: map[any]*sharedObj{}}
+	if h.fs == nil {
+		h.fs = vfs.New(vfs.Options{World: w})
+	}
+	if h.net == nil {
+		h.net = vnet.New(vnet.Options{World: w})
+	}
+	pres := opt.Preopens
+	if pres == nil {
+		pres = []Preopen{{Path: "/", Dir: "."}}
+	}
+	root := h.fs.Root(vfs.Read | vfs.Write | vfs.MutateDirectory)
+	defer root.DecRef() //nolint:errcheck
+	for _, p := range pres {
+		flags := vfs.Read | vfs.Write | vfs.MutateDirectory
+		if p.ReadOnly {
+			flags = vfs.Read
+		}
+		var d *vfs.OFD
+		var err error
+		if p.Dir == "." || p.Dir == "" {
+			d = h.fs.Root(flags)
+		} else {
+			d, err = root.OpenAt(vfs.SymlinkFollow, p.Dir, vfs.OpenDirectory, flags)
+			if err != nil {
+				return nil, fmt.Errorf("host: preopen %s: %w", p.Dir, err)
+			}
+		}
+		so := h.adopt(d, "ofd#"+strconv.FormatUint(d.ID(), 10), "preopen "+p.Path)
+		h.pre = append(h.pre, preopen{path: p.Path, obj: so})
+	}
+	w.AddLeakCheck("host", h.leaks)
+	return h, nil
+}
+
+// World is the host's world.
+func (h *Host) World() *sim.World { return h.w }
+
+// FS is the host's filesystem model.
+func (h *Host) FS() *vfs.FS { return h.fs }
+
+// Net is the host's network model.
+func (h *Host) Net() *vnet.Net { return h.net }
+
+// Variant is the API variant the host serves.
+func (h *Host) Variant() Variant { return h.opt.Variant }
+
+// Stdout is everything the guests wrote to stdout so far.
+func (h *Host) Stdout() []byte { return h.stdout }
+
+// Stderr is everything the guests wrote to stderr so far.
+func (h *Host) Stderr() []byte { return h.stderr }
+
+// NewInstance makes a component instance with an empty handle table.
+func (h *Host) NewInstance(name string) *Instance {
+	in := &Instance{h: h, name: name}
+	h.insts = append(h.insts, in)
+	return in
+}
+
+func (h *Host) newID() uint64 { h.nextID++; return h.nextID }
+
+func (h *Host) track(id uint64, t tracked) { h.live[id] = t }
+
+func (h *Host) untrackIfDead(id uint64, t tracked) {
+	if !t.alive() {
+		delete(h.live, id)
+	}
+}
+
+// ---- shared ownership ----
+
+// refcounted is what vfs open file descriptions and vnet sockets share.
+type refcounted interface {
+	IncRef() error
+	DecRef() error
+}
+
+// sharedObj is an underlying object (an open file description, a socket)
+// and who holds references to it: handles, streams, futures. The object is
+// released by its own last DecRef; the holder names are for leak reports.
+type sharedObj struct {
+	obj     refcounted
+	name    string
+	holders []string
+}
+
+// ref is one reference held by one holder.
+type ref struct {
+	so       *sharedObj
+	holder   string
+	released bool
+}
+
+// adopt starts tracking obj, taking over the reference its creator gave.
+func (h *Host) adopt(obj refcounted, name, holder string) *sharedObj {
+	so := &sharedObj{obj: obj, name: name, holders: []string{holder}}
+	h.shared = append(h.shared, so)
+	h.byObj[obj] = so
+	return so
+}
+
+// acquire adds a reference for holder.
+func (so *sharedObj) acquire(holder string) *ref {
+	if err := so.obj.IncRef(); err != nil {
+		// Only a host bug can resurrect a released object.
+		panic(fmt.Sprintf("host: IncRef on %s: %v", so.name, err))
+	}
+	so.holders = append(so.holders, holder)
+	return &ref{so: so, holder: holder}
+}
+
+// first is the reference adopt took over, as a ref.
+func (so *sharedObj) first() *ref { return &ref{so: so, holder: so.holders[0]} }
+
+// release drops the reference once; the last one releases the object.
+func (r *ref) release() {
+	if r == nil || r.released {
+		return
+	}
+	r.released = true
+	so := r.so
+	if i := slices.Index(so.holders, r.holder); i >= 0 {
+		so.holders = slices.Delete(so.holders, i, i+1)
+	}
+	if err := so.obj.DecRef(); err != nil {
+		panic(fmt.Sprintf("host: DecRef on %s: %v", so.name, err))
+	}
+}
+
+// Holders lists what references the object behind a descriptor or socket
+// handle (for tests and tools).
+func (in *Instance) Holders(h Handle) []string {
+	if h == 0 || int(h) > len(in.table) || !in.table[h-1].alive {
+		return nil
+	}
+	if r, ok := in.table[h-1].obj.(interface{ sharedRef() *ref }); ok {
+		return slices.Clone(r.sharedRef().so.holders)
+	}
+	return nil
+}
+
+// leaks lists everything still alive, in creation order.
+func (h *Host) leaks() []string {
+	var out []string
+	kept := h.shared[:0]
+	for _, so := range h.shared {
+		if len(so.holders) == 0 {
+			continue
+		}
+		kept = append(kept, so)
+		if !slices.ContainsFunc(so.holders, func(s string) bool { return !strings.HasPrefix(s, "preopen") }) {
+			continue // only the host and guests' preopen handles hold it
+		}
+		out = append(out, fmt.Sprintf("%s held by %s", so.name, strings.Join(so.holders, ", ")))
+	}
+	h.shared = kept
+	ids := make([]uint64, 0, len(h.live))
+	for id, t := range h.live {
+		if t.alive() {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out = append(out, h.live[id].leakInfo())
+	}
+	return out
+}
+
+// Leaks returns what would be reported as leaked if the run ended now.
+func (h *Host) Leaks() []string { return h.leaks() }

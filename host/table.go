@@ -1,0 +1,214 @@
+package host
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Handle is an index in an instance's handle table. 0 is never a handle.
+type Handle uint32
+
+// Kind is the type of the resource or end a handle refers to.
+type Kind uint8
+
+// Handle kinds.
+const (
+	KindDescriptor Kind = iota + 1
+	KindTCPSocket
+	KindUDPSocket
+	KindStreamReader // readable end of a stream
+	KindStreamWriter // writable end of a stream
+	KindFutureReader // readable end of a future
+	KindSubtask      // an async call in progress (p3-async-write writes)
+)
+
+var kindNames = [...]string{
+	KindDescriptor:   "descriptor",
+	KindTCPSocket:    "tcp-socket",
+	KindUDPSocket:    "udp-socket",
+	KindStreamReader: "stream reader",
+	KindStreamWriter: "stream writer",
+	KindFutureReader: "future reader",
+	KindSubtask:      "subtask",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+type entry struct {
+	kind  Kind
+	obj   any
+	lends int
+	alive bool
+}
+
+// Instance is one component instance: a handle table and the guest tasks
+// that call the host through it. Handles are never reused within an
+// instance, so a use after drop is always caught as TrapDeadHandle rather
+// than silently reaching a newer resource.
+type Instance struct {
+	h       *Host
+	name    string
+	table   []entry
+	trapped *Trap
+}
+
+// Name is the instance's name.
+func (in *Instance) Name() string { return in.name }
+
+// Host is the host the instance runs on.
+func (in *Instance) Host() *Host { return in.h }
+
+// Trapped returns the trap that poisoned the instance, or nil.
+func (in *Instance) Trapped() *Trap { return in.trapped }
+
+func (in *Instance) insert(k Kind, obj any) Handle {
+	in.table = append(in.table, entry{kind: k, obj: obj, alive: true})
+	return Handle(len(in.table))
+}
+
+// trap records a violation, poisons the instance and returns the Trap.
+func (in *Instance) trap(kind TrapKind, h Handle, call, detail string) *Trap {
+	t := &Trap{Kind: kind, Instance: in.name, Handle: h, Call: call, Detail: detail}
+	if in.trapped == nil {
+		in.trapped = t
+	}
+	in.h.w.Event("trap", in.name, t.Error())
+	return t
+}
+
+// check validates that the instance may run a call.
+func (in *Instance) check(call string) error {
+	if in.trapped != nil {
+		return &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: call, Detail: in.trapped.Error()}
+	}
+	return nil
+}
+
+// get resolves a handle of the wanted kind.
+func (in *Instance) get(h Handle, want Kind, call string) (*entry, error) {
+	if err := in.check(call); err != nil {
+		return nil, err
+	}
+	if h == 0 || int(h) > len(in.table) {
+		return nil, in.trap(TrapForgedHandle, h, call, "")
+	}
+	e := &in.table[h-1]
+	if !e.alive {
+		return nil, in.trap(TrapDeadHandle, h, call, "")
+	}
+	if e.kind != want {
+		return nil, in.trap(TrapWrongType, h, call, fmt.Sprintf("handle is a %s, want a %s", e.kind, want))
+	}
+	return e, nil
+}
+
+// take removes a handle from the table without dropping what it refers
+// to: ownership moves to the callee (a stream end passed to a call).
+func (in *Instance) take(h Handle, want Kind, call string) (any, error) {
+	e, err := in.get(h, want, call)
+	if err != nil {
+		return nil, err
+	}
+	if e.lends > 0 {
+		return nil, in.trap(TrapDropWithLends, h, call, "moving a lent handle")
+	}
+	if b, ok := e.obj.(interface{ busy() bool }); ok && b.busy() {
+		return nil, in.trap(TrapBusyEnd, h, call, "moving an end with a copy in flight")
+	}
+	e.alive = false
+	obj := e.obj
+	e.obj = nil
+	return obj, nil
+}
+
+// lend borrows a handle for the duration of a call; the returned func ends
+// the lend. Dropping the handle meanwhile traps.
+func (in *Instance) lend(h Handle, want Kind, call string) (*entry, func(), error) {
+	e, err := in.get(h, want, call)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.lends++
+	// Decrement through the table, not e: inserts may move the table.
+	return e, func() { in.table[h-1].lends-- }, nil
+}
+
+// Drop drops a handle: resource.drop for descriptors and sockets,
+// stream.drop-readable/writable, future.drop-readable or subtask.drop. It
+// traps if the handle is lent to a call in progress, if a copy on the end
+// is in flight, or if a subtask has not resolved.
+func (in *Instance) Drop(h Handle) error {
+	const call = "drop"
+	in.h.w.Yield()
+	if err := in.check(call); err != nil {
+		return err
+	}
+	if h == 0 || int(h) > len(in.table) {
+		return in.trap(TrapForgedHandle, h, call, "")
+	}
+	e := &in.table[h-1]
+	if !e.alive {
+		return in.trap(TrapDeadHandle, h, call, "")
+	}
+	if e.lends > 0 {
+		return in.trap(TrapDropWithLends, h, call, fmt.Sprintf("%s lent to %d call(s) in progress", e.kind, e.lends))
+	}
+	d, ok := e.obj.(dropper)
+	if !ok {
+		return in.trap(TrapWrongType, h, call, "not droppable")
+	}
+	if kind, detail := d.dropCheck(); kind != 0 {
+		return in.trap(kind, h, call, detail)
+	}
+	e.alive = false
+	e.obj = nil
+	in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
+	d.drop()
+	return nil
+}
+
+// dropper is what a handle's object does when the handle is dropped.
+type dropper interface {
+	// dropCheck reports a trap kind if dropping now is a violation.
+	dropCheck() (TrapKind, string)
+	drop()
+	String() string
+}
+
+// KindOf reports the kind of a live handle (0 if the handle is not live),
+// for tests and tools; it does not trap.
+func (in *Instance) KindOf(h Handle) Kind {
+	if h == 0 || int(h) > len(in.table) || !in.table[h-1].alive {
+		return 0
+	}
+	return in.table[h-1].kind
+}
+
+// Live lists the live handles of the instance in index order.
+func (in *Instance) Live() []Handle {
+	var out []Handle
+	for i, e := range in.table {
+		if e.alive {
+			out = append(out, Handle(i+1))
+		}
+	}
+	return out
+}
+
+// DropAll drops every live handle in index order, as an instance that
+// exits cleanly would; handles that cannot be dropped yet (lent, busy) are
+// reported in the error.
+func (in *Instance) DropAll() error {
+	var first error
+	for _, h := range in.Live() {
+		if err := in.Drop(h); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

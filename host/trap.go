@@ -1,0 +1,75 @@
+package host
+
+import "fmt"
+
+// TrapKind classifies a Component Model violation.
+type TrapKind uint8
+
+const (
+	// TrapForgedHandle is an index that was never a handle of the instance.
+	TrapForgedHandle TrapKind = iota + 1
+	// TrapDeadHandle is a handle used after it was dropped or moved.
+	TrapDeadHandle
+	// TrapWrongType is a handle of another resource or end type.
+	TrapWrongType
+	// TrapDropWithLends is dropping a handle lent to a call in progress.
+	TrapDropWithLends
+	// TrapBusyEnd is dropping, or starting a second copy on, a stream or
+	// future end whose copy is in flight (cancel first).
+	TrapBusyEnd
+	// TrapAfterDropped is a read or write on an end that already reported
+	// DROPPED; only dropping it is allowed.
+	TrapAfterDropped
+	// TrapUnresolvedSubtask is dropping a subtask before it resolved.
+	TrapUnresolvedSubtask
+	// TrapInstanceTrapped is any call on an instance that trapped before.
+	TrapInstanceTrapped
+	// TrapBadArgument is an argument the ABI cannot represent (a negative
+	// length, a buffer too large).
+	TrapBadArgument
+)
+
+var trapNames = [...]string{
+	TrapForgedHandle:      "forged handle",
+	TrapDeadHandle:        "dead handle",
+	TrapWrongType:         "wrong handle type",
+	TrapDropWithLends:     "drop of a lent handle",
+	TrapBusyEnd:           "end busy with a copy",
+	TrapAfterDropped:      "use after DROPPED",
+	TrapUnresolvedSubtask: "drop of an unresolved subtask",
+	TrapInstanceTrapped:   "instance already trapped",
+	TrapBadArgument:       "bad argument",
+}
+
+func (k TrapKind) String() string {
+	if int(k) < len(trapNames) && trapNames[k] != "" {
+		return trapNames[k]
+	}
+	return fmt.Sprintf("trap(%d)", uint8(k))
+}
+
+// Trap is a Component Model violation by a guest. It ends the offending
+// call, poisons the instance (every later call returns a Trap too, as a
+// trapped component instance cannot be re-entered) and is recorded in the
+// trace. It is a value, never a Go panic.
+type Trap struct {
+	Kind     TrapKind
+	Instance string
+	Handle   Handle
+	Call     string
+	Detail   string
+}
+
+func (t *Trap) Error() string {
+	s := fmt.Sprintf("trap in %s: %s: %s of handle %d", t.Instance, t.Call, t.Kind, t.Handle)
+	if t.Detail != "" {
+		s += " (" + t.Detail + ")"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, &Trap{Kind: k}) match any trap of kind k.
+func (t *Trap) Is(target error) bool {
+	o, ok := target.(*Trap)
+	return ok && (o.Kind == 0 || o.Kind == t.Kind) && o.Handle == 0 && o.Call == ""
+}
