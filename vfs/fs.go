@@ -67,7 +67,7 @@ type inode struct {
 	size                int64 // logical size; data holds the first len(data) bytes, the rest are zeros
 	atime, mtime, ctime int64 // Unix nanoseconds
 	data                []byte
-	parent              *inode                 // directories: the directory holding it
+	parent              *inode                // directories: the directory holding it
 	ents                *btree.BTreeG[dirent] // directories: entries by name, made on first insert
 	locks               *lockState
 	nlink               uint32 // links from directories (directories: 1 while linked)

@@ -36,12 +36,12 @@ type DescFlags uint8
 
 // The descriptor-flags bits, in WIT order.
 const (
-	Read                DescFlags = 1 << iota // read
-	Write                                     // write
-	FileIntegritySync                         // file-integrity-sync
-	DataIntegritySync                         // data-integrity-sync
-	RequestedWriteSync                        // requested-write-sync
-	MutateDirectory                           // mutate-directory
+	Read               DescFlags = 1 << iota // read
+	Write                                    // write
+	FileIntegritySync                        // file-integrity-sync
+	DataIntegritySync                        // data-integrity-sync
+	RequestedWriteSync                       // requested-write-sync
+	MutateDirectory                          // mutate-directory
 )
 
 var descFlagNames = [...]string{"read", "write", "file-integrity-sync", "data-integrity-sync", "requested-write-sync", "mutate-directory"}
