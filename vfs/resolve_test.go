@@ -49,12 +49,12 @@ func TestResolve(t *testing.T) {
 
 	long := strings.Repeat("n", MaxNameLen+1)
 	tests := []struct {
-		name   string
-		base   *OFD
-		path   string
-		pf     PathFlags
-		want   uint64 // expected inode when err is nil
-		err    error
+		name string
+		base *OFD
+		path string
+		pf   PathFlags
+		want uint64 // expected inode when err is nil
+		err  error
 	}{
 		{"plain", r, "f", 0, fIno, nil},
 		{"nested", r, "a/b/g", 0, gIno, nil},
