@@ -15,8 +15,11 @@ import (
 // relative ("a/b"); both are taken from the root of the FS after
 // path.Clean, so ".." cannot leave the root (as on an OS). Symbolic links
 // are followed (LstatIfPossible does not follow the last one). Errors are
-// *os.PathError wrapping an ErrorCode, so os.IsNotExist, errors.Is(err,
-// fs.ErrNotExist) and friends work. vfs has no permission model: Chmod and
+// *os.PathError (*os.LinkError for Rename) wrapping, on Unix, the
+// syscall.Errno of the ErrorCode (ErrNoEntry becomes ENOENT, ErrNotEmpty
+// ENOTEMPTY, ...), because os.IsNotExist and os.IsExist, which afero and
+// its users call, recognise errnos but not errors.Is; errors.Is(err,
+// fs.ErrNotExist) works as well. vfs has no permission model: Chmod and
 // Chown are accepted and ignored, and modes read back as 0644 (files) or
 // 0755 (directories).
 type AferoFs struct {
@@ -82,7 +85,7 @@ func (a *AferoFs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, er
 	}
 	d, err := a.root.OpenAt(SymlinkFollow, rel(name), of, df)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+		return nil, &os.PathError{Op: "open", Path: name, Err: osError(err)}
 	}
 	return &aferoFile{ofd: d, name: name, append: flag&os.O_APPEND != 0}, nil
 }
@@ -90,7 +93,7 @@ func (a *AferoFs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, er
 // Mkdir creates a directory.
 func (a *AferoFs) Mkdir(name string, _ os.FileMode) error {
 	if err := a.root.CreateDirectoryAt(rel(name)); err != nil {
-		return &os.PathError{Op: "mkdir", Path: name, Err: err}
+		return &os.PathError{Op: "mkdir", Path: name, Err: osError(err)}
 	}
 	return nil
 }
@@ -114,7 +117,7 @@ func (a *AferoFs) MkdirAll(name string, _ os.FileMode) error {
 			}
 			err = ErrNotDirectory
 		}
-		return &os.PathError{Op: "mkdir", Path: name, Err: err}
+		return &os.PathError{Op: "mkdir", Path: name, Err: osError(err)}
 	}
 	return nil
 }
@@ -131,7 +134,7 @@ func (a *AferoFs) Remove(name string) error {
 		}
 	}
 	if err != nil {
-		return &os.PathError{Op: "remove", Path: name, Err: err}
+		return &os.PathError{Op: "remove", Path: name, Err: osError(err)}
 	}
 	return nil
 }
@@ -141,7 +144,7 @@ func (a *AferoFs) Remove(name string) error {
 func (a *AferoFs) RemoveAll(name string) error {
 	p := rel(name)
 	if err := a.removeAll(p); err != nil && !errors.Is(err, ErrNoEntry) {
-		return &os.PathError{Op: "removeall", Path: name, Err: err}
+		return &os.PathError{Op: "removeall", Path: name, Err: osError(err)}
 	}
 	return nil
 }
@@ -177,7 +180,7 @@ func (a *AferoFs) removeAll(p string) error {
 // Rename moves oldname to newname, replacing a file or empty directory.
 func (a *AferoFs) Rename(oldname, newname string) error {
 	if err := a.root.RenameAt(rel(oldname), a.root, rel(newname)); err != nil {
-		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: osError(err)}
 	}
 	return nil
 }
@@ -198,7 +201,7 @@ func (a *AferoFs) stat(op, name string, pf PathFlags) (os.FileInfo, error) {
 	p := rel(name)
 	st, err := a.root.StatAt(pf, p)
 	if err != nil {
-		return nil, &os.PathError{Op: op, Path: name, Err: err}
+		return nil, &os.PathError{Op: op, Path: name, Err: osError(err)}
 	}
 	return &fileInfo{name: path.Base(p), st: st}, nil
 }
@@ -222,7 +225,7 @@ func (a *AferoFs) Chtimes(name string, atime, mtime time.Time) error {
 	err := a.root.SetTimesAt(SymlinkFollow, rel(name),
 		NewTimestamp{Kind: Timestamp, Time: atime}, NewTimestamp{Kind: Timestamp, Time: mtime})
 	if err != nil {
-		return &os.PathError{Op: "chtimes", Path: name, Err: err}
+		return &os.PathError{Op: "chtimes", Path: name, Err: osError(err)}
 	}
 	return nil
 }
@@ -239,7 +242,7 @@ type aferoFile struct {
 }
 
 func (f *aferoFile) err(op string, err error) error {
-	return &os.PathError{Op: op, Path: f.name, Err: err}
+	return &os.PathError{Op: op, Path: f.name, Err: osError(err)}
 }
 
 func (f *aferoFile) check(op string) error {
