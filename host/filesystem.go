@@ -99,6 +99,7 @@ func (in *Instance) ReadViaStream(fd Handle, offset uint64) (data, result Handle
 		return 0, 0, err
 	}
 	s := newStream[byte](in.h, "read-via-stream of "+d.r.so.name)
+	s.produced = true
 	f := newFuture(in.h, "read-via-stream of "+d.r.so.name)
 	data = in.insert(KindStreamReader, &readEnd[byte]{s: s})
 	result = in.insert(KindFutureReader, &futureEnd{f: f})
@@ -116,6 +117,10 @@ func (in *Instance) ReadViaStream(fd Handle, offset uint64) (data, result Handle
 		off := int64(offset)
 		buf := make([]byte, in.h.opt.Chunk)
 		for {
+			if s.rdDrop { // the guest dropped the stream early: not an error
+				f.resolve(nil)
+				return nil
+			}
 			n, err := ofd.ReadAt(buf, off)
 			if err != nil || n == 0 {
 				s.dropWriter()
@@ -252,6 +257,7 @@ func (in *Instance) ReadDirectory(fd Handle) (entries, result Handle, err error)
 		return 0, 0, err
 	}
 	s := newStream[vfs.DirEntry](in.h, "read-directory of "+d.r.so.name)
+	s.produced = true
 	f := newFuture(in.h, "read-directory of "+d.r.so.name)
 	entries = in.insert(KindStreamReader, &readEnd[vfs.DirEntry]{s: s})
 	result = in.insert(KindFutureReader, &futureEnd{f: f})

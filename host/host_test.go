@@ -182,12 +182,13 @@ func TestLockReleasedAfterLastReference(t *testing.T) {
 			return errors.New("lock released while the future's readable end lives")
 		}
 		must(in.Drop(fut))
-		// The stream may still be being consumed by the host; wait for it.
+		// The host consumer drops the stream after its last write; wait
+		// for it (blocking, so every strategy lets the consumer run).
 		for range 100 {
 			if probe() {
 				return in.DropAll()
 			}
-			h.World().Yield()
+			h.World().Sleep(1)
 		}
 		return errors.New("lock never released after the last reference dropped")
 	}))

@@ -66,8 +66,18 @@ type stream[T any] struct {
 	moved int64
 	// onDead runs when both ends are dropped: the references the stream
 	// holds are released then.
-	onDead []func()
+	onDead   []func()
+	onRdDrop []func()
+	// produced marks a stream the host writes into: when the guest drops
+	// the readable end, the host's writable end goes with it at once, so
+	// the references the stream holds are released in the same step as
+	// the guest's drop. The producer task notices at its next step.
+	produced bool
 }
+
+// whenReaderDropped registers fn to run when the readable end is dropped,
+// so a host producer blocked elsewhere can notice.
+func (s *stream[T]) whenReaderDropped(fn func()) { s.onRdDrop = append(s.onRdDrop, fn) }
 
 // whenDead registers fn to run once both ends are dropped.
 func (s *stream[T]) whenDead(fn func()) { s.onDead = append(s.onDead, fn) }
@@ -191,6 +201,9 @@ func (s *stream[T]) cancel(op *copyOp[T]) {
 }
 
 func (s *stream[T]) dropReader() {
+	if s.rdDrop {
+		return
+	}
 	s.rdDrop = true
 	if w := s.wop; w != nil {
 		s.wop = nil
@@ -198,10 +211,22 @@ func (s *stream[T]) dropReader() {
 	}
 	s.h.w.Event("drop-readable", s.name, "")
 	s.q.Broadcast()
+	fns := s.onRdDrop
+	s.onRdDrop = nil
+	for _, fn := range fns {
+		fn()
+	}
+	if s.produced && !s.wrDrop {
+		s.dropWriter()
+		return
+	}
 	s.died()
 }
 
 func (s *stream[T]) dropWriter() {
+	if s.wrDrop {
+		return
+	}
 	s.wrDrop = true
 	if r := s.rop; r != nil {
 		s.rop = nil

@@ -1,0 +1,480 @@
+package host
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vnet"
+)
+
+// sockObj adapts a vnet socket to the host's reference bookkeeping.
+type sockObj struct {
+	tcp *vnet.TCPSocket
+	udp *vnet.UDPSocket
+}
+
+func (o *sockObj) IncRef() error {
+	ok := false
+	if o.tcp != nil {
+		ok = o.tcp.TryIncRef()
+	} else {
+		ok = o.udp.TryIncRef()
+	}
+	if !ok {
+		return errors.New("socket already released")
+	}
+	return nil
+}
+
+func (o *sockObj) DecRef() error {
+	if o.tcp != nil {
+		return o.tcp.DecRef()
+	}
+	return o.udp.DecRef()
+}
+
+// tcpSocket is the object behind a tcp-socket handle.
+type tcpSocket struct {
+	s        *vnet.TCPSocket
+	r        *ref
+	sent     bool // send may be called at most once
+	received bool // receive likewise
+}
+
+func (t *tcpSocket) dropCheck() (TrapKind, string) { return 0, "" }
+func (t *tcpSocket) drop()                         { t.r.release() }
+func (t *tcpSocket) String() string                { return "tcp-socket " + t.r.so.name }
+func (t *tcpSocket) sharedRef() *ref               { return t.r }
+
+type udpSocket struct {
+	s *vnet.UDPSocket
+	r *ref
+}
+
+func (u *udpSocket) dropCheck() (TrapKind, string) { return 0, "" }
+func (u *udpSocket) drop()                         { u.r.release() }
+func (u *udpSocket) String() string                { return "udp-socket " + u.r.so.name }
+func (u *udpSocket) sharedRef() *ref               { return u.r }
+
+// tcpShared returns the shared-ownership record of a socket, adopting the
+// creator's reference the first time.
+func (in *Instance) adoptTCP(s *vnet.TCPSocket, h Handle) *ref {
+	so := in.h.adopt(&sockObj{tcp: s}, s.String(), in.holderName(h, "tcp-socket"))
+	return so.first()
+}
+
+// NewTCPSocket is the tcp-socket constructor.
+func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
+	in.h.w.Yield()
+	if err := in.check("tcp-socket.new"); err != nil {
+		return 0, err
+	}
+	s, err := in.h.net.NewTCP(f)
+	if err != nil {
+		return 0, err
+	}
+	h := Handle(len(in.table) + 1)
+	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h)}), nil
+}
+
+func (in *Instance) tcp(sock Handle, call string) (*tcpSocket, error) {
+	in.h.w.Yield()
+	e, err := in.get(sock, KindTCPSocket, "tcp-socket."+call)
+	if err != nil {
+		return nil, err
+	}
+	return e.obj.(*tcpSocket), nil
+}
+
+// Bind is tcp-socket.bind.
+func (in *Instance) Bind(sock Handle, local netip.AddrPort) error {
+	t, err := in.tcp(sock, "bind")
+	if err != nil {
+		return err
+	}
+	return t.s.Bind(local)
+}
+
+// Connect is tcp-socket.connect, an async func: the socket is lent until the
+// connection is established or fails (then the socket is closed).
+func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
+	in.h.w.Yield()
+	e, end, err := in.lend(sock, KindTCPSocket, "tcp-socket.connect")
+	if err != nil {
+		return err
+	}
+	defer end()
+	return e.obj.(*tcpSocket).s.Connect(remote)
+}
+
+// Listen is tcp-socket.listen: it returns a perpetual stream of accepted
+// sockets. The stream keeps the listener alive (and its port bound) even if
+// the tcp-socket handle is dropped; the accepted sockets are new objects
+// that do not reference the listener.
+func (in *Instance) Listen(sock Handle) (Handle, error) {
+	t, err := in.tcp(sock, "listen")
+	if err != nil {
+		return 0, err
+	}
+	if err := t.s.Listen(); err != nil {
+		return 0, err
+	}
+	h := in.h
+	s := newStream[*vnet.TCPSocket](h, "listen of "+t.r.so.name)
+	s.produced = true
+	sref := t.r.so.acquire(s.name)
+	s.whenDead(sref.release)
+	l := t.s
+	n := h.net
+	wake := func() { n.Wake() }
+	s.whenReaderDropped(wake)
+	h.w.Go("listen "+t.r.so.name, func(*sim.Task) error {
+		defer s.dropWriter()
+		for {
+			// Accept only when a guest is reading: connections wait in the
+			// backlog, as they would in the kernel.
+			probe := s.startWrite(nil)
+			if err := s.wait(probe, "accept probe"); err != nil {
+				return err
+			}
+			if probe.res.Status == Dropped {
+				return nil
+			}
+			if s.rdDrop {
+				return nil
+			}
+			gen := n.Generation()
+			c, err := l.TryAccept()
+			if errors.Is(err, vnet.ErrWouldBlock) {
+				if _, err := n.WaitChangeFrom(gen, "accept on "+l.String(), time.Time{}); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return nil // the listener is gone: end the stream
+			}
+			if _, dropped, err := s.hostWrite([]*vnet.TCPSocket{c}); err != nil || dropped {
+				c.DecRef() //nolint:errcheck // nobody took it: reset its peer
+				return err
+			}
+		}
+	})
+	return in.insert(KindStreamReader, &readEnd[*vnet.TCPSocket]{s: s}), nil
+}
+
+// Accept reads one accepted socket from a listen stream (a stream.read of
+// length 1 on stream<tcp-socket>); the socket becomes an own handle of the
+// instance.
+func (in *Instance) Accept(listenStream Handle) (Handle, CopyResult, error) {
+	hs, res, err := in.ReadSockets(listenStream, 1)
+	if err != nil || len(hs) == 0 {
+		return 0, res, err
+	}
+	return hs[0], res, nil
+}
+
+// ReadSockets reads up to n accepted sockets from a listen stream.
+func (in *Instance) ReadSockets(h Handle, n int) ([]Handle, CopyResult, error) {
+	if err := startRead[*vnet.TCPSocket](in, h, n); err != nil {
+		return nil, CopyResult{}, err
+	}
+	socks, res, err := finishRead[*vnet.TCPSocket](in, h, false)
+	if err != nil {
+		return nil, res, err
+	}
+	out := make([]Handle, len(socks))
+	for i, s := range socks {
+		hh := Handle(len(in.table) + 1)
+		out[i] = in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, hh)})
+	}
+	return out, res, nil
+}
+
+// Send is tcp-socket.send(data). It consumes the stream and transmits it;
+// dropping the stream's writable end is a FIN (shutdown of writing). Under
+// P3 it returns a future at once and the socket may be dropped meanwhile;
+// under P3AsyncWrite a subtask, with the socket lent until the stream is
+// consumed. It may be called once; later calls get an err(invalid-state)
+// future and their stream is dropped.
+func (in *Instance) Send(sock, data Handle) (Handle, error) {
+	const call = "tcp-socket.send"
+	var t *tcpSocket
+	var endLend func()
+	in.h.w.Yield()
+	if in.h.opt.Variant == P3AsyncWrite {
+		e, end, err := in.lend(sock, KindTCPSocket, call)
+		if err != nil {
+			return 0, err
+		}
+		t, endLend = e.obj.(*tcpSocket), end
+	} else {
+		e, err := in.get(sock, KindTCPSocket, call)
+		if err != nil {
+			return 0, err
+		}
+		t = e.obj.(*tcpSocket)
+	}
+	re, err := readEndOf[byte](in, data, call)
+	if err == nil {
+		_, err = in.take(data, KindStreamReader, call)
+	}
+	if err != nil {
+		if endLend != nil {
+			endLend()
+		}
+		return 0, err
+	}
+	s := re.s
+	f := newFuture(in.h, "send of "+t.r.so.name)
+	kind := KindFutureReader
+	if endLend != nil {
+		kind = KindSubtask
+		f.endLend = endLend
+	}
+	result := in.insert(kind, &futureEnd{f: f, subtask: endLend != nil})
+	sref := t.r.so.acquire(s.name)
+	s.whenDead(sref.release)
+	fref := t.r.so.acquire(f.name)
+	f.whenDropped(fref.release)
+	if t.sent || t.s.State() != vnet.Connected {
+		s.dropReader()
+		f.resolve(vnet.ErrInvalidState)
+		return result, nil
+	}
+	t.sent = true
+	sk := t.s
+	chunk := in.h.opt.Chunk
+	in.h.w.Go("send "+t.r.so.name, func(*sim.Task) error {
+		for {
+			buf, dropped, err := s.hostRead(chunk)
+			if err != nil {
+				return err
+			}
+			for len(buf) > 0 {
+				n, werr := sk.Write(buf)
+				buf = buf[n:]
+				if werr != nil {
+					s.dropReader()
+					f.resolve(werr)
+					return nil
+				}
+			}
+			if dropped {
+				s.dropReader()
+				f.resolve(sk.ShutdownWrite())
+				return nil
+			}
+		}
+	})
+	return result, nil
+}
+
+// Receive is tcp-socket.receive: a stream of the bytes the peer sends and a
+// future of the result (ok at a normal end, err(connection-reset) …).
+// Dropping the stream early shuts down reading (unread data is discarded)
+// and the future resolves ok. It may be called once; later calls get an
+// empty stream and an err(invalid-state) future.
+func (in *Instance) Receive(sock Handle) (data, result Handle, err error) {
+	t, err := in.tcp(sock, "receive")
+	if err != nil {
+		return 0, 0, err
+	}
+	s := newStream[byte](in.h, "receive of "+t.r.so.name)
+	s.produced = true
+	f := newFuture(in.h, "receive of "+t.r.so.name)
+	data = in.insert(KindStreamReader, &readEnd[byte]{s: s})
+	result = in.insert(KindFutureReader, &futureEnd{f: f})
+	sref := t.r.so.acquire(s.name)
+	s.whenDead(sref.release)
+	fref := t.r.so.acquire(f.name)
+	f.whenDropped(fref.release)
+	if t.received || t.s.State() != vnet.Connected {
+		s.dropWriter()
+		f.resolve(vnet.ErrInvalidState)
+		return data, result, nil
+	}
+	t.received = true
+	sk := t.s
+	// A guest that drops the stream early shuts down reading, which also
+	// wakes a producer blocked in Read.
+	s.whenReaderDropped(func() { sk.ShutdownRead() }) //nolint:errcheck
+	chunk := in.h.opt.Chunk
+	in.h.w.Go("receive "+t.r.so.name, func(*sim.Task) error {
+		buf := make([]byte, chunk)
+		for {
+			n, rerr := sk.Read(buf)
+			if s.rdDrop { // dropped early: shut down reading, not an error
+				f.resolve(nil)
+				return nil
+			}
+			if n > 0 {
+				_, dropped, err := s.hostWrite(buf[:n])
+				if err != nil {
+					return err
+				}
+				if dropped {
+					s.dropWriter()
+					f.resolve(nil)
+					return nil
+				}
+			}
+			if rerr != nil {
+				s.dropWriter()
+				if rerr == io.EOF {
+					rerr = nil
+				}
+				f.resolve(rerr)
+				return nil
+			}
+		}
+	})
+	return data, result, nil
+}
+
+// LocalAddress is tcp-socket.get-local-address.
+func (in *Instance) LocalAddress(sock Handle) (netip.AddrPort, error) {
+	t, err := in.tcp(sock, "get-local-address")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return t.s.LocalAddr()
+}
+
+// RemoteAddress is tcp-socket.get-remote-address.
+func (in *Instance) RemoteAddress(sock Handle) (netip.AddrPort, error) {
+	t, err := in.tcp(sock, "get-remote-address")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return t.s.RemoteAddr()
+}
+
+// IsListening is tcp-socket.get-is-listening.
+func (in *Instance) IsListening(sock Handle) (bool, error) {
+	t, err := in.tcp(sock, "get-is-listening")
+	if err != nil {
+		return false, err
+	}
+	return t.s.IsListening(), nil
+}
+
+// AddressFamily is tcp-socket.get-address-family.
+func (in *Instance) AddressFamily(sock Handle) (vnet.Family, error) {
+	t, err := in.tcp(sock, "get-address-family")
+	if err != nil {
+		return 0, err
+	}
+	return t.s.Family(), nil
+}
+
+// TCPOption runs fn on the vnet socket behind a tcp-socket handle: the
+// getters and setters of options (keep-alive, hop limit, buffer sizes,
+// listen backlog) are the vnet methods of the same names, with WASI's rules.
+//
+//	err := in.TCPOption(sock, "set-keep-alive-enabled", func(s *vnet.TCPSocket) error { return s.SetKeepAliveEnabled(true) })
+func (in *Instance) TCPOption(sock Handle, call string, fn func(s *vnet.TCPSocket) error) error {
+	t, err := in.tcp(sock, call)
+	if err != nil {
+		return err
+	}
+	return fn(t.s)
+}
+
+// Socket returns the vnet socket behind a tcp-socket handle, for tests and
+// host code; it does not lend the handle.
+func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {
+	if in.KindOf(sock) != KindTCPSocket {
+		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live tcp-socket")
+	}
+	return in.table[sock-1].obj.(*tcpSocket).s, nil
+}
+
+// ---- UDP ----
+
+// NewUDPSocket is the udp-socket constructor.
+func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
+	in.h.w.Yield()
+	if err := in.check("udp-socket.new"); err != nil {
+		return 0, err
+	}
+	s, err := in.h.net.NewUDP(f)
+	if err != nil {
+		return 0, err
+	}
+	h := Handle(len(in.table) + 1)
+	so := in.h.adopt(&sockObj{udp: s}, s.String(), in.holderName(h, "udp-socket"))
+	return in.insert(KindUDPSocket, &udpSocket{s: s, r: so.first()}), nil
+}
+
+func (in *Instance) udp(sock Handle, call string) (*udpSocket, func(), error) {
+	in.h.w.Yield()
+	e, end, err := in.lend(sock, KindUDPSocket, "udp-socket."+call)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e.obj.(*udpSocket), end, nil
+}
+
+// UDPBind is udp-socket.bind.
+func (in *Instance) UDPBind(sock Handle, local netip.AddrPort) error {
+	u, end, err := in.udp(sock, "bind")
+	if err != nil {
+		return err
+	}
+	defer end()
+	return u.s.Bind(local)
+}
+
+// UDPConnect is udp-socket.connect (repeatable; the last one wins).
+func (in *Instance) UDPConnect(sock Handle, remote netip.AddrPort) error {
+	u, end, err := in.udp(sock, "connect")
+	if err != nil {
+		return err
+	}
+	defer end()
+	return u.s.Connect(remote)
+}
+
+// UDPDisconnect is udp-socket.disconnect.
+func (in *Instance) UDPDisconnect(sock Handle) error {
+	u, end, err := in.udp(sock, "disconnect")
+	if err != nil {
+		return err
+	}
+	defer end()
+	return u.s.Disconnect()
+}
+
+// UDPSend is udp-socket.send(data, remote) (async func).
+func (in *Instance) UDPSend(sock Handle, data []byte, to *netip.AddrPort) error {
+	u, end, err := in.udp(sock, "send")
+	if err != nil {
+		return err
+	}
+	defer end()
+	return u.s.Send(data, to)
+}
+
+// UDPReceive is udp-socket.receive (async func): it waits for a datagram.
+func (in *Instance) UDPReceive(sock Handle) ([]byte, netip.AddrPort, error) {
+	u, end, err := in.udp(sock, "receive")
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	defer end()
+	return u.s.Receive()
+}
+
+// ResolveAddresses is ip-name-lookup.resolve-addresses.
+func (in *Instance) ResolveAddresses(name string) ([]netip.Addr, error) {
+	in.h.w.Yield()
+	if err := in.check("resolve-addresses"); err != nil {
+		return nil, err
+	}
+	return in.h.net.Resolve(name)
+}
