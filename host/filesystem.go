@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 )
@@ -14,12 +15,19 @@ import (
 type descriptor struct {
 	ofd *vfs.OFD
 	r   *ref
+	mut mutation.Set
 }
 
 func (d *descriptor) dropCheck() (TrapKind, string) { return 0, "" }
-func (d *descriptor) drop()                         { d.r.release() }
-func (d *descriptor) String() string                { return "descriptor " + d.r.so.name }
-func (d *descriptor) sharedRef() *ref               { return d.r }
+
+func (d *descriptor) drop() {
+	if d.mut.Has(mutation.ReleaseLocksOnHandleDrop) {
+		d.ofd.Unlock() //nolint:errcheck // mutation: early release
+	}
+	d.r.release()
+}
+func (d *descriptor) String() string  { return "descriptor " + d.r.so.name }
+func (d *descriptor) sharedRef() *ref { return d.r }
 
 func (in *Instance) holderName(h Handle, what string) string {
 	return fmt.Sprintf("%s %d of %s", what, h, in.name)
@@ -29,7 +37,7 @@ func (in *Instance) holderName(h Handle, what string) string {
 func (in *Instance) newDescriptor(ofd *vfs.OFD) Handle {
 	h := Handle(len(in.table) + 1)
 	so := in.h.adopt(ofd, "ofd#"+strconv.FormatUint(ofd.ID(), 10), in.holderName(h, "descriptor"))
-	return in.insert(KindDescriptor, &descriptor{ofd: ofd, r: so.first()})
+	return in.insert(KindDescriptor, &descriptor{ofd: ofd, r: so.first(), mut: in.h.opt.Mutations})
 }
 
 // PreopenDir is one entry of get-directories.
@@ -49,7 +57,7 @@ func (in *Instance) Preopens() ([]PreopenDir, error) {
 	for _, p := range in.h.pre {
 		h := Handle(len(in.table) + 1)
 		r := p.obj.acquire("preopen " + p.path + " " + in.holderName(h, "descriptor"))
-		in.insert(KindDescriptor, &descriptor{ofd: p.obj.obj.(*vfs.OFD), r: r})
+		in.insert(KindDescriptor, &descriptor{ofd: p.obj.obj.(*vfs.OFD), r: r, mut: in.h.opt.Mutations})
 		out = append(out, PreopenDir{Handle: h, Path: p.path})
 	}
 	return out, nil
@@ -217,6 +225,17 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 			buf, dropped, err := s.hostRead(chunk)
 			if err != nil {
 				return err
+			}
+			if dropped && in.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
+				f.resolve(nil) // mutation: ok before the last chunk lands
+				in.h.w.Yield()
+				if appendMode {
+					ofd.Append(buf) //nolint:errcheck
+				} else {
+					ofd.WriteAt(buf, off) //nolint:errcheck
+				}
+				s.dropReader()
+				return nil
 			}
 			if len(buf) > 0 {
 				var n int

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
@@ -63,6 +64,9 @@ type Options struct {
 	Preopens []Preopen
 	// Stdin is what stdin read-via-stream yields.
 	Stdin []byte
+	// Mutations switches on deliberate bugs, for the property suites'
+	// proof that they catch them. Only this module can name the type.
+	Mutations mutation.Set
 }
 
 // Preopen is a directory given to every instance.
@@ -197,6 +201,23 @@ type sharedObj struct {
 	obj     refcounted
 	name    string
 	holders []string
+	// closed is set when a mutation closed the object early; later
+	// releases then only update the bookkeeping.
+	closed bool
+}
+
+// forceClose drops every reference at once (the CloseSocketOnHandleDrop
+// mutation: what a host without shared ownership would do).
+func (so *sharedObj) forceClose() {
+	if so.closed {
+		return
+	}
+	so.closed = true
+	for range so.holders {
+		if err := so.obj.DecRef(); err != nil {
+			return
+		}
+	}
 }
 
 // ref is one reference held by one holder.
@@ -236,6 +257,9 @@ func (r *ref) release() {
 	so := r.so
 	if i := slices.Index(so.holders, r.holder); i >= 0 {
 		so.holders = slices.Delete(so.holders, i, i+1)
+	}
+	if so.closed {
+		return
 	}
 	if err := so.obj.DecRef(); err != nil {
 		panic(fmt.Sprintf("host: DecRef on %s: %v", so.name, err))

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vnet"
 )
@@ -41,14 +42,20 @@ func (o *sockObj) DecRef() error {
 type tcpSocket struct {
 	s        *vnet.TCPSocket
 	r        *ref
+	mut      mutation.Set
 	sent     bool // send may be called at most once
 	received bool // receive likewise
 }
 
 func (t *tcpSocket) dropCheck() (TrapKind, string) { return 0, "" }
-func (t *tcpSocket) drop()                         { t.r.release() }
-func (t *tcpSocket) String() string                { return "tcp-socket " + t.r.so.name }
-func (t *tcpSocket) sharedRef() *ref               { return t.r }
+func (t *tcpSocket) drop() {
+	if t.mut.Has(mutation.CloseSocketOnHandleDrop) {
+		t.r.so.forceClose() // mutation: close with the handle
+	}
+	t.r.release()
+}
+func (t *tcpSocket) String() string  { return "tcp-socket " + t.r.so.name }
+func (t *tcpSocket) sharedRef() *ref { return t.r }
 
 type udpSocket struct {
 	s *vnet.UDPSocket
@@ -78,7 +85,7 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 		return 0, err
 	}
 	h := Handle(len(in.table) + 1)
-	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h)}), nil
+	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h), mut: in.h.opt.Mutations}), nil
 }
 
 func (in *Instance) tcp(sock Handle, call string) (*tcpSocket, error) {
@@ -190,7 +197,7 @@ func (in *Instance) ReadSockets(h Handle, n int) ([]Handle, CopyResult, error) {
 	out := make([]Handle, len(socks))
 	for i, s := range socks {
 		hh := Handle(len(in.table) + 1)
-		out[i] = in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, hh)})
+		out[i] = in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, hh), mut: in.h.opt.Mutations})
 	}
 	return out, res, nil
 }

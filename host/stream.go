@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -230,7 +231,13 @@ func (s *stream[T]) dropWriter() {
 	s.wrDrop = true
 	if r := s.rop; r != nil {
 		s.rop = nil
-		s.complete(r, 0, Dropped)
+		if s.h.opt.Mutations.Has(mutation.DeliverAfterDropped) && r.space > 0 {
+			var junk T // mutation: an element that was never written
+			r.buf = append(r.buf, junk)
+			s.complete(r, 1, Dropped)
+		} else {
+			s.complete(r, 0, Dropped)
+		}
 	}
 	s.h.w.Event("drop-writable", s.name, "")
 	s.q.Broadcast()
