@@ -101,3 +101,14 @@ func traceHas(w *sim.World, substrs ...string) bool {
 	}
 	return false
 }
+
+func writeAll(s *TCPSocket, p []byte) error {
+	for len(p) > 0 {
+		k, err := s.Write(p)
+		if err != nil {
+			return err
+		}
+		p = p[k:]
+	}
+	return nil
+}

@@ -38,9 +38,10 @@ func (ww *worldWaiter) wait(mu *sync.Mutex, reason string, deadline time.Time) (
 		return false, sim.ErrNotInTask
 	}
 	mu.Unlock()
-	timedOut, err := ww.q.WaitTimeout(reason, d)
-	mu.Lock()
-	return timedOut, err
+	// Re-lock even when the task is unwound (killed at the end of a run)
+	// inside WaitTimeout, so the caller's deferred Unlock stays balanced.
+	defer mu.Lock()
+	return ww.q.WaitTimeout(reason, d)
 }
 
 func (ww *worldWaiter) wakeAll() {
