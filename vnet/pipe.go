@@ -4,7 +4,8 @@ package vnet
 // one socket and read by the other, plus the end-of-stream flags. All
 // fields are guarded by Net.mu.
 type pipe struct {
-	buf     []byte // ring storage, len(buf) is the capacity
+	size    int    // capacity in bytes
+	buf     []byte // ring storage of len size, allocated by the first write
 	r, n    int    // read offset and number of buffered bytes
 	fin     bool   // the writer shut down: the reader sees EOF after the data
 	gone    bool   // the reading socket was released: writes fail (broken)
@@ -13,10 +14,13 @@ type pipe struct {
 	q       waiter // readers waiting for data and writers waiting for space
 }
 
-func (p *pipe) space() int { return len(p.buf) - p.n }
+func (p *pipe) space() int { return p.size - p.n }
 
 // write copies as much of b as fits and returns the count.
 func (p *pipe) write(b []byte) int {
+	if p.buf == nil && len(b) > 0 && p.size > 0 {
+		p.buf = make([]byte, p.size)
+	}
 	total := 0
 	for len(b) > 0 && p.n < len(p.buf) {
 		w := (p.r + p.n) % len(p.buf)

@@ -473,8 +473,8 @@ func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
 	c.state = Connected
 	c.local = remote
 	c.remote = s.local
-	c2s := &pipe{buf: make([]byte, n.opt.BufferSize), q: n.newWaiter(c.name + "->" + s.name + " data")}
-	s2c := &pipe{buf: make([]byte, n.opt.BufferSize), q: n.newWaiter(s.name + "->" + c.name + " data")}
+	c2s := &pipe{size: n.opt.BufferSize, q: n.newWaiter(c.name + "->" + s.name + " data")}
+	s2c := &pipe{size: n.opt.BufferSize, q: n.newWaiter(s.name + "->" + c.name + " data")}
 	s.tx, c.rx = s2c, s2c
 	s.rx, c.tx = c2s, c2s
 	s.remote = remote
