@@ -33,9 +33,10 @@ func (in *Instance) writeStdio(data Handle, call string, out *[]byte) (Handle, e
 	}
 	result := in.insert(kind, &futureEnd{f: f, subtask: kind == KindSubtask})
 	chunk := in.h.opt.Chunk
+	rbuf := make([]byte, 0, chunk)
 	in.h.w.Go(call, func(*sim.Task) error {
 		for {
-			buf, dropped, err := s.hostRead(chunk)
+			buf, dropped, err := s.hostRead(rbuf, chunk)
 			if err != nil {
 				return err
 			}

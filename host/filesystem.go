@@ -220,9 +220,10 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 		return result, nil
 	}
 	chunk := in.h.opt.Chunk
+	rbuf := make([]byte, 0, chunk)
 	in.h.w.Go(call[len("descriptor."):]+" "+d.r.so.name, func(*sim.Task) error {
 		for {
-			buf, dropped, err := s.hostRead(chunk)
+			buf, dropped, err := s.hostRead(rbuf, chunk)
 			if err != nil {
 				return err
 			}

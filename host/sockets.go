@@ -256,9 +256,10 @@ func (in *Instance) Send(sock, data Handle) (Handle, error) {
 	t.sent = true
 	sk := t.s
 	chunk := in.h.opt.Chunk
+	rbuf := make([]byte, 0, chunk)
 	in.h.w.Go("send "+t.r.so.name, func(*sim.Task) error {
 		for {
-			buf, dropped, err := s.hostRead(chunk)
+			buf, dropped, err := s.hostRead(rbuf, chunk)
 			if err != nil {
 				return err
 			}

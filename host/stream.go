@@ -167,8 +167,11 @@ func (s *stream[T]) startWrite(data []T) *copyOp[T] {
 	return op
 }
 
-func (s *stream[T]) startRead(n int) *copyOp[T] {
-	op := &copyOp[T]{space: n}
+func (s *stream[T]) startRead(n int) *copyOp[T] { return s.startReadInto(nil, n) }
+
+// startReadInto reads into dst[:0] (reusing its capacity).
+func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
+	op := &copyOp[T]{space: n, buf: dst[:0]}
 	if s.wrDrop {
 		s.complete(op, 0, Dropped)
 		return op
@@ -304,10 +307,10 @@ func (s *stream[T]) hostWrite(data []T) (int, bool, error) {
 	}
 }
 
-// hostRead reads up to n elements from a host task. dropped reports the
+// hostRead reads up to n elements from a host task into buf's storage. dropped reports the
 // writer's end was dropped (end of stream).
-func (s *stream[T]) hostRead(n int) ([]T, bool, error) {
-	op := s.startRead(n)
+func (s *stream[T]) hostRead(buf []T, n int) ([]T, bool, error) {
+	op := s.startReadInto(buf, n)
 	if err := s.wait(op, "host read"); err != nil {
 		return nil, false, err
 	}
@@ -355,10 +358,12 @@ func (in *Instance) NewStream() (r, w Handle, err error) {
 // StartWrite starts an async stream.write of data on a writable end. The
 // copy is in flight until FinishWrite or CancelWrite observes it.
 func (in *Instance) StartWrite(h Handle, data []byte) error {
-	return startWrite(in, h, data)
+	return startWrite(in, h, data, true)
 }
 
-func startWrite[T any](in *Instance, h Handle, data []T) error {
+// startWrite starts a guest write; clone copies data first, as the caller
+// may reuse its buffer before the copy happens (a blocking write need not).
+func startWrite[T any](in *Instance, h Handle, data []T, clone bool) error {
 	const call = "stream.write"
 	in.h.w.Yield()
 	we, err := writeEndOf[T](in, h, call)
@@ -371,7 +376,10 @@ func startWrite[T any](in *Instance, h Handle, data []T) error {
 	if we.sawDrop {
 		return in.trap(TrapAfterDropped, h, call, "")
 	}
-	we.pending = we.s.startWrite(append([]T(nil), data...))
+	if clone {
+		data = append([]T(nil), data...)
+	}
+	we.pending = we.s.startWrite(data)
 	return nil
 }
 
@@ -410,7 +418,7 @@ func finishWrite[T any](in *Instance, h Handle, cancel bool) (CopyResult, error)
 
 // Write is a blocking stream.write: StartWrite then FinishWrite.
 func (in *Instance) Write(h Handle, data []byte) (CopyResult, error) {
-	if err := in.StartWrite(h, data); err != nil {
+	if err := startWrite(in, h, data, false); err != nil {
 		return CopyResult{}, err
 	}
 	return in.FinishWrite(h)

@@ -1,0 +1,61 @@
+// Package host is the WASI 0.3 surface of wasisim: component instances
+// with handle tables, Component Model streams and futures, and the
+// wasi:filesystem, wasi:sockets and wasi:cli methods, running on a sim
+// world over the vfs and vnet models.
+//
+// # Calls
+//
+// A guest is Go code running in a sim task that calls methods of an
+// Instance with handles, the way a component calls its imports. Every
+// call is a scheduling point. `async func` methods (open-at, stat,
+// connect, …) lend their `self` handle for the whole call; plain `func`
+// methods (read-via-stream, write-via-stream, listen, send, receive, …)
+// never block and lend nothing observable. WASI errors are returned as
+// vfs.ErrorCode (filesystem) or vnet.ErrorCode (sockets) values; an error
+// known at call time of a method that returns a future comes back as an
+// already-resolved err future, with the input stream dropped.
+//
+// # Streams and futures
+//
+// stream<T> is a rendezvous: a copy happens only when a read and a write
+// are both pending and moves min(reader space, writer data) elements,
+// completing both with their progress. Results are COMPLETED, DROPPED or
+// CANCELLED; zero-length copies are readiness probes; a cancel may lose the
+// race and report COMPLETED. Host consumers take at most Options.Chunk
+// bytes per copy (8 KiB by default), so nothing buffers without bound.
+// A host future carries exactly one value and always resolves.
+//
+// # Shared ownership (WASI PR #870)
+//
+// A descriptor or socket handle is not the object. The open file
+// description or socket is reference-counted: the handle, and each stream
+// and future derived from it (read-via-stream, write-via-stream,
+// append-via-stream, read-directory, send, receive, listen) hold one
+// reference; the last drop releases it, which frees advisory locks, port
+// bindings and unlinked data, observably and as a trace event. A stream
+// holds its reference until both its ends are gone (a stream the host
+// produces into ends with the guest's readable end; a stream the host
+// consumes ends after the host wrote its last chunk); a future until its
+// readable end is dropped. Dropping a descriptor does not cancel a
+// pending write: every byte lands and the future resolves ok.
+//
+// Variant P3AsyncWrite serves the WIT from before PR #870, where the
+// writing methods were `async func` and lent `self` until the stream was
+// consumed: the same program that drops a descriptor mid-write completes
+// under P3 and traps under P3AsyncWrite.
+//
+// # Traps
+//
+// Component Model violations — a forged or dead handle, a handle of the
+// wrong type, dropping a lent handle or an end with a copy in flight,
+// reading an end after DROPPED, dropping an unresolved subtask — return a
+// *Trap, are recorded in the trace and poison the instance: every later
+// call on it returns a Trap too. Nothing a guest does panics the host.
+//
+// # Leaks
+//
+// New registers a leak check with the world: at the end of a run every
+// open file description, socket, stream and future still alive is reported
+// with what still holds it (handles of the preopened directories are not
+// counted). Instance.DropAll drops what an instance still holds.
+package host
