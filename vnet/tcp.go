@@ -428,8 +428,10 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	}
 	if n.w != nil && n.w.Current() != nil {
 		n.mu.Unlock()
-		n.w.Yield()
-		n.mu.Lock()
+		func() {
+			defer n.mu.Lock() // also when the task is unwound in Yield
+			n.w.Yield()
+		}()
 	}
 	for {
 		if s.rc.released || s.state != Connecting {

@@ -406,3 +406,32 @@ func TestFaultInjection(t *testing.T) {
 		t.Fatal("faults not reproducible")
 	}
 }
+
+// A run that ends (here: the step limit) while a task is parked inside
+// Connect's scheduling point or a wait unwinds it without corrupting the
+// Net's lock: the Net stays usable afterwards.
+func TestKilledInsideConnectAndWait(t *testing.T) {
+	w := sim.MustNew(sim.Config{Seed: 1, MaxSteps: 2})
+	n := New(Options{World: w, NoLeakCheck: true})
+	l := listener(t, n, "127.0.0.1:0")
+	la, _ := l.LocalAddr()
+	for i := 0; i < 3; i++ {
+		w.Go("client", func(*sim.Task) error {
+			c := mustTCP(t, n, IPv4)
+			defer c.DecRef()
+			if err := c.Connect(la); err != nil {
+				return err
+			}
+			_, err := c.Read(make([]byte, 1))
+			return err
+		})
+	}
+	res := w.Run()
+	if res.Err == nil {
+		t.Fatal("expected the step limit")
+	}
+	must(t, l.DecRef())
+	if live := n.Live(); len(live) != 0 {
+		t.Fatalf("live: %v", live)
+	}
+}
