@@ -77,7 +77,9 @@ func (e ErrorCode) String() string {
 func (e ErrorCode) Error() string { return e.String() }
 
 // Is makes errors.Is(code, fs.ErrNotExist) and friends work, so code
-// written against io/fs can test vfs errors.
+// written against io/fs can test vfs errors: ErrNoEntry is fs.ErrNotExist,
+// ErrExist fs.ErrExist, ErrAccess, ErrNotPermitted and ErrReadOnly are
+// fs.ErrPermission, and ErrInvalid is fs.ErrInvalid.
 func (e ErrorCode) Is(target error) bool {
 	switch target {
 	case fs.ErrNotExist:
@@ -87,9 +89,7 @@ func (e ErrorCode) Is(target error) bool {
 	case fs.ErrPermission:
 		return e == ErrAccess || e == ErrNotPermitted || e == ErrReadOnly
 	case fs.ErrInvalid:
-		return e == ErrInvalid || e == ErrBadDescriptor
-	case fs.ErrClosed:
-		return e == ErrBadDescriptor
+		return e == ErrInvalid
 	}
 	return false
 }

@@ -220,6 +220,12 @@ func TestLocks(t *testing.T) {
 	if h := a.LockHolders(); len(h) != 1 || h[0] != (LockInfo{Inode: ino, OFD: a.ID(), Kind: LockExclusive}) {
 		t.Errorf("holders %+v", h)
 	}
+	if h, err := r.LockHoldersAt(0, "f"); err != nil || len(h) != 1 || h[0].OFD != a.ID() {
+		t.Errorf("holders at path %+v %v", h, err)
+	}
+	if _, err := r.LockHoldersAt(0, "nope"); err != ErrNoEntry {
+		t.Errorf("holders of missing: %v", err)
+	}
 	must(t, a.TryLock(LockShared)) // downgrade
 	must(t, b.TryLock(LockShared))
 	want := []LockInfo{{ino, a.ID(), LockShared}, {ino, b.ID(), LockShared}}

@@ -227,3 +227,18 @@ func (ls *lockState) wake() {
 		ls.q.Broadcast()
 	}
 }
+
+// LockHoldersAt lists the locks held on the inode at path relative to the
+// directory d, as LockHolders does.
+func (d *OFD) LockHoldersAt(pf PathFlags, path string) ([]LockInfo, error) {
+	f, err := d.dirOp(false)
+	if err != nil {
+		return nil, err
+	}
+	defer f.mu.Unlock()
+	n, err := f.resolveNode(d.node, path, pf)
+	if err != nil {
+		return nil, err
+	}
+	return n.holders(nil), nil
+}

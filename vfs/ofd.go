@@ -57,29 +57,62 @@ func (d *OFD) begin() (*FS, error) {
 
 // ID is the OFD's number: sequential per FS from 1, so it is the same in
 // every run of a deterministic scenario.
-func (d *OFD) ID() uint64 { return d.id }
+func (d *OFD) ID() uint64 {
+	if d == nil {
+		return 0
+	}
+	return d.id
+}
 
 // String is "ofd#<id>".
-func (d *OFD) String() string { return d.label() }
+func (d *OFD) String() string {
+	if d == nil {
+		return "ofd#nil"
+	}
+	return d.label()
+}
 
 // Name is the path the OFD was opened by, joined to its base's name, for
 // reports. It is not updated by renames.
-func (d *OFD) Name() string { return d.name }
+func (d *OFD) Name() string {
+	if d == nil {
+		return ""
+	}
+	return d.name
+}
 
 // FS is the file system the OFD belongs to.
-func (d *OFD) FS() *FS { return d.fs }
+func (d *OFD) FS() *FS {
+	if d == nil {
+		return nil
+	}
+	return d.fs
+}
 
 // Flags are the descriptor flags the OFD was opened with (as WASI's
 // get-flags reports them): Read is set when Write was not requested, Write
 // is set when the open created or truncated the file, and MutateDirectory
 // appears only on directories.
-func (d *OFD) Flags() DescFlags { return d.flags }
+func (d *OFD) Flags() DescFlags {
+	if d == nil {
+		return 0
+	}
+	return d.flags
+}
 
 // Type is the type of the inode (WASI get-type).
-func (d *OFD) Type() DescType { return d.node.typ }
+func (d *OFD) Type() DescType {
+	if d == nil || d.node == nil {
+		return TypeUnknown
+	}
+	return d.node.typ
+}
 
 // Refs is the current reference count (0 once released).
 func (d *OFD) Refs() int64 {
+	if d == nil || d.fs == nil {
+		return 0
+	}
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
 	return d.refs

@@ -568,11 +568,16 @@ func TestMiscOps(t *testing.T) {
 	var nilOFD *OFD
 	wantErr(t, "nil sync", nilOFD.Sync(), ErrBadDescriptor)
 	wantErr(t, "nil decref", nilOFD.DecRef(), ErrBadDescriptor)
+	wantErr(t, "nil incref", nilOFD.IncRef(), ErrBadDescriptor)
+	wantErr(t, "nil lock", nilOFD.Lock(LockShared), ErrBadDescriptor)
+	wantErr(t, "nil rename base", nilOFD.RenameAt("a", r, "b"), ErrBadDescriptor)
+	nilOFD.OnRelease(func() {})
 	_, err = nilOFD.OpenAt(0, "f", 0, Read)
 	wantErr(t, "nil open", err, ErrBadDescriptor)
 	_, err = nilOFD.ReadAt(nil, 0)
 	wantErr(t, "nil read", err, ErrBadDescriptor)
-	if nilOFD.LockState() != LockNone || nilOFD.IsSameObject(a) {
+	if nilOFD.LockState() != LockNone || nilOFD.IsSameObject(a) || nilOFD.Refs() != 0 || nilOFD.ID() != 0 ||
+		nilOFD.Type() != TypeUnknown || nilOFD.Flags() != 0 || nilOFD.LockHolders() != nil || nilOFD.String() != "ofd#nil" {
 		t.Error("nil accessors")
 	}
 	c, _ := r.OpenAt(0, "f", 0, Read)
