@@ -141,6 +141,7 @@ func Code(err error) (code ErrorCode, ok bool) {
 // message and no errno. errors.Is(err, ErrOther) holds for it.
 type OtherError struct{ Msg string }
 
+// Error returns "other" or "other: <message>".
 func (e *OtherError) Error() string {
 	if e.Msg == "" {
 		return "other"
@@ -167,6 +168,7 @@ func (wouldBlock) Temporary() bool      { return true }
 // sockets error-code: the name is well formed but unknown.
 type LookupError struct{ Name string }
 
+// Error returns "name-unresolvable: <name>".
 func (e *LookupError) Error() string { return "name-unresolvable: " + e.Name }
 
 // ErrNameUnresolvable matches (errors.Is) every *LookupError.
