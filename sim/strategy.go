@@ -109,7 +109,7 @@ type pct struct {
 	opt     PCTOptions
 	seed    uint64
 	rng     *rand.Rand
-	prio    map[int]float64
+	prio    []float64 // by task id; 0 means not yet assigned
 	changes []int
 	nsteps  int
 }
@@ -129,7 +129,7 @@ func NewPCT(seed uint64, opt PCTOptions) (Strategy, error) {
 	if opt.Depth > 64 {
 		return nil, fmt.Errorf("sim: PCT depth %d is larger than 64", opt.Depth)
 	}
-	s := &pct{opt: opt, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x9c7)), prio: map[int]float64{}}
+	s := &pct{opt: opt, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x9c7)), }
 	for range opt.Depth - 1 {
 		s.changes = append(s.changes, 1+s.rng.IntN(opt.Steps))
 	}
@@ -147,7 +147,7 @@ func (s *pct) Choose(cp ChoicePoint) int {
 		if c == s.nsteps {
 			// Change point i+1: the task about to run drops below every
 			// initial priority, to d-(i+1).
-			s.prio[cp.Tasks[best]] = float64(s.opt.Depth - (i + 1))
+			s.prio[cp.Tasks[best]] = float64(s.opt.Depth-(i+1)) + 0.5
 			best = s.highest(cp.Tasks)
 		}
 	}
@@ -157,9 +157,14 @@ func (s *pct) Choose(cp ChoicePoint) int {
 func (s *pct) highest(tasks []int) int {
 	best, bp := 0, -1.0
 	for i, id := range tasks {
-		p, ok := s.prio[id]
-		if !ok {
-			p = float64(s.opt.Depth) + s.rng.Float64()
+		for id >= len(s.prio) {
+			s.prio = append(s.prio, 0)
+		}
+		p := s.prio[id]
+		if p == 0 {
+			// Initial priorities lie in [d+1, d+2): above every change
+			// point's d-i+0.5, and never 0.
+			p = float64(s.opt.Depth) + 1 + s.rng.Float64()
 			s.prio[id] = p
 		}
 		if p > bp {

@@ -57,13 +57,13 @@ type World struct {
 	tasks   []*Task
 	ready   []*Task // sorted by id, so choice alternatives are canonical
 	current *Task
+	picked  *Task // chosen by Yield to run next
 	lastRun *Task // the task that ran most recently, for preemption counting
 	step    int64
 	now     time.Duration
 	timers  timerHeap
 	timerSq uint64
 
-	choices []int
 	trace   *Trace
 	nextEv  int // strict replay: index of the next expected event
 
@@ -220,12 +220,8 @@ func (w *World) checkChoice(i, n int) int {
 		}
 		i = 0
 	}
-	w.choices = append(w.choices, i)
 	return i
 }
-
-// Choices returns the sequence of choice indexes made so far.
-func (w *World) Choices() []int { return append([]int(nil), w.choices...) }
 
 // Go starts a task. It may be called before Run or from a running task;
 // the new task is runnable at once, and the strategy decides when it runs.
@@ -270,6 +266,18 @@ func (w *World) Yield() {
 		return
 	}
 	w.makeReady(t)
+	// Decide the next step here, in the yielding task: if the strategy
+	// picks this task again it just continues, without two coroutine
+	// switches. The choice and its trace event are the same either way.
+	if w.abortErr == nil && w.divergence == nil && w.step < w.cfg.MaxSteps {
+		w.step++
+		next := w.pick()
+		if next == t {
+			t.state = stateRunning
+			return
+		}
+		w.picked = next
+	}
 	t.park()
 }
 
@@ -299,18 +307,22 @@ func (w *World) Run() *Result {
 	}
 	w.ran = true
 	for w.abortErr == nil && w.divergence == nil {
-		if len(w.ready) == 0 {
-			if w.fireTimers() {
-				continue
+		t := w.picked
+		w.picked = nil
+		if t == nil {
+			if len(w.ready) == 0 {
+				if w.fireTimers() {
+					continue
+				}
+				break
 			}
-			break
+			if w.step >= w.cfg.MaxSteps {
+				w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.cfg.MaxSteps)
+				break
+			}
+			w.step++
+			t = w.pick()
 		}
-		if w.step >= w.cfg.MaxSteps {
-			w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.cfg.MaxSteps)
-			break
-		}
-		w.step++
-		t := w.pick()
 		w.current = t
 		w.lastRun = t
 		t.state = stateRunning
