@@ -112,6 +112,7 @@ var verbs = map[string]spec{
 	"yield":             sp(""),
 	"sleep":             sp("", dur("duration")),
 	"join":              sp("", taskName("task")),
+	"wait":              sp("", v("variable")),
 	"tcp-socket":        opt(sp("h", kws("family", families)), 0),
 	"bind":              sp("", v("socket"), addr("address")),
 	"connect":           sp("", v("socket"), addr("address")),
@@ -604,7 +605,7 @@ func check(s *Script) error {
 					}
 					continue
 				}
-				if vi.ty != tyHandle {
+				if vi.ty != tyHandle && st.Verb != "wait" {
 					return c.msgAt(a.pos, "%s is %s (line %d), not a handle", a.s, vi.ty, vi.pos.Line)
 				}
 			}

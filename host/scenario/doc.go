@@ -94,6 +94,7 @@
 //	yield                        let the strategy run something else
 //	sleep 10ms                   virtual time
 //	join TASK                    wait until another task has ended
+//	wait VAR                     wait until a task of the instance sets VAR
 //
 // # Errors and traps
 //

@@ -282,6 +282,10 @@ func (r *runner) exec(st *Stmt, ri *runInst) ([]any, error) {
 	if st.Verb == "expect" {
 		return nil, r.expect(st, ri)
 	}
+	if st.Verb == "wait" {
+		_, err := r.get(ri, st.args[0].s)
+		return nil, err
+	}
 	hs, err := r.handles(ri, st)
 	if err != nil {
 		return nil, err
