@@ -129,7 +129,7 @@ func NewPCT(seed uint64, opt PCTOptions) (Strategy, error) {
 	if opt.Depth > 64 {
 		return nil, fmt.Errorf("sim: PCT depth %d is larger than 64", opt.Depth)
 	}
-	s := &pct{opt: opt, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x9c7)), }
+	s := &pct{opt: opt, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x9c7))}
 	for range opt.Depth - 1 {
 		s.changes = append(s.changes, 1+s.rng.IntN(opt.Steps))
 	}

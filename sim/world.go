@@ -64,8 +64,8 @@ type World struct {
 	timers  timerHeap
 	timerSq uint64
 
-	trace   *Trace
-	nextEv  int // strict replay: index of the next expected event
+	trace  *Trace
+	nextEv int // strict replay: index of the next expected event
 
 	leakChecks []leakCheck
 	divergence *Divergence
