@@ -375,11 +375,25 @@ func (w *World) finish(t *Task) {
 
 func (w *World) end() *Result {
 	res := &Result{Steps: w.step, Err: w.abortErr, Divergence: w.divergence}
+	// Record every blocked task before killing any: a killed task's
+	// deferred calls may wake another, which must still be reported.
+	var stuck []*Task
 	for _, t := range w.tasks {
 		if t.state == stateBlocked || t.state == stateReady {
 			if w.abortErr == nil && w.divergence == nil && t.state == stateBlocked {
 				res.Deadlock = append(res.Deadlock, Blocked{Task: t.id, Name: t.Name(), WaitingOn: t.waitingOn})
 			}
+			stuck = append(stuck, t)
+		}
+	}
+	for _, t := range stuck {
+		if t.state != stateDone {
+			w.kill(t)
+		}
+	}
+	// Tasks woken by those deferred calls cannot run any more either.
+	for _, t := range w.tasks {
+		if t.state != stateDone {
 			w.kill(t)
 		}
 	}

@@ -436,3 +436,22 @@ func TestRoundRobinAlternates(t *testing.T) {
 		t.Fatalf("round robin order %v", log)
 	}
 }
+
+func TestDeadlockListsTasksWokenByKilledOnes(t *testing.T) {
+	w := MustNew(Config{})
+	a, b := w.NewWaitQueue("a"), w.NewWaitQueue("b")
+	w.Go("first", func(t *Task) error {
+		defer b.Broadcast() // wakes "second" while the run is being torn down
+		return a.Wait("a")
+	})
+	w.Go("second", func(t *Task) error { return b.Wait("b") })
+	res := w.Run()
+	if len(res.Deadlock) != 2 {
+		t.Fatalf("deadlock report lists %d tasks, want 2: %+v", len(res.Deadlock), res.Deadlock)
+	}
+	for _, tr := range res.Tasks {
+		if !errors.Is(tr.Err, ErrKilled) {
+			t.Errorf("task %s ended with %v, want ErrKilled", tr.Name, tr.Err)
+		}
+	}
+}
