@@ -403,7 +403,12 @@ func (f *FS) write(n *inode, p []byte, off int64) (int, error) {
 			return 0, err
 		}
 		if end > int64(cap(n.data)) {
-			n.data = slices.Grow(n.data, int(end-old))
+			// Double the capacity (up to the per-file limit) so a file
+			// written in many chunks costs amortised O(1) per byte.
+			want := min(max(end, 2*int64(cap(n.data))), max(end, f.opt.MaxFileBytes))
+			grown := make([]byte, old, want)
+			copy(grown, n.data)
+			n.data = grown
 		}
 		n.data = n.data[:end]
 		if off > old {
