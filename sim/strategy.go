@@ -340,13 +340,13 @@ func (r *replay) Choose(cp ChoicePoint) int {
 	}
 	e := r.choices[r.i]
 	r.i++
-	if e.Of != cp.N {
+	if int(e.Of) != cp.N {
 		if r.err == nil {
 			r.err = fmt.Errorf("step %d: trace choice has %d alternatives, run has %d", cp.Step, e.Of, cp.N)
 		}
-		return min(e.Choice, cp.N-1)
+		return min(int(e.Choice), cp.N-1)
 	}
-	return e.Choice
+	return int(e.Choice)
 }
 
 func (r *replay) Spec() Spec { return Spec{Name: "replay"} }

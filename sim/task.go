@@ -2,7 +2,6 @@ package sim
 
 import (
 	"container/heap"
-	"fmt"
 	"time"
 )
 
@@ -22,6 +21,7 @@ type Task struct {
 	w         *World
 	id        int
 	name      string
+	full      string // name#id, built once
 	state     taskState
 	next      func() (struct{}, bool)
 	stop      func()
@@ -40,7 +40,7 @@ type Task struct {
 func (t *Task) ID() int { return t.id }
 
 // Name is the task's name with its id, e.g. "writer#2".
-func (t *Task) Name() string { return fmt.Sprintf("%s#%d", t.name, t.id) }
+func (t *Task) Name() string { return t.full }
 
 // World is the world the task belongs to.
 func (t *Task) World() *World { return t.w }

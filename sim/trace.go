@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -38,12 +39,12 @@ type Header struct {
 // index chosen and the number of alternatives (Of > 0).
 type Event struct {
 	Step   int64  `json:"step"`
-	Task   int    `json:"task"`
+	Task   int32  `json:"task"`
 	Kind   string `json:"kind"`
 	Obj    string `json:"obj,omitempty"`
 	Detail string `json:"detail,omitempty"`
-	Choice int    `json:"choice,omitempty"`
-	Of     int    `json:"of,omitempty"`
+	Choice int32  `json:"choice,omitempty"`
+	Of     int32  `json:"of,omitempty"`
 }
 
 func (e Event) String() string {
@@ -83,34 +84,43 @@ func ConfigHash(cfg []byte) string {
 // then the end line if the run ended. The encoding is hand-rolled so that
 // writing a trace costs little next to the run.
 func (tr *Trace) WriteTo(w io.Writer) (int64, error) {
-	bw := bufio.NewWriterSize(w, 4<<10)
-	var n int64
+	bp := encBufs.Get().(*[]byte)
+	defer encBufs.Put(bp)
+	buf := (*bp)[:0]
 	hb, err := json.Marshal(tr.Header) // maps marshal with sorted keys
 	if err != nil {
 		return 0, err
 	}
-	k, _ := bw.Write(append(hb, '\n'))
-	n += int64(k)
-	buf := make([]byte, 0, 256)
-	for i := range tr.Events {
-		buf = appendEvent(buf[:0], &tr.Events[i])
-		k, err := bw.Write(buf)
+	buf = append(append(buf, hb...), '\n')
+	var n int64
+	flush := func() error {
+		k, err := w.Write(buf)
 		n += int64(k)
-		if err != nil {
-			return n, err
+		buf = buf[:0]
+		return err
+	}
+	for i := range tr.Events {
+		buf = appendEvent(buf, &tr.Events[i])
+		if len(buf) >= 32<<10 {
+			if err := flush(); err != nil {
+				return n, err
+			}
 		}
 	}
 	if tr.End != nil {
-		buf = append(buf[:0], `{"end":{"steps":`...)
+		buf = append(buf, `{"end":{"steps":`...)
 		buf = strconv.AppendInt(buf, tr.End.Steps, 10)
 		buf = append(buf, `,"outcome":`...)
 		buf = appendJSONString(buf, tr.End.Outcome)
 		buf = append(buf, "}}\n"...)
-		k, _ := bw.Write(buf)
-		n += int64(k)
 	}
-	return n, bw.Flush()
+	err = flush()
+	*bp = buf
+	return n, err
 }
+
+// encBufs recycles encoding buffers across traces.
+var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // Bytes is the encoded trace.
 func (tr *Trace) Bytes() []byte {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -100,7 +101,7 @@ func New(cfg Config) (*World, error) {
 		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x5eed_0f_3a7d_5173)),
 	}
 	if cfg.Trace || cfg.expect != nil {
-		w.trace = &Trace{Header: w.header()}
+		w.trace = &Trace{Header: w.header(), Events: make([]Event, 0, 128)}
 	}
 	return w, nil
 }
@@ -171,11 +172,11 @@ func (w *World) Event(kind, obj, detail string) {
 	w.record(Event{Step: w.step, Task: w.taskID(), Kind: kind, Obj: obj, Detail: detail})
 }
 
-func (w *World) taskID() int {
+func (w *World) taskID() int32 {
 	if w.current == nil {
 		return 0
 	}
-	return w.current.id
+	return int32(w.current.id)
 }
 
 func (w *World) record(ev Event) {
@@ -208,7 +209,7 @@ func (w *World) Choose(label string, n int) int {
 	i := w.strategy.Choose(ChoicePoint{Step: w.step, Kind: ChooseValue, Label: label, N: n, Current: -1})
 	i = w.checkChoice(i, n)
 	if w.trace != nil {
-		w.record(Event{Step: w.step, Task: w.taskID(), Kind: "choose", Obj: label, Choice: i, Of: n})
+		w.record(Event{Step: w.step, Task: w.taskID(), Kind: "choose", Obj: label, Choice: int32(i), Of: int32(n)})
 	}
 	return i
 }
@@ -227,6 +228,7 @@ func (w *World) checkChoice(i, n int) int {
 // the new task is runnable at once, and the strategy decides when it runs.
 func (w *World) Go(name string, fn func(t *Task) error) *Task {
 	t := &Task{w: w, id: len(w.tasks) + 1, name: name, state: stateReady}
+	t.full = name + "#" + strconv.Itoa(t.id)
 	t.done = w.NewWaitQueue("join " + t.Name())
 	seq := func(yield func(struct{}) bool) {
 		t.yield = yield
@@ -356,7 +358,7 @@ func (w *World) pick() *Task {
 	copy(w.ready[i:], w.ready[i+1:])
 	w.ready = w.ready[:len(w.ready)-1]
 	if w.trace != nil {
-		w.record(Event{Step: w.step, Task: t.id, Kind: "sched", Choice: i, Of: len(alts)})
+		w.record(Event{Step: w.step, Task: int32(t.id), Kind: "sched", Choice: int32(i), Of: int32(len(alts))})
 	}
 	return t
 }
@@ -368,7 +370,7 @@ func (w *World) finish(t *Task) {
 		if t.err != nil {
 			detail = t.err.Error()
 		}
-		w.record(Event{Step: w.step, Task: t.id, Kind: "exit", Obj: t.Name(), Detail: detail})
+		w.record(Event{Step: w.step, Task: int32(t.id), Kind: "exit", Obj: t.Name(), Detail: detail})
 	}
 	t.done.Broadcast()
 }
