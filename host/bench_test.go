@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/wasisim/wasisim/sim"
@@ -112,5 +113,74 @@ func BenchmarkTCP64MiB(b *testing.B) {
 		if res := w.Run(); res.Failed() {
 			b.Fatal(res.Error())
 		}
+	}
+}
+
+// dropScenario is the benchmark's drop scenario: three tasks of one guest —
+// a writer feeding write-via-stream, a dropper that drops the descriptor
+// mid-write, and a locker probing the lock the descriptor's open file
+// description holds until its last reference goes. About 50 steps.
+func dropScenario(w *sim.World) error {
+	h, err := New(w, Options{Chunk: 16})
+	if err != nil {
+		return err
+	}
+	in := h.NewInstance("guest")
+	w.Go("main", func(*sim.Task) error {
+		pre, _ := in.Preopens()
+		root := pre[0].Handle
+		fd, err := in.OpenAt(root, 0, "f", vfs.OpenCreate, vfs.Write)
+		if err != nil {
+			return err
+		}
+		in.TryLock(fd, vfs.LockExclusive)
+		r, wr, _ := in.NewStream()
+		fut, _ := in.WriteViaStream(fd, r, 0)
+		writer := w.Go("writer", func(*sim.Task) error {
+			for range 10 {
+				in.WriteAll(wr, []byte("0123456789abcdef"))
+			}
+			return in.Drop(wr)
+		})
+		dropper := w.Go("dropper", func(*sim.Task) error { return in.Drop(fd) })
+		if err := writer.Join(); err != nil {
+			return err
+		}
+		if err := dropper.Join(); err != nil {
+			return err
+		}
+		if res, err := in.Await(fut); res != nil || err != nil {
+			return fmt.Errorf("%v %v", res, err)
+		}
+		return in.Drop(fut)
+	})
+	return nil
+}
+
+// BenchmarkDropScenario is whole runs per second of dropScenario under the
+// random strategy, with tracing off and on (the trace encoded each run).
+func BenchmarkDropScenario(b *testing.B) {
+	for _, trace := range []bool{false, true} {
+		b.Run(fmt.Sprintf("trace=%v", trace), func(b *testing.B) {
+			var steps, size int64
+			seed := uint64(0)
+			for b.Loop() {
+				seed++
+				res, tr, err := sim.RunOnce(sim.Config{Seed: seed, Trace: trace}, dropScenario)
+				if err != nil || res.Failed() {
+					b.Fatal(err, res.Error())
+				}
+				steps += res.Steps
+				if tr != nil {
+					n, _ := tr.WriteTo(io.Discard)
+					size += n
+				}
+			}
+			b.ReportMetric(float64(steps)/float64(b.N), "steps/run")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+			if trace {
+				b.ReportMetric(float64(size)/float64(b.N), "trace-bytes/run")
+			}
+		})
 	}
 }

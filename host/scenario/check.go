@@ -64,20 +64,20 @@ var (
 	portStates = []string{"bound", "free"}
 )
 
-func v(name string) aspec                   { return aspec{k: pVar, name: name} }
-func str(name string) aspec                 { return aspec{k: pStr, name: name} }
-func num(name string) aspec                 { return aspec{k: pInt, name: name} }
-func kw(name string, ws ...string) aspec    { return aspec{k: pWord, name: name, words: ws} }
-func addr(name string) aspec                { return aspec{k: pAddr, name: name} }
-func restOf(a aspec) aspec                  { a.rest = true; return a }
-func sp(res string, args ...aspec) spec     { return spec{res: res, args: args, req: -1} }
-func opt(s spec, req int) spec              { s.req = req; return s }
-func optRes(s spec) spec                    { s.optRes = true; return s }
-func withDoc(s spec, doc string) spec       { s.doc = doc; return s }
-func dur(name string) aspec                 { return aspec{k: pDur, name: name} }
-func taskName(name string) aspec            { return aspec{k: pWord, name: name} }
-func kws(name string, ws []string) aspec    { return aspec{k: pWord, name: name, words: ws} }
-func vars(name string) aspec                { return restOf(v(name)) }
+func v(name string) aspec                    { return aspec{k: pVar, name: name} }
+func str(name string) aspec                  { return aspec{k: pStr, name: name} }
+func num(name string) aspec                  { return aspec{k: pInt, name: name} }
+func kw(name string, ws ...string) aspec     { return aspec{k: pWord, name: name, words: ws} }
+func addr(name string) aspec                 { return aspec{k: pAddr, name: name} }
+func restOf(a aspec) aspec                   { a.rest = true; return a }
+func sp(res string, args ...aspec) spec      { return spec{res: res, args: args, req: -1} }
+func opt(s spec, req int) spec               { s.req = req; return s }
+func optRes(s spec) spec                     { s.optRes = true; return s }
+func withDoc(s spec, doc string) spec        { s.doc = doc; return s }
+func dur(name string) aspec                  { return aspec{k: pDur, name: name} }
+func taskName(name string) aspec             { return aspec{k: pWord, name: name} }
+func kws(name string, ws []string) aspec     { return aspec{k: pWord, name: name, words: ws} }
+func vars(name string) aspec                 { return restOf(v(name)) }
 func flagsOf(name string, ws []string) aspec { return restOf(kws(name, ws)) }
 
 // verbs is every statement but expect.

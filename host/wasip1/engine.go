@@ -1,0 +1,192 @@
+package wasip1
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// sharedCache is the compilation cache every Engine's runtime uses, so a
+// module compiled by one engine is not recompiled by the next.
+var sharedCache = wazero.NewCompilationCache()
+
+// Engine is a wazero runtime with this package's wasi_snapshot_preview1
+// host module instantiated in it and a cache of compiled guest modules,
+// keyed by the SHA-256 of their bytes. Exploring many schedules of one
+// scenario compiles each module once: every run instantiates the cached
+// CompiledModule under a fresh name and closes the instance when the guest
+// ends. An Engine is safe for concurrent use; worlds running on different
+// goroutines may share it.
+type Engine struct {
+	rt       wazero.Runtime
+	mu       sync.Mutex
+	compiled map[[32]byte]*compiled
+	closed   bool
+	seq      atomic.Uint64
+}
+
+type compiled struct {
+	cm  wazero.CompiledModule
+	err error
+}
+
+// NewEngine makes an Engine. Close it when done.
+func NewEngine() (*Engine, error) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(sharedCache))
+	if err := instantiateHost(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	return &Engine{rt: rt, compiled: map[[32]byte]*compiled{}}, nil
+}
+
+var (
+	defaultOnce   sync.Once
+	defaultEngine *Engine
+	defaultErr    error
+)
+
+// DefaultEngine is the process-wide Engine that Spawn uses when
+// Config.Engine is nil. It lives as long as the process (it holds no
+// goroutines, only compiled code).
+func DefaultEngine() (*Engine, error) {
+	defaultOnce.Do(func() { defaultEngine, defaultErr = NewEngine() })
+	return defaultEngine, defaultErr
+}
+
+// ErrEngineClosed is returned by Compile and Spawn after Engine.Close.
+var ErrEngineClosed = errors.New("wasip1: engine closed")
+
+// Compile returns the compiled form of a module, compiling it on first use.
+// A module that fails to compile fails every time with the same error.
+func (e *Engine) Compile(wasm []byte) (wazero.CompiledModule, error) {
+	key := sha256.Sum256(wasm)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrEngineClosed
+	}
+	c, ok := e.compiled[key]
+	e.mu.Unlock()
+	if ok {
+		return c.cm, c.err
+	}
+	cm, err := e.rt.CompileModule(context.Background(), wasm)
+	if err != nil {
+		err = fmt.Errorf("invalid module: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		if cm != nil {
+			_ = cm.Close(context.Background())
+		}
+		return nil, ErrEngineClosed
+	}
+	if c, ok := e.compiled[key]; ok { // compiled concurrently
+		if cm != nil {
+			_ = cm.Close(context.Background())
+		}
+		return c.cm, c.err
+	}
+	e.compiled[key] = &compiled{cm: cm, err: err}
+	return cm, err
+}
+
+// Compiled reports how many distinct modules the engine has compiled.
+func (e *Engine) Compiled() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.compiled)
+}
+
+// Close closes the runtime, every compiled module and every guest instance
+// still open.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.compiled = nil
+	e.mu.Unlock()
+	return e.rt.Close(context.Background())
+}
+
+func (e *Engine) instanceName(guest string) string {
+	return fmt.Sprintf("%s#%d", guest, e.seq.Add(1))
+}
+
+// guestKey is the context key under which a running guest's state travels
+// from the _start call to the host functions.
+type guestKey struct{}
+
+func guestFrom(ctx context.Context) *Guest {
+	g, _ := ctx.Value(guestKey{}).(*Guest)
+	return g
+}
+
+// hostFunc is one import of the wasi_snapshot_preview1 module.
+type hostFunc struct {
+	name   string
+	params []api.ValueType
+	fn     func(g *Guest, m api.Memory, p []uint64) Errno
+	// noResult marks proc_exit, the only import without an errno result.
+	noResult bool
+}
+
+const (
+	i32 = api.ValueTypeI32
+	i64 = api.ValueTypeI64
+)
+
+func ps(types ...api.ValueType) []api.ValueType { return types }
+
+// hostFuncs lists every function the host module exports: preview 1 in
+// witx order, then the socket extension.
+func hostFuncs() []hostFunc {
+	var fs []hostFunc
+	fs = append(fs, miscFuncs()...)
+	fs = append(fs, fsFuncs()...)
+	fs = append(fs, sockFuncs()...)
+	return fs
+}
+
+// instantiateHost registers the wasi_snapshot_preview1 host module in rt.
+func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
+	b := rt.NewHostModuleBuilder(ModuleName)
+	for _, h := range hostFuncs() {
+		h := h
+		var results []api.ValueType
+		if !h.noResult {
+			results = []api.ValueType{i32}
+		}
+		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			g := guestFrom(ctx)
+			if g == nil {
+				if !h.noResult {
+					stack[0] = uint64(ENOSYS)
+				}
+				return
+			}
+			errno := g.call(&h, mod, stack)
+			if !h.noResult {
+				stack[0] = uint64(errno)
+			}
+		})
+		b.NewFunctionBuilder().WithGoModuleFunction(fn, h.params, results).Export(h.name)
+	}
+	_, err := b.Instantiate(ctx)
+	return err
+}
+
+// ModuleName is the import module the host functions are exported under.
+const ModuleName = "wasi_snapshot_preview1"

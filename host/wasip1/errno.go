@@ -1,0 +1,227 @@
+package wasip1
+
+import (
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vfs"
+	"github.com/wasisim/wasisim/vnet"
+)
+
+// Errno is a WASI preview 1 errno (the `errno` enum of
+// wasi_snapshot_preview1, a u16 on the wire; 0 is success).
+type Errno uint16
+
+// The preview 1 errno values, in witx order.
+const (
+	ESUCCESS Errno = iota
+	E2BIG
+	EACCES
+	EADDRINUSE
+	EADDRNOTAVAIL
+	EAFNOSUPPORT
+	EAGAIN
+	EALREADY
+	EBADF
+	EBADMSG
+	EBUSY
+	ECANCELED
+	ECHILD
+	ECONNABORTED
+	ECONNREFUSED
+	ECONNRESET
+	EDEADLK
+	EDESTADDRREQ
+	EDOM
+	EDQUOT
+	EEXIST
+	EFAULT
+	EFBIG
+	EHOSTUNREACH
+	EIDRM
+	EILSEQ
+	EINPROGRESS
+	EINTR
+	EINVAL
+	EIO
+	EISCONN
+	EISDIR
+	ELOOP
+	EMFILE
+	EMLINK
+	EMSGSIZE
+	EMULTIHOP
+	ENAMETOOLONG
+	ENETDOWN
+	ENETRESET
+	ENETUNREACH
+	ENFILE
+	ENOBUFS
+	ENODEV
+	ENOENT
+	ENOEXEC
+	ENOLCK
+	ENOLINK
+	ENOMEM
+	ENOMSG
+	ENOPROTOOPT
+	ENOSPC
+	ENOSYS
+	ENOTCONN
+	ENOTDIR
+	ENOTEMPTY
+	ENOTRECOVERABLE
+	ENOTSOCK
+	ENOTSUP
+	ENOTTY
+	ENXIO
+	EOVERFLOW
+	EOWNERDEAD
+	EPERM
+	EPIPE
+	EPROTO
+	EPROTONOSUPPORT
+	EPROTOTYPE
+	ERANGE
+	EROFS
+	ESPIPE
+	ESRCH
+	ESTALE
+	ETIMEDOUT
+	ETXTBSY
+	EXDEV
+	ENOTCAPABLE
+	numErrnos
+)
+
+var errnoNames = [numErrnos]string{
+	"ESUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN",
+	"EALREADY", "EBADF", "EBADMSG", "EBUSY", "ECANCELED", "ECHILD", "ECONNABORTED",
+	"ECONNREFUSED", "ECONNRESET", "EDEADLK", "EDESTADDRREQ", "EDOM", "EDQUOT", "EEXIST",
+	"EFAULT", "EFBIG", "EHOSTUNREACH", "EIDRM", "EILSEQ", "EINPROGRESS", "EINTR", "EINVAL",
+	"EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMLINK", "EMSGSIZE", "EMULTIHOP",
+	"ENAMETOOLONG", "ENETDOWN", "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV",
+	"ENOENT", "ENOEXEC", "ENOLCK", "ENOLINK", "ENOMEM", "ENOMSG", "ENOPROTOOPT", "ENOSPC",
+	"ENOSYS", "ENOTCONN", "ENOTDIR", "ENOTEMPTY", "ENOTRECOVERABLE", "ENOTSOCK", "ENOTSUP",
+	"ENOTTY", "ENXIO", "EOVERFLOW", "EOWNERDEAD", "EPERM", "EPIPE", "EPROTO",
+	"EPROTONOSUPPORT", "EPROTOTYPE", "ERANGE", "EROFS", "ESPIPE", "ESRCH", "ESTALE",
+	"ETIMEDOUT", "ETXTBSY", "EXDEV", "ENOTCAPABLE",
+}
+
+// String is the POSIX name of the errno, e.g. "ENOENT".
+func (e Errno) String() string {
+	if int(e) < len(errnoNames) {
+		return errnoNames[e]
+	}
+	return "errno(" + strconv.Itoa(int(e)) + ")"
+}
+
+// Error implements error.
+func (e Errno) Error() string { return e.String() }
+
+// fsErrnos maps every vfs.ErrorCode (wasi:filesystem error-code) to the
+// preview 1 errno that Wasmtime's preview 1 adapter reports for it. It is
+// the one table for file errors; TestErrnoTables checks it is exhaustive.
+var fsErrnos = map[vfs.ErrorCode]Errno{
+	vfs.ErrAccess:              EACCES,
+	vfs.ErrAlready:             EALREADY,
+	vfs.ErrBadDescriptor:       EBADF,
+	vfs.ErrBusy:                EBUSY,
+	vfs.ErrDeadlock:            EDEADLK,
+	vfs.ErrQuota:               EDQUOT,
+	vfs.ErrExist:               EEXIST,
+	vfs.ErrFileTooLarge:        EFBIG,
+	vfs.ErrIllegalByteSequence: EILSEQ,
+	vfs.ErrInProgress:          EINPROGRESS,
+	vfs.ErrInterrupted:         EINTR,
+	vfs.ErrInvalid:             EINVAL,
+	vfs.ErrIO:                  EIO,
+	vfs.ErrIsDirectory:         EISDIR,
+	vfs.ErrLoop:                ELOOP,
+	vfs.ErrTooManyLinks:        EMLINK,
+	vfs.ErrMessageSize:         EMSGSIZE,
+	vfs.ErrNameTooLong:         ENAMETOOLONG,
+	vfs.ErrNoDevice:            ENODEV,
+	vfs.ErrNoEntry:             ENOENT,
+	vfs.ErrNoLock:              ENOLCK,
+	vfs.ErrInsufficientMemory:  ENOMEM,
+	vfs.ErrInsufficientSpace:   ENOSPC,
+	vfs.ErrNotDirectory:        ENOTDIR,
+	vfs.ErrNotEmpty:            ENOTEMPTY,
+	vfs.ErrNotRecoverable:      ENOTRECOVERABLE,
+	vfs.ErrUnsupported:         ENOTSUP,
+	vfs.ErrNoTTY:               ENOTTY,
+	vfs.ErrNoSuchDevice:        ENXIO,
+	vfs.ErrOverflow:            EOVERFLOW,
+	vfs.ErrNotPermitted:        EPERM,
+	vfs.ErrPipe:                EPIPE,
+	vfs.ErrReadOnly:            EROFS,
+	vfs.ErrInvalidSeek:         ESPIPE,
+	vfs.ErrTextFileBusy:        ETXTBSY,
+	vfs.ErrCrossDevice:         EXDEV,
+}
+
+// netErrnos maps every vnet.ErrorCode (wasi:sockets error-code) to a
+// preview 1 errno. invalid-state has no single POSIX equivalent: the table
+// says EINVAL, and the calls where POSIX is specific override it
+// (connect on a connected socket: EISCONN; recv, send, shutdown and
+// getpeeraddr on an unconnected one: ENOTCONN).
+var netErrnos = map[vnet.ErrorCode]Errno{
+	vnet.ErrAccessDenied:       EACCES,
+	vnet.ErrNotSupported:       ENOTSUP,
+	vnet.ErrInvalidArgument:    EINVAL,
+	vnet.ErrOutOfMemory:        ENOMEM,
+	vnet.ErrTimeout:            EAGAIN,
+	vnet.ErrInvalidState:       EINVAL,
+	vnet.ErrAddressNotBindable: EADDRNOTAVAIL,
+	vnet.ErrAddressInUse:       EADDRINUSE,
+	vnet.ErrRemoteUnreachable:  EHOSTUNREACH,
+	vnet.ErrConnectionRefused:  ECONNREFUSED,
+	vnet.ErrConnectionBroken:   EPIPE,
+	vnet.ErrConnectionReset:    ECONNRESET,
+	vnet.ErrConnectionAborted:  ECONNABORTED,
+	vnet.ErrDatagramTooLarge:   EMSGSIZE,
+	vnet.ErrOther:              EIO,
+}
+
+// ToErrno maps an error from vfs, vnet or this package to a preview 1
+// errno: vfs.ErrorCode and vnet.ErrorCode through their tables (also when
+// wrapped), vnet.ErrWouldBlock to EAGAIN, a name lookup failure to
+// ENOENT, an Errno to itself, nil to ESUCCESS and anything else to EIO.
+func ToErrno(err error) Errno {
+	if err == nil {
+		return ESUCCESS
+	}
+	var e Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	var fc vfs.ErrorCode
+	if errors.As(err, &fc) {
+		if n, ok := fsErrnos[fc]; ok {
+			return n
+		}
+		return EIO
+	}
+	if nc, ok := vnet.Code(err); ok {
+		if n, ok := netErrnos[nc]; ok {
+			return n
+		}
+		return EIO
+	}
+	switch {
+	case errors.Is(err, vnet.ErrWouldBlock):
+		return EAGAIN
+	case errors.Is(err, vnet.ErrNameUnresolvable):
+		return ENOENT
+	case errors.Is(err, io.EOF):
+		return ESUCCESS
+	case errors.Is(err, vfs.ErrWouldBlock):
+		return EAGAIN
+	case errors.Is(err, sim.ErrNotInTask):
+		return ENOTSUP
+	}
+	return EIO
+}

@@ -1,0 +1,297 @@
+package wasip1
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vfs"
+	"github.com/wasisim/wasisim/vnet"
+)
+
+// Preopen is a directory of the world's file system handed to a guest as a
+// preopened descriptor.
+type Preopen struct {
+	// GuestPath is the name the guest sees (fd_prestat_dir_name), e.g. "/"
+	// or "/data". Go's wasip1 runtime resolves absolute paths against the
+	// preopen with the longest matching GuestPath.
+	GuestPath string
+	// Path is the directory in Config.FS ("", "." or "/" for the root).
+	Path string
+	// ReadOnly opens it without mutate-directory: the guest cannot change
+	// the tree below it (EROFS).
+	ReadOnly bool
+}
+
+// Config describes one guest.
+type Config struct {
+	// Name names the guest in errors, traces and the task; it is argv[0].
+	Name string
+	// Module is the WebAssembly binary (a core module importing
+	// wasi_snapshot_preview1, exporting _start and memory).
+	Module []byte
+	// Args are argv[1:]; Env are "KEY=VALUE" entries.
+	Args, Env []string
+	// Stdin is what the guest reads from fd 0.
+	Stdin []byte
+	// Stdout and Stderr, if set, receive a copy of what the guest writes to
+	// fd 1 and 2 (Guest.Stdout and Guest.Stderr always keep it all).
+	Stdout, Stderr io.Writer
+	// FS is the world's file system; Dirs are preopened from it as fds 3,
+	// 4, … in order.
+	FS   *vfs.FS
+	Dirs []Preopen
+	// Net is the world's network; it backs the socket extension
+	// (sock_open…) and poll_oneoff on sockets.
+	Net *vnet.Net
+	// Listeners are listening sockets preopened after the directories (like
+	// wazero's WithTCPListener). The guest takes its own reference to each
+	// (IncRef); the caller keeps and eventually drops its own.
+	Listeners []*vnet.TCPSocket
+	// Engine compiles and runs the module; nil means DefaultEngine().
+	Engine *Engine
+}
+
+// TrapExitCode is the exit code of a guest that trapped or failed to
+// start (what Wasmtime's CLI reports for a trap: 128+SIGABRT).
+const TrapExitCode = 134
+
+// GuestError is how a guest failed: it could not be instantiated, it has
+// no _start, it trapped, or it was unwound at the end of the run.
+type GuestError struct {
+	Guest    string // the guest's task name, e.g. "server#1"
+	ExitCode uint32
+	Step     int64 // the world's scheduling step when it failed
+	Err      error
+}
+
+func (e *GuestError) Error() string {
+	return fmt.Sprintf("wasip1: guest %s failed at trace step %d (exit code %d): %v", e.Guest, e.Step, e.ExitCode, e.Err)
+}
+
+func (e *GuestError) Unwrap() error { return e.Err }
+
+// Guest is a WebAssembly guest running as a task of a world.
+type Guest struct {
+	w      *sim.World
+	cfg    Config
+	eng    *Engine
+	cm     wazero.CompiledModule
+	task   *sim.Task
+	fds    fdTable
+	rng    *rand.Rand
+	args   []string
+	stdin  []byte
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+
+	exitCode uint32
+	err      error
+	done     bool
+	calls    uint64
+	panicked any
+}
+
+// Spawn compiles (or takes from the engine's cache) the module and starts
+// it as a task of w named cfg.Name: the task instantiates the module and
+// calls _start, so the guest runs on the task's coroutine and each of its
+// host calls is a scheduling point. Spawn takes the references of the
+// preopened directories and listeners at once. It fails on a nil world,
+// an invalid module, a module without _start, or a bad preopen.
+func Spawn(w *sim.World, cfg Config) (*Guest, error) {
+	if w == nil {
+		return nil, errors.New("wasip1: Spawn needs a world")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "guest"
+	}
+	fail := func(err error) (*Guest, error) {
+		return nil, fmt.Errorf("wasip1: guest %s: %w", cfg.Name, err)
+	}
+	eng := cfg.Engine
+	if eng == nil {
+		var err error
+		if eng, err = DefaultEngine(); err != nil {
+			return fail(err)
+		}
+	}
+	cm, err := eng.Compile(cfg.Module)
+	if err != nil {
+		return fail(err)
+	}
+	if _, ok := cm.ExportedFunctions()["_start"]; !ok {
+		return fail(errors.New("module has no _start export"))
+	}
+	for _, kv := range cfg.Env {
+		if !strings.Contains(kv, "=") {
+			return fail(fmt.Errorf("environment entry %q is not KEY=VALUE", kv))
+		}
+	}
+	g := &Guest{
+		w:     w,
+		cfg:   cfg,
+		eng:   eng,
+		cm:    cm,
+		rng:   rand.New(rand.NewPCG(w.Rand().Uint64(), w.Rand().Uint64())),
+		args:  append([]string{cfg.Name}, cfg.Args...),
+		stdin: cfg.Stdin,
+	}
+	g.fds.put(&fdEntry{kind: kindStdin, base: stdinRights})
+	g.fds.put(&fdEntry{kind: kindStdout, base: stdoutRights})
+	g.fds.put(&fdEntry{kind: kindStderr, base: stdoutRights})
+	for _, p := range cfg.Dirs {
+		d, err := openPreopen(cfg.FS, p)
+		if err != nil {
+			g.closeFDs()
+			return fail(err)
+		}
+		g.fds.put(&fdEntry{kind: kindDir, ofd: d, base: dirRights, inh: dirRights | fileRights, preopen: p.GuestPath})
+	}
+	for _, l := range cfg.Listeners {
+		if l == nil || !l.TryIncRef() {
+			g.closeFDs()
+			return fail(errors.New("listener is nil or released"))
+		}
+		g.fds.put(&fdEntry{kind: kindSocket, sock: l, base: sockRights, inh: sockRights})
+	}
+	g.task = w.Go(cfg.Name, g.run)
+	return g, nil
+}
+
+func openPreopen(fsys *vfs.FS, p Preopen) (*vfs.OFD, error) {
+	if fsys == nil {
+		return nil, errors.New("preopened directory without Config.FS")
+	}
+	if p.GuestPath == "" {
+		return nil, errors.New("preopened directory without a guest path")
+	}
+	flags := vfs.Read | vfs.MutateDirectory
+	if p.ReadOnly {
+		flags = vfs.Read
+	}
+	root := fsys.Root(flags)
+	rel := strings.Trim(path.Clean("/"+p.Path), "/")
+	if rel == "" {
+		return root, nil
+	}
+	defer func() { _ = root.DecRef() }()
+	d, err := root.OpenAt(vfs.SymlinkFollow, rel, vfs.OpenDirectory, flags)
+	if err != nil {
+		return nil, fmt.Errorf("preopen %q: %w", p.Path, err)
+	}
+	return d, nil
+}
+
+// Task is the guest's task.
+func (g *Guest) Task() *sim.Task { return g.task }
+
+// Name is the guest's task name, e.g. "client#2".
+func (g *Guest) Name() string { return g.task.Name() }
+
+// Stdout is everything the guest wrote to fd 1 so far.
+func (g *Guest) Stdout() []byte { return g.stdout.Bytes() }
+
+// Stderr is everything the guest wrote to fd 2 so far.
+func (g *Guest) Stderr() []byte { return g.stderr.Bytes() }
+
+// Done reports whether the guest has ended.
+func (g *Guest) Done() bool { return g.done }
+
+// ExitCode is the guest's exit code once it has ended: its proc_exit
+// argument, 0 when _start returned, TrapExitCode when it failed.
+func (g *Guest) ExitCode() uint32 { return g.exitCode }
+
+// Err is nil when the guest ended by returning from _start or calling
+// proc_exit (whatever the code), else a *GuestError.
+func (g *Guest) Err() error { return g.err }
+
+// Calls is the number of host calls the guest has made.
+func (g *Guest) Calls() uint64 { return g.calls }
+
+func (g *Guest) fail(err error) error {
+	g.exitCode = TrapExitCode
+	g.err = &GuestError{Guest: g.task.Name(), ExitCode: g.exitCode, Step: g.w.Step(), Err: err}
+	return g.err
+}
+
+// run is the task: instantiate, call _start, release every descriptor.
+func (g *Guest) run(t *sim.Task) (err error) {
+	defer func() {
+		g.closeFDs()
+		g.done = true
+		if p := g.panicked; p != nil {
+			// A host call was unwound (the run ended while the guest was
+			// blocked, or a host bug): wazero recovered the panic to
+			// return an error; re-raise it so the world sees it.
+			g.panicked = nil
+			if !errors.Is(err, sim.ErrKilled) {
+				g.exitCode = TrapExitCode
+			}
+			panic(p)
+		}
+	}()
+	ctx := context.WithValue(context.Background(), guestKey{}, g)
+	mcfg := wazero.NewModuleConfig().WithName(g.eng.instanceName(t.Name())).WithStartFunctions()
+	mod, err := g.eng.rt.InstantiateModule(ctx, g.cm, mcfg)
+	if err != nil {
+		if g.panicked != nil {
+			return nil
+		}
+		return g.fail(fmt.Errorf("instantiate: %w", err))
+	}
+	defer func() { _ = mod.Close(context.Background()) }()
+	_, err = mod.ExportedFunction("_start").Call(ctx)
+	if g.panicked != nil {
+		return nil
+	}
+	var exit *sys.ExitError
+	switch {
+	case err == nil:
+		g.exitCode = 0
+		return nil
+	case errors.As(err, &exit):
+		g.exitCode = exit.ExitCode()
+		return nil
+	}
+	return g.fail(fmt.Errorf("trap: %w", err))
+}
+
+// closeFDs drops every descriptor's reference, as process exit closes
+// every fd.
+func (g *Guest) closeFDs() {
+	for fd := range g.fds.fds {
+		if e := g.fds.fds[fd]; e != nil {
+			g.fds.fds[fd] = nil
+			e.release()
+		}
+	}
+}
+
+// call runs one host function: a scheduling point, then the call itself.
+func (g *Guest) call(h *hostFunc, mod api.Module, stack []uint64) (errno Errno) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(*sys.ExitError); !ok {
+				g.panicked = r
+			}
+			panic(r)
+		}
+	}()
+	g.calls++
+	g.w.Yield()
+	errno = h.fn(g, mod.Memory(), stack)
+	if g.w.Tracing() {
+		g.w.Event("wasi", g.task.Name(), h.name+" "+errno.String())
+	}
+	return errno
+}
