@@ -234,9 +234,8 @@ func (g *Guest) run(t *sim.Task) (err error) {
 			// blocked, or a host bug): wazero recovered the panic to
 			// return an error; re-raise it so the world sees it.
 			g.panicked = nil
-			if !errors.Is(err, sim.ErrKilled) {
-				g.exitCode = TrapExitCode
-			}
+			g.exitCode = TrapExitCode
+			g.err = &GuestError{Guest: t.Name(), ExitCode: g.exitCode, Step: g.w.Step(), Err: fmt.Errorf("host call unwound: %v", p)}
 			panic(p)
 		}
 	}()
