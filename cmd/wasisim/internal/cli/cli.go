@@ -1,0 +1,321 @@
+// Package cli is the wasisim command: run, explore, replay, shrink, show
+// and demo over .wsim scenarios (package host/scenario). Main is the whole
+// command with its streams, so tests run it in-process.
+package cli
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/wasisim/wasisim/host"
+	"github.com/wasisim/wasisim/host/scenario"
+	"github.com/wasisim/wasisim/sim"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0 // the command did what was asked; a run passed
+	ExitFailure = 1 // a failure found, an assertion broken, a replay diverged
+	ExitUsage   = 2 // bad usage or bad input (flags, files, traces, scenarios)
+)
+
+// embedded holds the demo scenario; it is a copy of
+// testdata/scenarios/drop-during-write.wsim (a test keeps them equal).
+//
+//go:embed demo/drop-during-write.wsim
+var embedded embed.FS
+
+// embeddedPrefix names an embedded scenario in trace headers.
+const embeddedPrefix = "embedded:"
+
+const topUsage = `wasisim simulates WASI 0.3 files and sockets on a deterministic scheduler.
+
+Usage:
+  wasisim <command> [arguments] [flags]
+
+Commands:
+  run FILE        run a .wsim scenario once (one schedule, from a seed)
+  explore FILE    run it under many schedules and report failures
+  replay TRACE    re-run a trace strictly and print its event log
+  shrink TRACE    minimise a failing trace's schedule
+  show TRACE      render a trace as an HTML/SVG timeline
+  demo            explore the embedded drop-during-write scenario (the default)
+  help            this text
+
+Every command takes --help. Exit codes: 0 ok, 1 failure found / assertion
+broken / divergence, 2 bad usage or bad input. The scenario language is
+documented in "go doc github.com/wasisim/wasisim/host/scenario".
+`
+
+// Main runs the wasisim command with args (without the program name) and
+// returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"demo"}
+	}
+	cmd, rest := args[0], args[1:]
+	c := &command{name: cmd, stdout: stdout, stderr: stderr}
+	switch cmd {
+	case "run":
+		return c.exit(c.run(rest))
+	case "explore":
+		return c.exit(c.explore(rest))
+	case "replay":
+		return c.exit(c.replay(rest))
+	case "shrink":
+		return c.exit(c.shrink(rest))
+	case "show":
+		return c.exit(c.show(rest))
+	case "demo":
+		return c.exit(c.demo(rest))
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, topUsage)
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "wasisim: unknown command %q: use run, explore, replay, shrink, show or demo (wasisim help)\n", cmd)
+	return ExitUsage
+}
+
+type command struct {
+	name           string
+	stdout, stderr io.Writer
+}
+
+// Errors a command returns: usage errors exit 2, failures exit 1 (the
+// command already printed its report), anything else is bad input (2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+type failed struct{}
+
+func (failed) Error() string { return "failed" }
+
+var errFailed error = failed{}
+
+// errHelp means --help was printed.
+var errHelp = errors.New("help")
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func (c *command) exit(err error) int {
+	switch {
+	case err == nil || err == errHelp:
+		return ExitOK
+	case err == errFailed:
+		return ExitFailure
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(c.stderr, "wasisim %s: %s\n", c.name, msg)
+	return ExitUsage
+}
+
+// flags makes a flag set whose --help prints usage and examples to stdout.
+func (c *command) flags(usage, examples string) *flag.FlagSet {
+	fs := flag.NewFlagSet("wasisim "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stdout, "Usage: %s\n\nFlags:\n", usage)
+		fs.SetOutput(c.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		fmt.Fprintf(c.stdout, "\nExamples:\n%s", examples)
+	}
+	return fs
+}
+
+// parse parses flags that may come before or after the positional
+// arguments, and checks the number of positional arguments.
+func (c *command) parse(fs *flag.FlagSet, args []string, npos int, what string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, usagef("%v (see wasisim %s --help)", err, c.name)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != npos {
+		if len(pos) < npos {
+			return nil, usagef("missing %s (see wasisim %s --help)", what, c.name)
+		}
+		return nil, usagef("unexpected argument %q: give one %s (see wasisim %s --help)", pos[npos], what, c.name)
+	}
+	return pos, nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// loadScript reads and parses a scenario file (or an embedded one).
+func loadScript(path string) (*scenario.Script, error) {
+	var src []byte
+	var err error
+	if name, ok := strings.CutPrefix(path, embeddedPrefix); ok {
+		src, err = embedded.ReadFile("demo/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("no embedded scenario %q", name)
+		}
+	} else {
+		src, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read scenario: %w", err)
+		}
+	}
+	return scenario.Parse(path, src)
+}
+
+// withVariant returns the script to run with the variant flag applied.
+func withVariant(s *scenario.Script, v string) (*scenario.Script, error) {
+	if v == "" {
+		return s, nil
+	}
+	vv, err := host.ParseVariant(v)
+	if err != nil {
+		return nil, &usageError{err.Error() + ": use --variant p3 or --variant p3-async-write"}
+	}
+	c := *s
+	c.Variant, c.VariantSet = vv, true
+	return &c, nil
+}
+
+// simConfig is the part of a world's configuration that identifies the
+// scenario in the trace header: replay and shrink find the script again
+// from Scenario and check it against ConfigHash.
+func simConfig(path string, s *scenario.Script) sim.Config {
+	return sim.Config{Variant: s.Variant.String(), Scenario: path, Config: s.Source, MaxSteps: s.MaxSteps}
+}
+
+// readTrace reads a trace and the scenario it was recorded from
+// (scenarioFlag overrides the path in the header).
+func readTrace(path, scenarioFlag string) (*sim.Trace, *scenario.Script, string, error) {
+	tr, err := sim.ReadTraceFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, "", fmt.Errorf("cannot read trace: %w", err)
+		}
+		return nil, nil, "", fmt.Errorf("bad trace: %w", err)
+	}
+	sp := scenarioFlag
+	if sp == "" {
+		sp = tr.Header.Scenario
+		if sp == "" {
+			return nil, nil, "", fmt.Errorf("trace %s names no scenario: pass --scenario FILE", path)
+		}
+	}
+	s, err := loadScript(sp)
+	if err != nil {
+		if scenarioFlag == "" {
+			return nil, nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)
+		}
+		return nil, nil, "", err
+	}
+	if got := sim.ConfigHash(s.Source); got != tr.Header.ConfigHash {
+		return nil, nil, "", fmt.Errorf("scenario %s (hash %s) is not the one the trace was recorded from (hash %s): pass --scenario with the original file", sp, got, tr.Header.ConfigHash)
+	}
+	s, err = withVariant(s, tr.Header.Variant)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("trace header: %w", err)
+	}
+	return tr, s, sp, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// taskNames maps task ids of a trace to names, from its spawn events.
+func taskNames(tr *sim.Trace) map[int]string {
+	names := map[int]string{0: "world"}
+	n := 0
+	for _, e := range tr.Events {
+		if e.Kind == "spawn" {
+			n++
+			names[n] = e.Obj
+		}
+	}
+	return names
+}
+
+// failureLines are the errors of a result, one per line.
+func failureLines(res *sim.Result) []string {
+	err := res.Error()
+	if err == nil {
+		return nil
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+// signature identifies a failure independently of the data it printed:
+// the scenario lines whose statements failed (and how), else the kinds of
+// run-level failure.
+func signature(res *sim.Result) string {
+	var keys []string
+	for _, t := range res.Tasks {
+		var se *scenario.StepError
+		if errors.As(t.Err, &se) {
+			keys = append(keys, se.Where()+" "+se.Kind)
+		}
+	}
+	if len(keys) == 0 {
+		switch {
+		case res.Divergence != nil:
+			keys = append(keys, "divergence")
+		case len(res.Deadlock) > 0:
+			keys = append(keys, "deadlock")
+		case res.Err != nil:
+			keys = append(keys, "run error")
+		case len(res.Leaks) > 0:
+			keys = append(keys, "leak")
+		}
+		for _, t := range res.Tasks {
+			if t.Err != nil && !errors.Is(t.Err, sim.ErrKilled) {
+				keys = append(keys, "task "+t.Name)
+			}
+		}
+	}
+	return strings.Join(keys, ", ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// stderrIsTTY reports whether w is a terminal, for the progress line.
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
