@@ -106,7 +106,7 @@ func FileProgramGen() *rapid.Generator[*FileProgram] {
 	return rapid.Custom(func(t *rapid.T) *FileProgram {
 		p := &FileProgram{Actors: make([][]FileStep, 2)}
 		for a := range p.Actors {
-			n := rapid.IntRange(0, 40).Draw(t, "steps")
+			n := rapid.IntRange(6, 40).Draw(t, "steps")
 			for range n {
 				p.Actors[a] = append(p.Actors[a], FileStep{
 					Op: rapid.SampledFrom(perActor[a]).Draw(t, "op"),
