@@ -238,12 +238,18 @@ type filesRun struct {
 	trapped        *host.Trap
 	done           int
 	violations     []string
+	seen           map[string]bool
 	checksDisabled bool
 }
 
 func (r *filesRun) failf(format string, args ...any) {
-	if len(r.violations) < 8 {
-		r.violations = append(r.violations, fmt.Sprintf("step %d: ", r.w.Step())+fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if len(r.violations) < 8 && !r.seen[msg] {
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		r.seen[msg] = true // report each finding once, at its first step
+		r.violations = append(r.violations, fmt.Sprintf("step %d: %s", r.w.Step(), msg))
 	}
 }
 

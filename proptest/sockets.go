@@ -121,7 +121,7 @@ type sockRec struct {
 	written    int
 	offering   int
 	got        []byte
-	client     int // server connections: the client at the other end (-1 unknown)
+	client     int            // server connections: the client at the other end (-1 unknown)
 	remote     netip.AddrPort // server connections: the client's address
 	local      netip.AddrPort // clients: their address once connected
 	readToEOF  bool
@@ -160,11 +160,17 @@ type socketsRun struct {
 	pending    int // connections made but not yet accepted
 	listenDone bool
 	violations []string
+	seen       map[string]bool
 }
 
 func (r *socketsRun) failf(format string, args ...any) {
-	if len(r.violations) < 8 {
-		r.violations = append(r.violations, fmt.Sprintf("step %d: ", r.w.Step())+fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if len(r.violations) < 8 && !r.seen[msg] {
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		r.seen[msg] = true // report each finding once, at its first step
+		r.violations = append(r.violations, fmt.Sprintf("step %d: %s", r.w.Step(), msg))
 	}
 }
 

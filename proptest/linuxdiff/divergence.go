@@ -1,0 +1,119 @@
+package linuxdiff
+
+import "strings"
+
+// Divergence is one deliberate difference between Linux and WASI as
+// wasisim models it: something WASI specifies differently, or a choice
+// wasisim documents where WASI leaves room. The harness refers to a row by
+// its ID wherever it maps the difference, and counts how often each row
+// was needed.
+type Divergence struct {
+	ID      string // short name used by the harness, e.g. "F1"
+	Area    string // "files" or "sockets"
+	Case    string // the situation
+	Linux   string // what the kernel does
+	WASI    string // what WASI / wasisim does, and where that is specified
+	Mapping string // what the harness does about it
+}
+
+// Divergences is the one table of deliberate differences. README.md
+// carries the same table (TestREADMETable keeps them equal); any
+// difference not covered by a row fails the tests.
+var Divergences = []Divergence{
+	{"F1", "files", "a path that leaves the base directory: `..` above the base (even temporarily, `a/../../a`), an absolute path or symlink target, a symlink that resolves outside",
+		"resolves it (the harness detects it with openat2 RESOLVE_BENEATH, which fails with EXDEV)",
+		"`not-permitted`, checked at access time (SEMANTICS §3, WASI path resolution)",
+		"vfs must answer `not-permitted`; the kernel call is not made (the base is itself inside a private directory, so nothing outside the test can be touched)"},
+	{"F2", "files", "read-directory", "getdents lists `.` and `..`, in hash order",
+		"omitted; wasisim returns entries sorted by name (SEMANTICS §3)",
+		"`.` and `..` are dropped from the kernel listing and both listings are sorted"},
+	{"F3", "files", "a base descriptor without `mutate-directory` used to change the tree",
+		"has no per-descriptor capability: the change happens",
+		"`read-only` (SEMANTICS §3; vfs doc)",
+		"vfs must answer `read-only`; the kernel call is not made"},
+	{"F4", "files", "open-at with `directory` and `create`, `exclusive` or `truncate`",
+		"EINVAL only with O_CREAT; O_EXCL is ignored without O_CREAT; O_TRUNC gives EISDIR/ENOTDIR/ENOENT",
+		"`invalid` (SEMANTICS §3)",
+		"vfs must answer `invalid`, whatever the kernel says (a descriptor the kernel opened is closed)"},
+	{"F5", "files", "open-at access mode",
+		"O_RDONLY/O_WRONLY/O_RDWR exactly as given",
+		"`create` and `truncate` imply write, empty flags mean read, write does not imply read (SEMANTICS §3)",
+		"the kernel is opened with the access mode vfs will have (input mapping, never a result difference)"},
+	{"F6", "files", "append",
+		"O_APPEND is a property of the open file description (and makes pwrite append too, pwrite(2) BUGS)",
+		"no append flag; append-via-stream appends per call",
+		"append is write(2) with O_APPEND set by fcntl for that one call; an fd the sequence opened with O_APPEND maps every pwrite to vfs Append"},
+	{"F7", "files", "write or append on a directory descriptor",
+		"EBADF (a directory can only be opened read-only)",
+		"`is-directory` (vfs doc: reading or writing a directory is is-directory)",
+		"kernel EBADF is accepted for vfs `is-directory` on a directory"},
+	{"F8", "files", "set-size (ftruncate) on a descriptor without write, or on a directory",
+		"EINVAL",
+		"`bad-descriptor` without write, `is-directory` on a directory (vfs doc, as for writes)",
+		"kernel EINVAL is accepted for those two vfs codes in exactly those two cases"},
+	{"F9", "files", "a non-blocking flock upgrade (shared to exclusive) that conflicts",
+		"EWOULDBLOCK and the shared lock is gone (flock(2): conversion is not atomic)",
+		"`would-block` and the shared lock is kept (vfs lock.go, documented)",
+		"after the failure the harness re-takes LOCK_SH|LOCK_NB on the kernel descriptor (which must succeed) so both hold a shared lock again"},
+	{"F10", "files", "POSIX record locks (fcntl F_SETLK, lockf)",
+		"exist, owned by the process",
+		"no lock API in WASI 0.3; wasisim models only flock-style locks owned by the open file description",
+		"not generated; only flock is compared"},
+	{"F11", "files", "metadata that is file-system specific: a directory's size, timestamps, inode numbers",
+		"ext4 reports 4096-byte directories; real clocks; real inode numbers",
+		"vfs directories have size 0; timestamps come from the world's clock; inodes are numbered from 1",
+		"not compared; hard links are compared as the partition of names into inodes"},
+	{"F12", "files", "rename-at whose old or new last component is `.` or `..`",
+		"EBUSY",
+		"`invalid` (vfs RenameAt doc)",
+		"kernel EBUSY is accepted for vfs `invalid` in that case"},
+	{"S1", "sockets", "a method called in a state WASI forbids (bind twice, listen twice or after connect, connect on a listener or after a failed connect, accept/send/receive/shutdown unconnected)",
+		"EINVAL, EISCONN, EPIPE or ENOTCONN, or success (listen twice; connect again after ECONNREFUSED)",
+		"`invalid-state`, nothing changes; a failed connect leaves the socket closed (SEMANTICS §4)",
+		"the harness tracks the WASI state; vnet must answer `invalid-state` and the kernel call is not made"},
+	{"S2", "sockets", "connect to the unspecified address (0.0.0.0, ::) or to port 0",
+		"connects to the local host / fails later",
+		"`invalid-argument` (SEMANTICS §4)",
+		"vnet must answer `invalid-argument`; the kernel call is not made"},
+	{"S3", "sockets", "address reuse and address families",
+		"SO_REUSEADDR and IPV6_V6ONLY are off by default",
+		"implicit SO_REUSEADDR (bind is not blocked by a recently closed socket); IPv6 sockets are v6-only (SEMANTICS §4)",
+		"every kernel socket gets SO_REUSEADDR and (IPv6) IPV6_V6ONLY before its first use (input mapping)"},
+	{"S4", "sockets", "shutdown of the receive side",
+		"SHUT_RD: buffered and later data still arrive and can be read; closing with that data unread sends RST",
+		"unread and later bytes are discarded, reads end (SEMANTICS §4: dropping the receive stream)",
+		"after SHUT_RD the harness drains the kernel socket instead of reading it, and vnet must report end of stream"},
+	{"S5", "sockets", "a write to a connection whose peer has closed",
+		"the first send succeeds (the peer answers with RST); later ones fail",
+		"`connection-broken` at once (vnet doc)",
+		"kernel success, EPIPE or ECONNRESET is accepted for vnet `connection-broken`; afterwards the kernel socket counts as reset"},
+	{"S6", "sockets", "errors after a reset",
+		"ECONNRESET is reported once (the pending socket error); later sends get EPIPE and receives end of file",
+		"`connection-reset` is sticky (vnet doc)",
+		"once the kernel reported ECONNRESET, EPIPE and end of file are accepted for vnet `connection-reset`"},
+}
+
+// DivergenceByID returns the row with the given ID.
+func DivergenceByID(id string) (Divergence, bool) {
+	for _, d := range Divergences {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Divergence{}, false
+}
+
+// MarkdownTable renders Divergences as the markdown table README.md holds.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| ID | area | case | Linux | WASI / wasisim | harness |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, d := range Divergences {
+		cells := []string{d.ID, d.Area, d.Case, d.Linux, d.WASI, d.Mapping}
+		for i, c := range cells {
+			cells[i] = strings.ReplaceAll(c, "|", `\|`)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	return b.String()
+}
