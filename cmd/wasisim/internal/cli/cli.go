@@ -167,7 +167,11 @@ func isSet(fs *flag.FlagSet, name string) bool {
 }
 
 // loadScript reads and parses a scenario file (or an embedded one).
-func loadScript(path string) (*scenario.Script, error) {
+func loadScript(path string) (*scenario.Script, error) { return loadScriptAs(path, path) }
+
+// loadScriptAs reads the scenario at path and parses it under name, the
+// name its errors (and so its traces' events) carry.
+func loadScriptAs(path, name string) (*scenario.Script, error) {
 	var src []byte
 	var err error
 	if name, ok := strings.CutPrefix(path, embeddedPrefix); ok {
@@ -181,7 +185,7 @@ func loadScript(path string) (*scenario.Script, error) {
 			return nil, fmt.Errorf("cannot read scenario: %w", err)
 		}
 	}
-	return scenario.Parse(path, src)
+	return scenario.Parse(name, src)
 }
 
 // withVariant returns the script to run with the variant flag applied.
@@ -222,7 +226,13 @@ func readTrace(path, scenarioFlag string) (*sim.Trace, *scenario.Script, string,
 			return nil, nil, "", fmt.Errorf("trace %s names no scenario: pass --scenario FILE", path)
 		}
 	}
-	s, err := loadScript(sp)
+	// Parse under the recorded name: statement errors in the events name
+	// the scenario file as it was when the trace was recorded.
+	name := tr.Header.Scenario
+	if name == "" {
+		name = sp
+	}
+	s, err := loadScriptAs(sp, name)
 	if err != nil {
 		if scenarioFlag == "" {
 			return nil, nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)

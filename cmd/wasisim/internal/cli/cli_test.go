@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wasisim/wasisim/sim"
 )
 
 const scenarios = "../../../../testdata/scenarios/"
@@ -345,5 +347,24 @@ func TestChromiumRendersShow(t *testing.T) {
 	}
 	if keep := os.Getenv("WASISIM_SCREENSHOT"); keep != "" {
 		os.WriteFile(keep, b, 0o644)
+	}
+}
+
+// TestShippedTraces replays the traces in testdata/traces: traces recorded
+// before must keep reproducing exactly.
+func TestShippedTraces(t *testing.T) {
+	files, _ := filepath.Glob("../../../../testdata/traces/*.trace")
+	if len(files) == 0 {
+		t.Fatal("no shipped traces")
+	}
+	for _, f := range files {
+		tr, err := sim.ReadTraceFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, o, e := wasisim(t, "replay", f, "--quiet", "--scenario", "../../../../"+tr.Header.Scenario)
+		if code != 0 {
+			t.Errorf("%s no longer replays (exit %d): %s%s\nif the change of events is deliberate, re-record it as testdata/traces/README.md says", f, code, o, e)
+		}
 	}
 }

@@ -49,7 +49,7 @@ func (c *command) replay(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, got, err := sim.Replay(tr, simConfig(sp, s), nil, s.Scenario(scenario.Options{}))
+	res, got, err := sim.Replay(tr, simConfig(s.Name, s), nil, s.Scenario(scenario.Options{}))
 	if err != nil {
 		return err
 	}
@@ -183,14 +183,14 @@ func (c *command) shrink(args []string) error {
 	if *attempts < 1 {
 		return usagef("--attempts must be at least 1")
 	}
-	tr, s, sp, err := readTrace(pos[0], *scen)
+	tr, s, _, err := readTrace(pos[0], *scen)
 	if err != nil {
 		return err
 	}
 	if *out == "" {
 		*out = strings.TrimSuffix(pos[0], ".trace") + ".min.trace"
 	}
-	base := simConfig(sp, s)
+	base := simConfig(s.Name, s)
 	base.Seed = tr.Header.Seed
 	base.Run = tr.Header.Run
 	sc := s.Scenario(scenario.Options{})
