@@ -1,0 +1,210 @@
+package proptest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/wasisim/wasisim/vfs"
+)
+
+var (
+	modelNames   = []string{"a", "b", "d", "s"}
+	modelPaths   = []string{"a", "b", "d", "s", "d/a", "d/b", "d/s", "a/a", "s/a"}
+	modelTargets = []string{"a", "b", "d", "s", "d/a", "a/b", "s/a"}
+)
+
+type ofdPair struct {
+	v    *vfs.OFD
+	m    *MOFD
+	path string
+}
+
+// vfsMachine runs the same operations on vfs and on the Model.
+type vfsMachine struct {
+	fs   *vfs.FS
+	root *vfs.OFD
+	m    *Model
+	ofds []*ofdPair
+}
+
+func sameErr(t *rapid.T, op string, got, want error) {
+	t.Helper()
+	if errors.Is(got, want) && errors.Is(want, got) || got == nil && want == nil {
+		return
+	}
+	t.Fatalf("%s: vfs says %v, the model %v", op, got, want)
+}
+
+func (s *vfsMachine) pickOFD(t *rapid.T) *ofdPair {
+	if len(s.ofds) == 0 {
+		t.Skip("no open description")
+	}
+	return s.ofds[rapid.IntRange(0, len(s.ofds)-1).Draw(t, "ofd")]
+}
+
+func (s *vfsMachine) actions() map[string]func(*rapid.T) {
+	path := rapid.SampledFrom(modelPaths)
+	return map[string]func(*rapid.T){
+		"open": func(t *rapid.T) {
+			p := path.Draw(t, "path")
+			of := vfs.OpenFlags(rapid.IntRange(0, 15).Draw(t, "oflags"))
+			df := rapid.SampledFrom([]vfs.DescFlags{vfs.Read, vfs.Read | vfs.Write, vfs.Write}).Draw(t, "dflags")
+			pf := vfs.PathFlags(rapid.IntRange(0, 1).Draw(t, "follow"))
+			vo, verr := s.root.OpenAt(pf, p, of, df)
+			mo, merr := s.m.OpenAt(pf, p, of, df)
+			sameErr(t, fmt.Sprintf("open-at %q %v %v %v", p, pf, of, df), verr, merr)
+			if verr == nil {
+				if vo.Flags() != mo.Flags {
+					t.Fatalf("open-at %q: flags %v, model %v", p, vo.Flags(), mo.Flags)
+				}
+				s.ofds = append(s.ofds, &ofdPair{vo, mo, p})
+			}
+		},
+		"write": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			data := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "data")
+			off := rapid.Int64Range(0, 40).Draw(t, "off")
+			_, verr := o.v.WriteAt(data, off)
+			sameErr(t, "write", verr, o.m.WriteAt(data, off))
+		},
+		"append": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			data := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "data")
+			_, verr := o.v.Append(data)
+			sameErr(t, "append", verr, o.m.Append(data))
+		},
+		"set-size": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			n := rapid.Int64Range(0, 60).Draw(t, "size")
+			sameErr(t, "set-size", o.v.SetSize(n), o.m.SetSize(n))
+		},
+		"close": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			if err := o.v.DecRef(); err != nil {
+				t.Fatal(err)
+			}
+			o.m.Close()
+			s.ofds = slices.DeleteFunc(s.ofds, func(x *ofdPair) bool { return x == o })
+		},
+		"lock": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			k := rapid.SampledFrom([]vfs.LockKind{vfs.LockShared, vfs.LockExclusive}).Draw(t, "kind")
+			sameErr(t, "try-lock "+k.String(), o.v.TryLock(k), o.m.TryLock(k))
+		},
+		"unlock": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			if err := o.v.Unlock(); err != nil {
+				t.Fatal(err)
+			}
+			o.m.Unlock()
+		},
+		"unlink": func(t *rapid.T) {
+			p := path.Draw(t, "path")
+			sameErr(t, "unlink-file-at "+p, s.root.UnlinkFileAt(p), s.m.UnlinkFileAt(p))
+		},
+		"mkdir": func(t *rapid.T) {
+			p := path.Draw(t, "path")
+			sameErr(t, "create-directory-at "+p, s.root.CreateDirectoryAt(p), s.m.CreateDirectoryAt(p))
+		},
+		"rmdir": func(t *rapid.T) {
+			p := path.Draw(t, "path")
+			sameErr(t, "remove-directory-at "+p, s.root.RemoveDirectoryAt(p), s.m.RemoveDirectoryAt(p))
+		},
+		"rename": func(t *rapid.T) {
+			a, b := path.Draw(t, "from"), path.Draw(t, "to")
+			sameErr(t, "rename-at "+a+" "+b, s.root.RenameAt(a, s.root, b), s.m.RenameAt(a, b))
+		},
+		"link": func(t *rapid.T) {
+			a, b := path.Draw(t, "from"), path.Draw(t, "to")
+			pf := vfs.PathFlags(rapid.IntRange(0, 1).Draw(t, "follow"))
+			sameErr(t, "link-at "+a+" "+b, s.root.LinkAt(pf, a, s.root, b), s.m.LinkAt(pf, a, b))
+		},
+		"symlink": func(t *rapid.T) {
+			target, p := rapid.SampledFrom(modelTargets).Draw(t, "target"), path.Draw(t, "path")
+			sameErr(t, "symlink-at "+target+" "+p, s.root.SymlinkAt(target, p), s.m.SymlinkAt(target, p))
+		},
+		"readdir": func(t *rapid.T) {
+			o := s.pickOFD(t)
+			got, verr := o.v.ReadDirectory()
+			want, merr := o.m.ReadDirectory()
+			sameErr(t, "read-directory", verr, merr)
+			if verr == nil && !slices.Equal(got, want) {
+				t.Fatalf("read-directory of %s: %v, model %v", o.path, got, want)
+			}
+		},
+		"": s.check,
+	}
+}
+
+// check compares the whole tree, every open description and the usage.
+func (s *vfsMachine) check(t *rapid.T) {
+	s.compareDir(t, "", s.root, s.m.Root)
+	for _, o := range s.ofds {
+		if got, want := o.v.LockState(), o.m.Lock; got != want {
+			t.Fatalf("%s (%s) lock %v, model %v", o.v, o.path, got, want)
+		}
+		if o.m.Node.Type == vfs.TypeRegularFile && o.v.Flags()&vfs.Read != 0 {
+			want := o.m.Node.Content()
+			got := make([]byte, len(want)+1)
+			k, err := o.v.ReadAt(got, 0)
+			if err != nil || !bytes.Equal(got[:k], want) {
+				t.Fatalf("%s (%s) reads %q (%v), model %q", o.v, o.path, got[:k], err, want)
+			}
+		}
+	}
+	if got, want := s.fs.Usage(), s.m.Usage(); got != want {
+		t.Fatalf("usage %+v, model %+v", got, want)
+	}
+}
+
+func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *MNode) {
+	got, err := d.ReadDirectory()
+	if err != nil {
+		t.Fatalf("read-directory %q: %v", prefix, err)
+	}
+	if want := n.entries(); !slices.Equal(got, want) {
+		t.Fatalf("directory %q holds %v, model %v", prefix, got, want)
+	}
+	for _, e := range got {
+		p := prefix + e.Name
+		c := n.Ents[e.Name]
+		st, err := s.root.StatAt(0, p)
+		if err != nil {
+			t.Fatalf("stat-at %q: %v", p, err)
+		}
+		if st.Type != c.Type || st.LinkCount != c.LinkCount() || st.Size != uint64(c.Size) && c.Type != vfs.TypeDirectory {
+			t.Fatalf("stat-at %q: %v links %d size %d, model %v links %d size %d", p, st.Type, st.LinkCount, st.Size, c.Type, c.LinkCount(), c.Size)
+		}
+		switch c.Type {
+		case vfs.TypeSymbolicLink:
+			if target, err := s.root.ReadlinkAt(p); err != nil || target != string(c.Data) {
+				t.Fatalf("readlink-at %q: %q %v, model %q", p, target, err, c.Data)
+			}
+		case vfs.TypeDirectory:
+			sub, err := s.root.OpenAt(0, p, vfs.OpenDirectory, vfs.Read)
+			if err != nil {
+				t.Fatalf("open directory %q: %v", p, err)
+			}
+			s.compareDir(t, p+"/", sub, c)
+			sub.DecRef() //nolint:errcheck
+		}
+	}
+}
+
+// TestVFSMatchesModel is suite 1: random operation sequences on vfs and on
+// the reference model must give the same results and the same tree after
+// every step.
+func TestVFSMatchesModel(t *testing.T) {
+	withChecks(100, func() {
+		rapid.Check(t, func(t *rapid.T) {
+			fs := vfs.New(vfs.Options{})
+			s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: NewModel()}
+			t.Repeat(s.actions())
+		})
+	})
+}
