@@ -177,7 +177,7 @@ func instantiateHost(ctx context.Context, rt wazero.Runtime) error {
 				}
 				return
 			}
-			errno := g.call(&h, mod, stack)
+			errno := g.call(&h, stack)
 			if !h.noResult {
 				stack[0] = uint64(errno)
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path"
+	"reflect"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
@@ -58,6 +59,12 @@ type Config struct {
 	// wazero's WithTCPListener). The guest takes its own reference to each
 	// (IncRef); the caller keeps and eventually drops its own.
 	Listeners []*vnet.TCPSocket
+	// BlockingListeners preopens the listeners without the nonblock fdflag
+	// (as wazero's WithTCPListener does). By default they are non-blocking:
+	// Go's os.NewFile then hands them to its poller, so a Go server serves
+	// connections concurrently (blocking in poll_oneoff, a world wait);
+	// with blocking listeners every accept and read blocks the whole guest.
+	BlockingListeners bool
 	// Engine compiles and runs the module; nil means DefaultEngine().
 	Engine *Engine
 }
@@ -94,6 +101,8 @@ type Guest struct {
 	stdin  []byte
 	stdout bytes.Buffer
 	stderr bytes.Buffer
+
+	mem      api.Memory // the guest's memory (nil if it has none)
 
 	exitCode uint32
 	err      error
@@ -162,7 +171,11 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 			g.closeFDs()
 			return fail(errors.New("listener is nil or released"))
 		}
-		g.fds.put(&fdEntry{kind: kindSocket, sock: l, base: sockRights, inh: sockRights})
+		flags := fdflagNonblock
+		if cfg.BlockingListeners {
+			flags = 0
+		}
+		g.fds.put(&fdEntry{kind: kindSocket, sock: l, flags: flags, base: sockRights, inh: sockRights})
 	}
 	g.task = w.Go(cfg.Name, g.run)
 	return g, nil
@@ -249,6 +262,9 @@ func (g *Guest) run(t *sim.Task) (err error) {
 		return g.fail(fmt.Errorf("instantiate: %w", err))
 	}
 	defer func() { _ = mod.Close(context.Background()) }()
+	if m := mod.Memory(); m != nil && !reflect.ValueOf(m).IsNil() {
+		g.mem = m
+	}
 	_, err = mod.ExportedFunction("_start").Call(ctx)
 	if g.panicked != nil {
 		return nil
@@ -277,7 +293,7 @@ func (g *Guest) closeFDs() {
 }
 
 // call runs one host function: a scheduling point, then the call itself.
-func (g *Guest) call(h *hostFunc, mod api.Module, stack []uint64) (errno Errno) {
+func (g *Guest) call(h *hostFunc, stack []uint64) (errno Errno) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(*sys.ExitError); !ok {
@@ -288,7 +304,7 @@ func (g *Guest) call(h *hostFunc, mod api.Module, stack []uint64) (errno Errno) 
 	}()
 	g.calls++
 	g.w.Yield()
-	errno = h.fn(g, mod.Memory(), stack)
+	errno = h.fn(g, g.mem, stack)
 	if g.w.Tracing() {
 		g.w.Event("wasi", g.task.Name(), h.name+" "+errno.String())
 	}

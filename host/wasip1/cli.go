@@ -1,0 +1,348 @@
+package wasip1
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vfs"
+	"github.com/wasisim/wasisim/vnet"
+)
+
+// DirMap is one --dir HOST::GUEST option.
+type DirMap struct {
+	Host, Guest string
+}
+
+// CLIOptions is a parsed wasmtime-style command line:
+//
+//	run [--dir HOST[::GUEST]]… [--env K[=V]]… [--listen ADDR]… [--seed N]
+//	    [--trace FILE] [--dir-write-back] [--max-steps N] MODULE [ARGS…]
+//
+// --dir copies the host directory into the world's vfs before the run and
+// preopens it under GUEST (default: HOST as written); --dir-write-back
+// mirrors each such tree back to its host directory after the run
+// (creating, overwriting and deleting host files). --env K without a value
+// passes the host's K. --listen ADDR preopens a listening TCP socket on
+// the world's loopback network after the directories (fd 3+len(dirs)…).
+// --seed seeds the world (default 0); --trace writes the run's trace.
+type CLIOptions struct {
+	Dirs      []DirMap
+	Env       []string
+	Listen    []string
+	Seed      uint64
+	Trace     string
+	WriteBack bool
+	MaxSteps  int64
+	Module    string
+	Args      []string
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// ParseCLI parses a command line (with or without a leading "run").
+func ParseCLI(args []string) (*CLIOptions, error) {
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	fl := flag.NewFlagSet("wasisim run", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	var dirs, env, listen multiFlag
+	o := &CLIOptions{}
+	fl.Var(&dirs, "dir", "HOST[::GUEST] directory to copy into the world and preopen")
+	fl.Var(&env, "env", "K=V environment variable (K alone inherits)")
+	fl.Var(&listen, "listen", "ADDR to preopen a listening TCP socket on")
+	fl.Uint64Var(&o.Seed, "seed", 0, "world seed")
+	fl.StringVar(&o.Trace, "trace", "", "write the trace to FILE")
+	fl.BoolVar(&o.WriteBack, "dir-write-back", false, "copy --dir trees back to the host after the run")
+	fl.Int64Var(&o.MaxSteps, "max-steps", 0, "scheduling step limit (0: sim default)")
+	if err := fl.Parse(args); err != nil {
+		return nil, err
+	}
+	for _, d := range dirs {
+		host, guest, ok := strings.Cut(d, "::")
+		if !ok {
+			guest = host
+		}
+		if host == "" || guest == "" {
+			return nil, fmt.Errorf("--dir %q: want HOST or HOST::GUEST", d)
+		}
+		o.Dirs = append(o.Dirs, DirMap{Host: host, Guest: guest})
+	}
+	for _, kv := range env {
+		if !strings.Contains(kv, "=") {
+			kv = kv + "=" + os.Getenv(kv)
+		}
+		o.Env = append(o.Env, kv)
+	}
+	o.Listen = listen
+	rest := fl.Args()
+	if len(rest) == 0 {
+		return nil, errors.New("no module given")
+	}
+	o.Module, o.Args = rest[0], rest[1:]
+	return o, nil
+}
+
+// RunCLI runs a wasmtime-style command line (see CLIOptions) and returns
+// the process exit code: the guest's exit code; 2 for a usage error; 1
+// when setup fails or the run fails (deadlock, step limit) with the guest
+// exiting 0; TrapExitCode for a trap. The guest's stdout and stderr go to
+// stdout and stderr; stdin (may be nil) is read to the end first.
+func RunCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := ParseCLI(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "wasisim run: %v\nusage: wasisim run [--dir HOST::GUEST] [--env K=V] [--listen ADDR] [--seed N] [--trace FILE] [--dir-write-back] MODULE [ARGS...]\n", err)
+		return 2
+	}
+	code, err := o.Run(stdin, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wasisim run: %v\n", err)
+	}
+	return code
+}
+
+// Run executes the options in a fresh world; see RunCLI for the exit code.
+// The returned error describes a setup or run failure (already reflected
+// in the code).
+func (o *CLIOptions) Run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	wasm, err := os.ReadFile(o.Module)
+	if err != nil {
+		return 1, err
+	}
+	var in []byte
+	if stdin != nil {
+		if in, err = io.ReadAll(stdin); err != nil {
+			return 1, fmt.Errorf("stdin: %w", err)
+		}
+	}
+	w, err := sim.New(sim.Config{Seed: o.Seed, Trace: o.Trace != "", MaxSteps: o.MaxSteps, Scenario: "wasip1 " + filepath.Base(o.Module)})
+	if err != nil {
+		return 1, err
+	}
+	fsys := vfs.New(vfs.Options{World: w})
+	n := vnet.New(vnet.Options{World: w})
+	cfg := Config{
+		Name: filepath.Base(o.Module), Module: wasm, Args: o.Args, Env: o.Env,
+		Stdin: in, Stdout: stdout, Stderr: stderr, FS: fsys, Net: n,
+	}
+	root := fsys.Root(vfs.Read | vfs.MutateDirectory)
+	defer func() { _ = root.DecRef() }()
+	for i, d := range o.Dirs {
+		vpath := "dir" + strconv.Itoa(i)
+		if err := CopyIn(root, vpath, d.Host); err != nil {
+			return 1, fmt.Errorf("--dir %s: %w", d.Host, err)
+		}
+		cfg.Dirs = append(cfg.Dirs, Preopen{GuestPath: d.Guest, Path: vpath})
+	}
+	for _, a := range o.Listen {
+		s, err := listenOn(n, a)
+		if err != nil {
+			return 1, fmt.Errorf("--listen %s: %w", a, err)
+		}
+		cfg.Listeners = append(cfg.Listeners, s)
+	}
+	g, err := Spawn(w, cfg)
+	for _, s := range cfg.Listeners {
+		_ = s.DecRef()
+	}
+	if err != nil {
+		return 1, err
+	}
+	res := w.Run()
+	if o.Trace != "" {
+		if err := w.Trace().WriteFile(o.Trace); err != nil {
+			return 1, err
+		}
+	}
+	if o.WriteBack {
+		for i, d := range o.Dirs {
+			if err := CopyOut(root, "dir"+strconv.Itoa(i), d.Host); err != nil {
+				return 1, fmt.Errorf("write back %s: %w", d.Host, err)
+			}
+		}
+	}
+	code := int(g.ExitCode())
+	if err := g.Err(); err != nil {
+		return code, err
+	}
+	if err := res.Error(); err != nil {
+		if code == 0 {
+			code = 1
+		}
+		return code, err
+	}
+	return code, nil
+}
+
+func listenOn(n *vnet.Net, addr string) (*vnet.TCPSocket, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		host, port, ok := strings.Cut(addr, ":")
+		if !ok || host != "" && host != "localhost" {
+			return nil, err
+		}
+		p, perr := strconv.ParseUint(port, 10, 16)
+		if perr != nil {
+			return nil, err
+		}
+		ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(p))
+	}
+	fam := vnet.IPv4
+	if ap.Addr().Is6() {
+		fam = vnet.IPv6
+	}
+	s, err := n.NewTCP(fam)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Bind(ap); err != nil {
+		_ = s.DecRef()
+		return nil, err
+	}
+	if err := s.Listen(); err != nil {
+		_ = s.DecRef()
+		return nil, err
+	}
+	return s, nil
+}
+
+// CopyIn copies the host directory hostDir into the vfs directory vpath
+// (relative to base, created if missing): directories, regular files and
+// symbolic links; other file types are skipped.
+func CopyIn(base *vfs.OFD, vpath, hostDir string) error {
+	if err := base.CreateDirectoryAt(vpath); err != nil && !errors.Is(err, vfs.ErrExist) {
+		return err
+	}
+	return filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(hostDir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		dst := path.Join(vpath, filepath.ToSlash(rel))
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return base.SymlinkAt(t, dst)
+		case d.IsDir():
+			return base.CreateDirectoryAt(dst)
+		case d.Type().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			f, err := base.OpenAt(0, dst, vfs.OpenCreate|vfs.OpenTruncate, vfs.Write)
+			if err != nil {
+				return err
+			}
+			_, err = f.WriteAt(b, 0)
+			if derr := f.DecRef(); err == nil {
+				err = derr
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// maxCopyOut bounds the size of one file CopyOut writes back (a vfs file
+// may be sparse up to vfs.MaxFileSize).
+const maxCopyOut = 1 << 30
+
+// CopyOut mirrors the vfs directory vpath (relative to base) onto hostDir:
+// it writes every directory, file and symbolic link of the tree and
+// removes host entries the tree no longer has.
+func CopyOut(base *vfs.OFD, vpath, hostDir string) error {
+	if err := os.MkdirAll(hostDir, 0o755); err != nil {
+		return err
+	}
+	d, err := base.OpenAt(0, vpath, vfs.OpenDirectory, vfs.Read)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = d.DecRef() }()
+	ents, err := d.ReadDirectory()
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, e := range ents {
+		keep[e.Name] = true
+		src, dst := path.Join(vpath, e.Name), filepath.Join(hostDir, e.Name)
+		if st, err := os.Lstat(dst); err == nil {
+			isDir := st.IsDir()
+			if isDir != (e.Type == vfs.TypeDirectory) || st.Mode()&fs.ModeSymlink != 0 {
+				if err := os.RemoveAll(dst); err != nil {
+					return err
+				}
+			}
+		}
+		switch e.Type {
+		case vfs.TypeDirectory:
+			if err := CopyOut(base, src, dst); err != nil {
+				return err
+			}
+		case vfs.TypeSymbolicLink:
+			t, err := base.ReadlinkAt(src)
+			if err != nil {
+				return err
+			}
+			if err := os.Symlink(t, dst); err != nil {
+				return err
+			}
+		case vfs.TypeRegularFile:
+			f, err := base.OpenAt(0, src, 0, vfs.Read)
+			if err != nil {
+				return err
+			}
+			st, err := f.Stat()
+			if err != nil {
+				_ = f.DecRef()
+				return err
+			}
+			if st.Size > maxCopyOut {
+				_ = f.DecRef()
+				return fmt.Errorf("%s: %d bytes is too large to write back", src, st.Size)
+			}
+			b := make([]byte, st.Size)
+			_, err = f.ReadAt(b, 0)
+			_ = f.DecRef()
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(dst, b, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	hostEnts, err := os.ReadDir(hostDir)
+	if err != nil {
+		return err
+	}
+	for _, he := range hostEnts {
+		if !keep[he.Name()] {
+			if err := os.RemoveAll(filepath.Join(hostDir, he.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
