@@ -16,8 +16,10 @@ import (
 // A tiny WebAssembly encoder for hand-made test modules.
 
 type wfunc struct {
-	typ  int
-	body []byte
+	typ    int
+	locals []byte // the encoded local declarations, without their count
+	nloc   int    // number of local declaration groups
+	body   []byte
 }
 
 type wmod struct {
@@ -108,7 +110,8 @@ func (m *wmod) bytes() []byte {
 	out = append(out, section(7, items...)...)
 	items = nil
 	for _, f := range m.funcs {
-		body := append([]byte{0}, f.body...)
+		body := append(leb(uint64(f.nloc)), f.locals...)
+		body = append(body, f.body...)
 		body = append(body, 0x0b)
 		items = append(items, append(leb(uint64(len(body))), body...))
 	}
