@@ -492,6 +492,9 @@ func (r *filesRun) step(a int, st FileStep) error {
 	case OpUnlink:
 		name := fileNames[st.A%len(fileNames)]
 		err := in.UnlinkFileAt(r.roots[a], name)
+		if isTrap(err) {
+			return err
+		}
 		n := r.tree[name]
 		if n == nil {
 			if !errors.Is(err, vfs.ErrNoEntry) {
@@ -509,6 +512,9 @@ func (r *filesRun) step(a int, st FileStep) error {
 	case OpRename:
 		from, to := fileNames[st.A%len(fileNames)], fileNames[st.B%len(fileNames)]
 		err := in.RenameAt(r.roots[a], from, r.roots[a], to)
+		if isTrap(err) {
+			return err
+		}
 		n := r.tree[from]
 		switch {
 		case n == nil:
@@ -553,6 +559,11 @@ func (r *filesRun) step(a int, st FileStep) error {
 		return r.pipeDrop(a)
 	}
 	return fmt.Errorf("unknown step %q", st.Op)
+}
+
+func isTrap(err error) bool {
+	var tr *host.Trap
+	return errors.As(err, &tr)
 }
 
 // rootRec is the actor's preopen descriptor; it is not among the

@@ -101,20 +101,21 @@ func reportDivergences(t *testing.T, prefix string) {
 type knownBug struct {
 	ID      string
 	Summary string
-	// Match recognizes the bug in a mismatch from a random sequence.
-	Match func(m *mismatch) bool
+	// Match recognizes the bug in a mismatch from a random sequence; r is
+	// the run as it is after the step.
+	Match func(r *fileRun, m *mismatch) bool
 	// Repro is the minimal sequence; its last step shows the bug.
 	Repro []fileOp
 }
 
 // matchFileBug returns the known bug err shows, if any.
-func matchFileBug(err error) *knownBug {
+func matchFileBug(r *fileRun, err error) *knownBug {
 	var m *mismatch
 	if !errors.As(err, &m) {
 		return nil
 	}
 	for i := range knownFileBugs {
-		if knownFileBugs[i].Match(m) {
+		if knownFileBugs[i].Match(r, m) {
 			return &knownFileBugs[i]
 		}
 	}

@@ -179,6 +179,14 @@ func (r *fileRun) canMutate(s *fslot) bool { return s.ofd.Flags()&vfs.MutateDire
 // then the verdict).
 func (r *fileRun) pathRules(op fileOp, base *fslot, mutate bool, path string, follow bool, v error) (done bool, err error) {
 	if !r.isDir(base) {
+		if strings.HasPrefix(path, "/") {
+			// Never given to the kernel: it would ignore the base.
+			r.divergent("F1")
+			if vc := VFSCode(v); vc != vfs.ErrNotDirectory.String() {
+				return true, r.fail(op, "(not run: F1 absolute path, and the base is not a directory)", vc)
+			}
+			return true, nil
+		}
 		return false, nil
 	}
 	if mutate && !r.canMutate(base) {
@@ -203,10 +211,18 @@ func (r *fileRun) pathRules(op fileOp, base *fslot, mutate bool, path string, fo
 // not-permitted; new escaping is not-permitted unless resolving old fails
 // first.
 func (r *fileRun) twoPathRules(op fileOp, b1, b2 *fslot, mutate1 bool, oldFollow bool, v error) (bool, error) {
+	vc := VFSCode(v)
 	if !r.isDir(b1) {
+		if strings.HasPrefix(op.Path, "/") || strings.HasPrefix(op.Path2, "/") {
+			// Never given to the kernel: it would ignore the base.
+			r.divergent("F1")
+			if vc != vfs.ErrNotDirectory.String() {
+				return true, r.fail(op, "(not run: F1 absolute path, and the base is not a directory)", vc)
+			}
+			return true, nil
+		}
 		return false, nil
 	}
-	vc := VFSCode(v)
 	if (mutate1 && !r.canMutate(b1)) || !r.canMutate(b2) {
 		r.divergent("F3")
 		if vc != vfs.ErrReadOnly.String() {
@@ -346,7 +362,7 @@ func (r *fileRun) apply(op fileOp) error {
 		}
 		kerr := unix.Renameat(s.kfd, op.Path, s2.kfd, op.Path2)
 		if k, v := FileCode(kerr), VFSCode(verr); k != v {
-			if k == "busy" && v == vfs.ErrInvalid.String() && (isDots(op.Path) || isDots(op.Path2)) {
+			if k == vfs.ErrBusy.String() && verr != nil && (isDots(op.Path) || isDots(op.Path2)) {
 				r.divergent("F12")
 				return nil
 			}
@@ -483,12 +499,11 @@ func (r *fileRun) open(op fileOp, base *fslot) error {
 		r.divergent("F4")
 		return nil
 	}
-	if r.isDir(base) {
-		mutating := eff&vfs.Write != 0 || df&vfs.MutateDirectory != 0
-		if done, err := r.pathRules(op, base, mutating, op.Path, op.Follow && op.Open&(vfs.OpenCreate|vfs.OpenExclusive) != vfs.OpenCreate|vfs.OpenExclusive, verr); done {
-			closeV()
-			return err
-		}
+	mutating := eff&vfs.Write != 0 || df&vfs.MutateDirectory != 0
+	follow := op.Follow && op.Open&(vfs.OpenCreate|vfs.OpenExclusive) != vfs.OpenCreate|vfs.OpenExclusive
+	if done, err := r.pathRules(op, base, mutating, op.Path, follow, verr); done {
+		closeV()
+		return err
 	}
 	kfd, kerr := unix.Openat(base.kfd, op.Path, kflags, 0o644)
 	kc := FileCode(kerr)
@@ -1037,7 +1052,7 @@ func TestFilesAgainstLinux(t *testing.T) {
 			op := drawFileOp(rt, r)
 			rt.Logf("%d: %s", r.step+1, op)
 			if err := r.apply(op); err != nil {
-				if kb := matchFileBug(err); kb != nil {
+				if kb := matchFileBug(r, err); kb != nil {
 					noteKnownBug(kb.ID)
 					rt.Logf("known bug %s reached (%s); the sequence stops here", kb.ID, kb.Summary)
 					return
@@ -1046,7 +1061,7 @@ func TestFilesAgainstLinux(t *testing.T) {
 			}
 		}
 		if err := r.finish(); err != nil {
-			if kb := matchFileBug(err); kb != nil {
+			if kb := matchFileBug(r, err); kb != nil {
 				noteKnownBug(kb.ID)
 				return
 			}
