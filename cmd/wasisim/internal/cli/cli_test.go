@@ -108,7 +108,7 @@ func TestExploreReplayShrinkShow(t *testing.T) {
 	dir := t.TempDir()
 	for _, strategy := range []string{"random", "pct", "dfs", "round-robin"} {
 		t.Run(strategy, func(t *testing.T) {
-			args := []string{"explore", scenarios + "planted-bug.wsim", "--strategy", strategy, "--runs", "500", "--out", dir, "--workers", "1"}
+			args := []string{"explore", scenarios + "planted-bug.wsim", "--strategy", strategy, "--runs", "3000", "--out", dir, "--workers", "1"}
 			code, o, e := wasisim(t, args...)
 			if strategy == "round-robin" {
 				// One fixed schedule: it may or may not hit the bug.
@@ -121,7 +121,7 @@ func TestExploreReplayShrinkShow(t *testing.T) {
 				t.Fatalf("explore exit %d, want 1\n%s%s", code, o, e)
 			}
 			m := replayRE.FindStringSubmatch(o)
-			if m == nil || !strings.Contains(o, "planted-bug.wsim:20: checker") {
+			if m == nil || !strings.Contains(o, "planted-bug.wsim:24: checker") {
 				t.Fatalf("explore output:\n%s", o)
 			}
 			trace := m[1]
@@ -142,7 +142,7 @@ func TestExploreReplayShrinkShow(t *testing.T) {
 			if err := json.Unmarshal([]byte(o), &sj); err != nil {
 				t.Fatal(err)
 			}
-			if sj.NonZeroAfter > sj.NonZeroBefore || sj.ChoicesAfter > sj.ChoicesBefore || sj.Failure != scenarios+"planted-bug.wsim:20 expect" {
+			if sj.NonZeroAfter > sj.NonZeroBefore || sj.ChoicesAfter > sj.ChoicesBefore || sj.Failure != scenarios+"planted-bug.wsim:24 expect" {
 				t.Fatalf("shrink did not shrink: %+v", sj)
 			}
 			html := filepath.Join(dir, strategy+".html")
