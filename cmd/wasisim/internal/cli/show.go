@@ -109,7 +109,7 @@ func renderHTML(w *strings.Builder, name string, tr *sim.Trace) {
 	for i, l := range lanes {
 		l.y = topPad + i*laneH + laneH/2
 	}
-	width := labelW + len(evs)*colW + 40
+	width := labelW + len(evs)*colW + 460 // room for a failure label at the end
 	height := topPad + len(lanes)*laneH + 20
 	var svg strings.Builder
 	var failures []string
