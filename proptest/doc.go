@@ -53,6 +53,6 @@
 //
 // # Budgets
 //
-// Each suite runs 100 rapid checks by default (-rapid.checks overrides);
+// Each suite runs 300 rapid checks by default (-rapid.checks overrides);
 // WASISIM_SOAK=N raises every suite to N checks for soak runs.
 package proptest

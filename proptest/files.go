@@ -310,7 +310,7 @@ func (r *filesRun) actor(a int, script []FileStep) error {
 	defer func() { r.done++ }()
 	pre, err := r.in.Preopens()
 	if err != nil {
-		return err
+		return r.handleErr(a, FileStep{Op: "get-directories"}, err)
 	}
 	r.roots[a] = pre[0].Handle
 	for _, st := range script {

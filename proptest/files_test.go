@@ -12,7 +12,7 @@ import (
 func TestFileDropSemantics(t *testing.T) {
 	for _, v := range []string{"p3", "p3-async-write"} {
 		t.Run(v, func(t *testing.T) {
-			withChecks(100, func() {
+			withChecks(300, func() {
 				rapid.Check(t, func(t *rapid.T) {
 					CheckCase(t, FileCaseGen([]string{v}).Draw(t, "case"))
 				})

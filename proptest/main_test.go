@@ -12,10 +12,15 @@ import (
 // instead of its CI default.
 var soak int
 
+// explicitChecks is set when -rapid.checks was given on the command line
+// (decided before any test changes the flag).
+var explicitChecks bool
+
 // TestMain applies WASISIM_SOAK to rapid's check count, unless
 // -rapid.checks was given explicitly.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	flag.Visit(func(f *flag.Flag) { explicitChecks = explicitChecks || f.Name == "rapid.checks" })
 	if s := os.Getenv("WASISIM_SOAK"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
@@ -30,13 +35,7 @@ func TestMain(m *testing.M) {
 // withChecks runs fn with rapid's check count set to n (or to the soak
 // count, or to what -rapid.checks says if given on the command line).
 func withChecks(n int, fn func()) {
-	explicit := false
-	flag.Visit(func(f *flag.Flag) {
-		if f.Name == "rapid.checks" {
-			explicit = true
-		}
-	})
-	if explicit {
+	if explicitChecks {
 		fn()
 		return
 	}

@@ -200,7 +200,7 @@ func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *MNode)
 // the reference model must give the same results and the same tree after
 // every step.
 func TestVFSMatchesModel(t *testing.T) {
-	withChecks(100, func() {
+	withChecks(300, func() {
 		rapid.Check(t, func(t *rapid.T) {
 			fs := vfs.New(vfs.Options{})
 			s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: NewModel()}

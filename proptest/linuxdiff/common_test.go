@@ -122,13 +122,30 @@ func matchFileBug(r *fileRun, err error) *knownBug {
 	return nil
 }
 
-// TestREADMETable checks that README.md holds MarkdownTable verbatim.
+var updateREADME = flag.Bool("update", false, "rewrite the divergence table in README.md from Divergences")
+
+// TestREADMETable checks that README.md holds MarkdownTable between its
+// divergences markers (-update rewrites it).
 func TestREADMETable(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), MarkdownTable()) {
-		t.Errorf("README.md does not contain the divergence table; paste this:\n%s", MarkdownTable())
+	s := string(b)
+	const begin, end = "<!-- divergences:begin", "<!-- divergences:end -->"
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
 	}
+	i += strings.IndexByte(s[i:], '\n') + 1
+	if s[i:j] == MarkdownTable() {
+		return
+	}
+	if *updateREADME {
+		if err := os.WriteFile("README.md", []byte(s[:i]+MarkdownTable()+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("the divergence table in README.md differs from Divergences; run go test -run README -update")
 }

@@ -169,7 +169,7 @@ func escapes(base int, path string, follow bool) (bool, error) {
 	return err == unix.EXDEV, err
 }
 
-func (r *fileRun) isDir(s *fslot) bool   { return s.ofd.Type() == vfs.TypeDirectory }
+func (r *fileRun) isDir(s *fslot) bool     { return s.ofd.Type() == vfs.TypeDirectory }
 func (r *fileRun) canMutate(s *fslot) bool { return s.ofd.Flags()&vfs.MutateDirectory != 0 }
 
 // pathRules applies the rules every path operation shares, in vfs's
@@ -1015,6 +1015,9 @@ func drawFileOp(t *rapid.T, r *fileRun) fileOp {
 		op.Path2 = rapid.SampledFrom(linkTargets).Draw(t, "target")
 	case "lock":
 		op.Slot = pick("slot")
+		if n > 1 && rapid.IntRange(0, 3).Draw(t, "prefer an opened file") > 0 {
+			op.Slot = rapid.IntRange(1, n-1).Draw(t, "slot")
+		}
 		op.Lock = vfs.LockKind(rapid.SampledFrom([]uint8{1, 1, 2, 2, 0}).Draw(t, "lock"))
 	}
 	return op
