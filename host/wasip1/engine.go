@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -36,10 +37,20 @@ type compiled struct {
 	err error
 }
 
-// NewEngine makes an Engine. Close it when done.
-func NewEngine() (*Engine, error) {
+// CacheDirEnv names the environment variable that, when set, gives the
+// directory of an on-disk wazero compilation cache for DefaultEngine, so
+// compiled guests survive across processes (the tests set it).
+const CacheDirEnv = "WASISIM_WAZERO_CACHE"
+
+// NewEngine makes an Engine using the process-wide in-memory compilation
+// cache. Close it when done.
+func NewEngine() (*Engine, error) { return NewEngineWithCache(sharedCache) }
+
+// NewEngineWithCache makes an Engine whose runtime uses cache (for example
+// wazero.NewCompilationCacheWithDir). Close it when done.
+func NewEngineWithCache(cache wazero.CompilationCache) (*Engine, error) {
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(sharedCache))
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(cache))
 	if err := instantiateHost(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
@@ -55,9 +66,18 @@ var (
 
 // DefaultEngine is the process-wide Engine that Spawn uses when
 // Config.Engine is nil. It lives as long as the process (it holds no
-// goroutines, only compiled code).
+// goroutines, only compiled code). With $WASISIM_WAZERO_CACHE set it
+// keeps compiled code in that directory.
 func DefaultEngine() (*Engine, error) {
-	defaultOnce.Do(func() { defaultEngine, defaultErr = NewEngine() })
+	defaultOnce.Do(func() {
+		if dir := os.Getenv(CacheDirEnv); dir != "" {
+			if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
+				defaultEngine, defaultErr = NewEngineWithCache(c)
+				return
+			}
+		}
+		defaultEngine, defaultErr = NewEngine()
+	})
 	return defaultEngine, defaultErr
 }
 

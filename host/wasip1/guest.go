@@ -102,7 +102,7 @@ type Guest struct {
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 
-	mem      api.Memory // the guest's memory (nil if it has none)
+	mem api.Memory // the guest's memory (nil if it has none)
 
 	exitCode uint32
 	err      error

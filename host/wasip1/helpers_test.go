@@ -13,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wasisim/wasisim/host/wasip1"
 )
 
 // Guests are Go programs under testdata/guests/<name> (GOOS=wasip1). The
@@ -110,6 +114,23 @@ func buildGuests() (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// TestMain points the default engine (and the wazero runtimes of the
+// differential tests) at an on-disk compilation cache, so that compiling
+// the Go guests — slow under -race — happens once per machine.
+func TestMain(m *testing.M) {
+	if os.Getenv(wasip1.CacheDirEnv) == "" {
+		if base, err := os.UserCacheDir(); err == nil {
+			os.Setenv(wasip1.CacheDirEnv, filepath.Join(base, "wasisim-wazero"))
+		}
+	}
+	if dir := os.Getenv(wasip1.CacheDirEnv); dir != "" {
+		if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
+			wazeroCache = c
+		}
+	}
+	os.Exit(m.Run())
 }
 
 // guest returns the bytes of the built guest name.

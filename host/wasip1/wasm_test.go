@@ -122,8 +122,8 @@ const (
 	tI32 = 0x7f
 )
 
-func i32c(v int32) []byte  { return append([]byte{0x41}, sleb(int64(v))...) }
-func call(f int) []byte    { return append([]byte{0x10}, leb(uint64(f))...) }
+func i32c(v int32) []byte { return append([]byte{0x41}, sleb(int64(v))...) }
+func call(f int) []byte   { return append([]byte{0x10}, leb(uint64(f))...) }
 func cat(bs ...[]byte) []byte {
 	var out []byte
 	for _, b := range bs {
