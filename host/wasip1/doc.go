@@ -53,10 +53,11 @@
 // second one). Notes on the choices:
 //
 //   - Rights: the access mode of a path_open comes from the requested
-//     rights — FD_READ or FD_READDIR ask for read; FD_WRITE, FD_DATASYNC,
-//     FD_ALLOCATE or the append fdflag for write — and vfs enforces it
-//     (reading a write-only descriptor is EBADF). FD_FILESTAT_SET_SIZE does
-//     not ask for write, because Go's runtime requests it for O_RDONLY.
+//     rights — FD_READ or FD_READDIR ask for read; FD_WRITE or the append
+//     fdflag for write — and vfs enforces it (reading a write-only
+//     descriptor is EBADF). FD_DATASYNC, FD_ALLOCATE and
+//     FD_FILESTAT_SET_SIZE do not ask for write (wasi-testsuite opens
+//     directories with some of them, Go asks for the last with O_RDONLY).
 //     Descriptors report the requested rights masked by their type and the
 //     directory's inheriting rights; fd_fdstat_set_rights may only drop
 //     rights (else ENOTCAPABLE), and a call that needs a dropped right
