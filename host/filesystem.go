@@ -72,8 +72,15 @@ func (in *Instance) asyncDesc(fd Handle, call string) (*descriptor, func(), erro
 	if err != nil {
 		return nil, nil, err
 	}
+	d := e.obj.(*descriptor)
 	in.h.w.Yield()
-	return e.obj.(*descriptor), end, nil
+	// Another task of the instance may have trapped meanwhile: a trapped
+	// instance's calls end with it.
+	if err := in.check(call); err != nil {
+		end()
+		return nil, nil, err
+	}
+	return d, end, nil
 }
 
 // syncDesc starts a plain `func` method: it never blocks, so the lend
@@ -219,6 +226,11 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 		f.resolve(e)
 		return result, nil
 	}
+	if in.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
+		// Mutation: report ok as soon as the guest drops the stream, while
+		// the consumer may still hold a chunk it has not written.
+		s.whenWriterDropped(func() { f.resolve(nil) })
+	}
 	chunk := in.h.opt.Chunk
 	rbuf := make([]byte, 0, chunk)
 	in.h.w.Go(call[len("descriptor."):]+" "+d.r.so.name, func(*sim.Task) error {
@@ -226,17 +238,6 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 			buf, dropped, err := s.hostRead(rbuf, chunk)
 			if err != nil {
 				return err
-			}
-			if dropped && in.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
-				f.resolve(nil) // mutation: ok before the last chunk lands
-				in.h.w.Yield()
-				if appendMode {
-					ofd.Append(buf) //nolint:errcheck
-				} else {
-					ofd.WriteAt(buf, off) //nolint:errcheck
-				}
-				s.dropReader()
-				return nil
 			}
 			if len(buf) > 0 {
 				var n int

@@ -3,6 +3,7 @@ package host
 import (
 	"strconv"
 
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -50,6 +51,9 @@ func (f *future) leakInfo() string {
 // resolve sets the future's value; it is called exactly once by the host.
 func (f *future) resolve(v error) {
 	if f.resolved {
+		if f.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
+			return // the mutation resolved it first
+		}
 		panic("host: future resolved twice: " + f.name) // host bug, not guest input
 	}
 	f.resolved = true
@@ -99,6 +103,8 @@ func (e *futureEnd) dropCheck() (TrapKind, string) {
 	}
 	return 0, ""
 }
+
+func (e *futureEnd) forceDrop() { e.drop() }
 
 func (e *futureEnd) drop() {
 	f := e.f

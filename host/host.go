@@ -127,10 +127,12 @@ func New(w *sim.World, opt Options) (*Host, error) {
 	if pres == nil {
 		pres = []Preopen{{Path: "/", Dir: "."}}
 	}
-	root := h.fs.Root(vfs.Read | vfs.Write | vfs.MutateDirectory)
+	root := h.fs.Root(vfs.Read | vfs.MutateDirectory)
 	defer root.DecRef() //nolint:errcheck
 	for _, p := range pres {
-		flags := vfs.Read | vfs.Write | vfs.MutateDirectory
+		// Directories carry read and mutate-directory; write is for files
+		// (vfs refuses it on a directory, as WASI hosts do).
+		flags := vfs.Read | vfs.MutateDirectory
 		if p.ReadOnly {
 			flags = vfs.Read
 		}

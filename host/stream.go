@@ -69,12 +69,16 @@ type stream[T any] struct {
 	// holds are released then.
 	onDead   []func()
 	onRdDrop []func()
+	onWrDrop []func()
 	// produced marks a stream the host writes into: when the guest drops
 	// the readable end, the host's writable end goes with it at once, so
 	// the references the stream holds are released in the same step as
 	// the guest's drop. The producer task notices at its next step.
 	produced bool
 }
+
+// whenWriterDropped registers fn to run when the writable end is dropped.
+func (s *stream[T]) whenWriterDropped(fn func()) { s.onWrDrop = append(s.onWrDrop, fn) }
 
 // whenReaderDropped registers fn to run when the readable end is dropped,
 // so a host producer blocked elsewhere can notice.
@@ -244,6 +248,10 @@ func (s *stream[T]) dropWriter() {
 	}
 	s.h.w.Event("drop-writable", s.name, "")
 	s.q.Broadcast()
+	for _, fn := range s.onWrDrop {
+		fn()
+	}
+	s.onWrDrop = nil
 	s.died()
 }
 
@@ -280,7 +288,24 @@ func (e *writeEnd[T]) dropCheck() (TrapKind, string) {
 	return 0, ""
 }
 
-func (e *readEnd[T]) drop()           { e.s.dropReader() }
+func (e *readEnd[T]) drop() { e.s.dropReader() }
+
+func (e *readEnd[T]) forceDrop() {
+	if e.pending != nil {
+		e.s.cancel(e.pending)
+		e.pending = nil
+	}
+	e.s.dropReader()
+}
+
+func (e *writeEnd[T]) forceDrop() {
+	if e.pending != nil {
+		e.s.cancel(e.pending)
+		e.pending = nil
+	}
+	e.s.dropWriter()
+}
+
 func (e *writeEnd[T]) drop()          { e.s.dropWriter() }
 func (e *readEnd[T]) String() string  { return e.s.name + " readable" }
 func (e *writeEnd[T]) String() string { return e.s.name + " writable" }

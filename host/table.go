@@ -74,12 +74,40 @@ func (in *Instance) insert(k Kind, obj any) Handle {
 // trap records a violation, poisons the instance and returns the Trap.
 func (in *Instance) trap(kind TrapKind, h Handle, call, detail string) *Trap {
 	t := &Trap{Kind: kind, Instance: in.name, Handle: h, Call: call, Detail: detail}
+	in.h.w.Event("trap", in.name, t.Error())
 	if in.trapped == nil {
 		in.trapped = t
+		in.teardown()
 	}
-	in.h.w.Event("trap", in.name, t.Error())
 	return t
 }
+
+// teardown destroys a trapped instance's handles, as the Component Model
+// does when an instance traps: the trapping call changed nothing, but the
+// instance is gone, so everything it held is dropped — in-flight copies
+// are cancelled first, lends and unresolved subtasks no longer matter.
+// Objects still referenced by host work (a write's stream) live on.
+func (in *Instance) teardown() {
+	in.h.w.Event("teardown", in.name, "")
+	for i := range in.table {
+		e := &in.table[i]
+		if !e.alive {
+			continue
+		}
+		e.alive = false
+		obj := e.obj
+		e.obj = nil
+		if f, ok := obj.(forceDropper); ok {
+			f.forceDrop()
+		} else if d, ok := obj.(dropper); ok {
+			d.drop()
+		}
+	}
+}
+
+// forceDropper is a handle object with in-flight state that must be
+// cancelled before it can be dropped at teardown.
+type forceDropper interface{ forceDrop() }
 
 // check validates that the instance may run a call.
 func (in *Instance) check(call string) error {

@@ -109,10 +109,12 @@ func trappedRunError(res *sim.Result) error {
 			errs = append(errs, fmt.Errorf("task %s: %w", t.Name, t.Err))
 		}
 	}
+	if len(res.Deadlock) > 0 {
+		errs = append(errs, &sim.DeadlockError{Blocked: res.Deadlock})
+	}
+	// The trapped instance was torn down, so nothing may leak.
 	for _, l := range res.Leaks {
-		if l.Layer == "proptest" {
-			errs = append(errs, errors.New(l.Object))
-		}
+		errs = append(errs, fmt.Errorf("leak in %s: %s", l.Layer, l.Object))
 	}
 	return errors.Join(errs...)
 }

@@ -294,9 +294,8 @@ func setupFiles(w *sim.World, c *Case, v host.Variant) (judge, error) {
 
 // judge accepts a run without failures, or one that ended with the
 // expected trap (dropping a lent descriptor under p3-async-write): the
-// poisoned instance keeps its handles, so the host tasks waiting on them
-// are left blocked and reported as leaks; only the harness's own findings
-// and the actors' errors count then.
+// trapped instance is torn down (its handles dropped, in-flight copies
+// cancelled), so such a run must still end without leaks or deadlocks.
 func (r *filesRun) judge(res *sim.Result) error {
 	if r.trapped == nil {
 		return res.Error()
@@ -746,12 +745,15 @@ func (r *filesRun) dropDesc(d *ofdRec) error {
 		if !lent || tr.Kind != host.TrapDropWithLends {
 			return err
 		}
-		// Nothing else changed: the handle is still there, and every
-		// invariant holds with the descriptor counted as a reference.
-		if k := r.in.KindOf(d.h); k != host.KindDescriptor {
-			r.failf("trapped drop removed the handle (kind now %v)", k)
+		// The trapping drop itself did nothing before the instance was torn
+		// down: the trap names the lent descriptor, and teardown left the
+		// instance without any handle.
+		if tr.Handle != d.h {
+			r.failf("trap names handle %d, the drop was of %d", tr.Handle, d.h)
 		}
-		r.checkAll()
+		if live := r.in.Live(); len(live) != 0 {
+			r.failf("trapped instance not torn down: handles %v still live", live)
+		}
 		r.trapped = tr
 		return nil
 	}
@@ -1160,10 +1162,20 @@ func (r *filesRun) checkListing(o *opRec) {
 // in the outcome and the trace).
 func (r *filesRun) endChecks() []string {
 	out := slices.Clone(r.violations)
-	if r.trapped != nil {
-		return out // the instance is poisoned: its handles stay, by design
-	}
 	r.checksDisabled = true
+	if r.trapped != nil {
+		// Torn down: every reference must be gone by the end, and with
+		// them every lock; the tree itself is not tracked past the trap.
+		for _, d := range r.ofds {
+			if slices.Contains(r.hostDs, d) && d.handleLive {
+				continue // the harness's own description, not the instance's
+			}
+			if refs := d.ofd.Refs(); refs != 0 {
+				out = append(out, fmt.Sprintf("%s (%s) still has %d references after teardown", d.ofd, d.ofd.Name(), refs))
+			}
+		}
+		return out
+	}
 	for _, d := range r.ofds {
 		if refs := d.ofd.Refs(); refs != 0 {
 			out = append(out, fmt.Sprintf("%s (%s) still has %d references at the end", d.ofd, d.ofd.Name(), refs))

@@ -146,7 +146,6 @@ func FuzzHostPathResolution(f *testing.F) {
 // read|write|mutate-directory and vfs refuses write on a directory. Only
 // "." (the root) or ReadOnly preopens work.
 func TestBugPreopenSubdirectory(t *testing.T) {
-	t.Skip("bug: host.New opens a writable subdirectory preopen with vfs.Write and gets is-directory (host/host.go, New)")
 	w := sim.MustNew(sim.Config{Seed: 1})
 	fs := vfs.New(vfs.Options{World: w})
 	root := fs.Root(vfs.Read | vfs.MutateDirectory)
