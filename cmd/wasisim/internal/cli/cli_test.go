@@ -368,3 +368,33 @@ func TestShippedTraces(t *testing.T) {
 		}
 	}
 }
+
+// exit3 is a minimal core module whose _start calls proc_exit(3).
+var exit3 = []byte{
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+	0x01, 0x08, 0x02, 0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x00,
+	0x02, 0x24, 0x01, 0x16, 'w', 'a', 's', 'i', '_', 's', 'n', 'a', 'p', 's', 'h', 'o', 't', '_', 'p', 'r', 'e', 'v', 'i', 'e', 'w', '1',
+	0x09, 'p', 'r', 'o', 'c', '_', 'e', 'x', 'i', 't', 0x00, 0x00,
+	0x03, 0x02, 0x01, 0x01,
+	0x05, 0x03, 0x01, 0x00, 0x01,
+	0x07, 0x13, 0x02, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x01,
+	0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x03, 0x10, 0x00, 0x0b,
+}
+
+func TestRunWasmModule(t *testing.T) {
+	dir := t.TempDir()
+	mod := filepath.Join(dir, "exit3.wasm")
+	if err := os.WriteFile(mod, exit3, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", "--seed", "2", mod}, &out, &errb); code != 3 {
+		t.Fatalf("exit code %d, want the guest's 3; stderr: %s", code, errb.String())
+	}
+	bad := filepath.Join(dir, "bad.wasm")
+	os.WriteFile(bad, []byte("not wasm"), 0o644)
+	errb.Reset()
+	if code := Main([]string{"run", bad}, &out, &errb); code == 0 || errb.Len() == 0 {
+		t.Fatalf("invalid module: exit %d, stderr %q", code, errb.String())
+	}
+}
