@@ -1,8 +1,6 @@
 package host
 
-import (
-	"github.com/wasisim/wasisim/sim"
-)
+import "io"
 
 // WriteStdout is wasi:cli/stdout.write-via-stream(data): the host consumes
 // the stream into the buffer Host.Stdout returns. Under P3 it returns a
@@ -18,36 +16,18 @@ func (in *Instance) WriteStderr(data Handle) (Handle, error) {
 
 func (in *Instance) writeStdio(data Handle, call string, out *[]byte) (Handle, error) {
 	in.h.w.Yield()
-	re, err := readEndOf[byte](in, data, call)
-	if err == nil {
-		_, err = in.take(data, KindStreamReader, call)
+	if err := in.check(call); err != nil {
+		return 0, err
 	}
+	// Stdio has no self to lend, under either variant.
+	s, f, result, err := in.input(data, call, nil, call, nil)
 	if err != nil {
 		return 0, err
 	}
-	s := re.s
-	f := newFuture(in.h, call)
-	kind := KindFutureReader
-	if in.h.opt.Variant == P3AsyncWrite {
-		kind = KindSubtask
-	}
-	result := in.insert(kind, &futureEnd{f: f, subtask: kind == KindSubtask})
-	chunk := in.h.opt.Chunk
-	rbuf := make([]byte, 0, chunk)
-	in.h.w.Go(call, func(*sim.Task) error {
-		for {
-			buf, dropped, err := s.hostRead(rbuf, chunk)
-			if err != nil {
-				return err
-			}
-			*out = append(*out, buf...)
-			if dropped {
-				s.dropReader()
-				f.resolve(nil)
-				return nil
-			}
-		}
-	})
+	in.consume(call, s, f, func(buf []byte) error {
+		*out = append(*out, buf...)
+		return nil
+	}, nil)
 	return result, nil
 }
 
@@ -59,28 +39,13 @@ func (in *Instance) ReadStdin() (data, result Handle, err error) {
 	if err := in.check("stdin.read-via-stream"); err != nil {
 		return 0, 0, err
 	}
-	s := newStream[byte](in.h, "stdin")
-	s.produced = true
-	f := newFuture(in.h, "stdin")
-	data = in.insert(KindStreamReader, &readEnd[byte]{s: s})
-	result = in.insert(KindFutureReader, &futureEnd{f: f})
 	h := in.h
-	chunk := h.opt.Chunk
-	h.w.Go("stdin", func(*sim.Task) error {
-		for h.stdinRd < len(h.opt.Stdin) {
-			end := min(h.stdinRd+chunk, len(h.opt.Stdin))
-			n, dropped, err := s.hostWrite(h.opt.Stdin[h.stdinRd:end])
-			h.stdinRd += n
-			if err != nil {
-				return err
-			}
-			if dropped {
-				break
-			}
+	s, f, data, result := output[byte](in, nil, "stdin")
+	produce(in, "stdin", s, f, func() ([]byte, error) {
+		if h.stdinRd >= len(h.opt.Stdin) {
+			return nil, io.EOF
 		}
-		s.dropWriter()
-		f.resolve(nil)
-		return nil
-	})
+		return h.opt.Stdin[h.stdinRd:min(h.stdinRd+h.opt.Chunk, len(h.opt.Stdin))], nil
+	}, func(n int) { h.stdinRd += n }) // what the guest does not take is offered to the next reader
 	return data, result, nil
 }

@@ -2,11 +2,11 @@ package host
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 
 	"github.com/wasisim/wasisim/internal/mutation"
-	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 )
 
@@ -113,48 +113,25 @@ func (in *Instance) ReadViaStream(fd Handle, offset uint64) (data, result Handle
 	if err != nil {
 		return 0, 0, err
 	}
-	s := newStream[byte](in.h, "read-via-stream of "+d.r.so.name)
-	s.produced = true
-	f := newFuture(in.h, "read-via-stream of "+d.r.so.name)
-	data = in.insert(KindStreamReader, &readEnd[byte]{s: s})
-	result = in.insert(KindFutureReader, &futureEnd{f: f})
-	sref := d.r.so.acquire(s.name)
-	s.whenDead(sref.release)
-	fref := d.r.so.acquire(f.name)
-	f.whenDropped(fref.release)
-	ofd := d.ofd
+	s, f, data, result := output[byte](in, d.r.so, "read-via-stream of "+d.r.so.name)
 	if offset > math.MaxInt64 {
 		s.dropWriter()
 		f.resolve(vfs.ErrInvalid)
 		return data, result, nil
 	}
-	in.h.w.Go("read-via-stream "+d.r.so.name, func(*sim.Task) error {
-		off := int64(offset)
-		buf := make([]byte, in.h.opt.Chunk)
-		for {
-			if s.rdDrop { // the guest dropped the stream early: not an error
-				f.resolve(nil)
-				return nil
-			}
-			n, err := ofd.ReadAt(buf, off)
-			if err != nil || n == 0 {
-				s.dropWriter()
-				f.resolve(err)
-				return nil
-			}
-			written, dropped, werr := s.hostWrite(buf[:n])
-			if werr != nil {
-				return werr
-			}
-			off += int64(written)
-			if dropped {
-				// The reader dropped early: not an error.
-				s.dropWriter()
-				f.resolve(nil)
-				return nil
-			}
+	ofd, off := d.ofd, int64(offset)
+	buf := make([]byte, in.h.opt.Chunk)
+	produce(in, "read-via-stream "+d.r.so.name, s, f, func() ([]byte, error) {
+		n, err := ofd.ReadAt(buf, off)
+		if err != nil {
+			return nil, err
 		}
-	})
+		if n == 0 {
+			return nil, io.EOF
+		}
+		off += int64(n)
+		return buf[:n], nil
+	}, nil)
 	return data, result, nil
 }
 
@@ -177,53 +154,24 @@ func (in *Instance) AppendViaStream(fd, data Handle) (Handle, error) {
 }
 
 func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call string) (Handle, error) {
-	var d *descriptor
-	var endLend func()
-	if in.h.opt.Variant == P3AsyncWrite {
-		var err error
-		d, endLend, err = in.asyncDesc(fd, call)
-		if err != nil {
-			return 0, err
-		}
-	} else {
-		var err error
-		if d, err = in.syncDesc(fd, call); err != nil {
-			return 0, err
-		}
-	}
-	re, err := readEndOf[byte](in, data, call)
-	if err == nil {
-		_, err = in.take(data, KindStreamReader, call)
-	}
+	obj, endLend, err := in.self(fd, KindDescriptor, call)
 	if err != nil {
-		if endLend != nil {
-			endLend()
-		}
 		return 0, err
 	}
-	s := re.s
-	f := newFuture(in.h, call[len("descriptor."):]+" of "+d.r.so.name)
-	kind := KindFutureReader
-	if endLend != nil {
-		kind = KindSubtask
-		f.endLend = endLend
+	d := obj.(*descriptor)
+	what := call[len("descriptor."):]
+	s, f, result, err := in.input(data, call, d.r.so, what+" of "+d.r.so.name, endLend)
+	if err != nil {
+		return 0, err
 	}
-	result := in.insert(kind, &futureEnd{f: f, subtask: endLend != nil})
-	sref := d.r.so.acquire(s.name)
-	s.whenDead(sref.release)
-	fref := d.r.so.acquire(f.name)
-	f.whenDropped(fref.release)
-
 	ofd := d.ofd
-	// Errors known at call time: an already-resolved err future, and the
-	// input stream dropped so the writer sees DROPPED with no progress.
-	if ofd.Type() == vfs.TypeDirectory || ofd.Flags()&vfs.Write == 0 || off < 0 {
-		e := vfs.ErrBadDescriptor
-		if ofd.Type() == vfs.TypeDirectory {
-			e = vfs.ErrIsDirectory
-		}
-		s.dropReader()
-		f.resolve(e)
+	// Errors known at call time.
+	switch {
+	case ofd.Type() == vfs.TypeDirectory:
+		refuse(s, f, vfs.ErrIsDirectory)
+		return result, nil
+	case ofd.Flags()&vfs.Write == 0 || off < 0:
+		refuse(s, f, vfs.ErrBadDescriptor)
 		return result, nil
 	}
 	if in.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
@@ -231,39 +179,20 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 		// the consumer may still hold a chunk it has not written.
 		s.whenWriterDropped(func() { f.resolve(nil) })
 	}
-	chunk := in.h.opt.Chunk
-	rbuf := make([]byte, 0, chunk)
-	in.h.w.Go(call[len("descriptor."):]+" "+d.r.so.name, func(*sim.Task) error {
-		for {
-			buf, dropped, err := s.hostRead(rbuf, chunk)
-			if err != nil {
-				return err
-			}
-			if len(buf) > 0 {
-				var n int
-				var werr error
-				if appendMode {
-					n, werr = ofd.Append(buf)
-				} else {
-					n, werr = ofd.WriteAt(buf, off)
-				}
-				off += int64(n)
-				if in.h.w.Tracing() {
-					in.h.w.Event("write", d.r.so.name, strconv.Itoa(n)+" bytes")
-				}
-				if werr != nil {
-					s.dropReader()
-					f.resolve(werr)
-					return nil
-				}
-			}
-			if dropped {
-				s.dropReader()
-				f.resolve(nil)
-				return nil
-			}
+	in.consume(what+" "+d.r.so.name, s, f, func(buf []byte) error {
+		var n int
+		var err error
+		if appendMode {
+			n, err = ofd.Append(buf)
+		} else {
+			n, err = ofd.WriteAt(buf, off)
 		}
-	})
+		off += int64(n)
+		if in.h.w.Tracing() {
+			in.h.w.Event("write", d.r.so.name, strconv.Itoa(n)+" bytes")
+		}
+		return err
+	}, nil)
 	return result, nil
 }
 
@@ -277,26 +206,16 @@ func (in *Instance) ReadDirectory(fd Handle) (entries, result Handle, err error)
 	if err != nil {
 		return 0, 0, err
 	}
-	s := newStream[vfs.DirEntry](in.h, "read-directory of "+d.r.so.name)
-	s.produced = true
-	f := newFuture(in.h, "read-directory of "+d.r.so.name)
-	entries = in.insert(KindStreamReader, &readEnd[vfs.DirEntry]{s: s})
-	result = in.insert(KindFutureReader, &futureEnd{f: f})
-	sref := d.r.so.acquire(s.name)
-	s.whenDead(sref.release)
-	fref := d.r.so.acquire(f.name)
-	f.whenDropped(fref.release)
-	list, lerr := d.ofd.ReadDirectory()
-	in.h.w.Go("read-directory "+d.r.so.name, func(*sim.Task) error {
-		if lerr == nil {
-			if _, _, err := s.hostWrite(list); err != nil {
-				return err
-			}
-		}
-		s.dropWriter()
-		f.resolve(lerr)
-		return nil
-	})
+	s, f, entries, result := output[vfs.DirEntry](in, d.r.so, "read-directory of "+d.r.so.name)
+	list, lerr := d.ofd.ReadDirectory() // a snapshot at the call
+	if lerr == nil {
+		lerr = io.EOF
+	}
+	produce(in, "read-directory "+d.r.so.name, s, f, func() ([]vfs.DirEntry, error) {
+		l := list
+		list = nil
+		return l, lerr
+	}, nil)
 	return entries, result, nil
 }
 

@@ -2,7 +2,6 @@ package host
 
 import (
 	"errors"
-	"io"
 	"net/netip"
 	"strconv"
 	"time"
@@ -210,75 +209,31 @@ func (in *Instance) ReadSockets(h Handle, n int) ([]Handle, CopyResult, error) {
 // future and their stream is dropped.
 func (in *Instance) Send(sock, data Handle) (Handle, error) {
 	const call = "tcp-socket.send"
-	var t *tcpSocket
-	var endLend func()
-	in.h.w.Yield()
-	if in.h.opt.Variant == P3AsyncWrite {
-		e, end, err := in.lend(sock, KindTCPSocket, call)
-		if err != nil {
-			return 0, err
-		}
-		t, endLend = e.obj.(*tcpSocket), end
-	} else {
-		e, err := in.get(sock, KindTCPSocket, call)
-		if err != nil {
-			return 0, err
-		}
-		t = e.obj.(*tcpSocket)
-	}
-	re, err := readEndOf[byte](in, data, call)
-	if err == nil {
-		_, err = in.take(data, KindStreamReader, call)
-	}
+	obj, endLend, err := in.self(sock, KindTCPSocket, call)
 	if err != nil {
-		if endLend != nil {
-			endLend()
-		}
 		return 0, err
 	}
-	s := re.s
-	f := newFuture(in.h, "send of "+t.r.so.name)
-	kind := KindFutureReader
-	if endLend != nil {
-		kind = KindSubtask
-		f.endLend = endLend
+	t := obj.(*tcpSocket)
+	s, f, result, err := in.input(data, call, t.r.so, "send of "+t.r.so.name, endLend)
+	if err != nil {
+		return 0, err
 	}
-	result := in.insert(kind, &futureEnd{f: f, subtask: endLend != nil})
-	sref := t.r.so.acquire(s.name)
-	s.whenDead(sref.release)
-	fref := t.r.so.acquire(f.name)
-	f.whenDropped(fref.release)
 	if t.sent || t.s.State() != vnet.Connected {
-		s.dropReader()
-		f.resolve(vnet.ErrInvalidState)
+		refuse(s, f, vnet.ErrInvalidState)
 		return result, nil
 	}
 	t.sent = true
 	sk := t.s
-	chunk := in.h.opt.Chunk
-	rbuf := make([]byte, 0, chunk)
-	in.h.w.Go("send "+t.r.so.name, func(*sim.Task) error {
-		for {
-			buf, dropped, err := s.hostRead(rbuf, chunk)
+	in.consume("send "+t.r.so.name, s, f, func(buf []byte) error {
+		for len(buf) > 0 {
+			n, err := sk.Write(buf)
 			if err != nil {
 				return err
 			}
-			for len(buf) > 0 {
-				n, werr := sk.Write(buf)
-				buf = buf[n:]
-				if werr != nil {
-					s.dropReader()
-					f.resolve(werr)
-					return nil
-				}
-			}
-			if dropped {
-				s.dropReader()
-				f.resolve(sk.ShutdownWrite())
-				return nil
-			}
+			buf = buf[n:]
 		}
-	})
+		return nil
+	}, sk.ShutdownWrite)
 	return result, nil
 }
 
@@ -292,15 +247,7 @@ func (in *Instance) Receive(sock Handle) (data, result Handle, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	s := newStream[byte](in.h, "receive of "+t.r.so.name)
-	s.produced = true
-	f := newFuture(in.h, "receive of "+t.r.so.name)
-	data = in.insert(KindStreamReader, &readEnd[byte]{s: s})
-	result = in.insert(KindFutureReader, &futureEnd{f: f})
-	sref := t.r.so.acquire(s.name)
-	s.whenDead(sref.release)
-	fref := t.r.so.acquire(f.name)
-	f.whenDropped(fref.release)
+	s, f, data, result := output[byte](in, t.r.so, "receive of "+t.r.so.name)
 	if t.received || t.s.State() != vnet.Connected {
 		s.dropWriter()
 		f.resolve(vnet.ErrInvalidState)
@@ -311,36 +258,11 @@ func (in *Instance) Receive(sock Handle) (data, result Handle, err error) {
 	// A guest that drops the stream early shuts down reading, which also
 	// wakes a producer blocked in Read.
 	s.whenReaderDropped(func() { sk.ShutdownRead() }) //nolint:errcheck
-	chunk := in.h.opt.Chunk
-	in.h.w.Go("receive "+t.r.so.name, func(*sim.Task) error {
-		buf := make([]byte, chunk)
-		for {
-			n, rerr := sk.Read(buf)
-			if s.rdDrop { // dropped early: shut down reading, not an error
-				f.resolve(nil)
-				return nil
-			}
-			if n > 0 {
-				_, dropped, err := s.hostWrite(buf[:n])
-				if err != nil {
-					return err
-				}
-				if dropped {
-					s.dropWriter()
-					f.resolve(nil)
-					return nil
-				}
-			}
-			if rerr != nil {
-				s.dropWriter()
-				if rerr == io.EOF {
-					rerr = nil
-				}
-				f.resolve(rerr)
-				return nil
-			}
-		}
-	})
+	buf := make([]byte, in.h.opt.Chunk)
+	produce(in, "receive "+t.r.so.name, s, f, func() ([]byte, error) {
+		n, err := sk.Read(buf)
+		return buf[:n], err
+	}, nil)
 	return data, result, nil
 }
 
