@@ -249,7 +249,11 @@ func (in *Instance) descCall(fd Handle, call string, fn func(o *vfs.OFD) error) 
 		return err
 	}
 	defer end()
-	return fn(d.ofd)
+	err = fn(d.ofd)
+	if terr := in.check("descriptor." + call); terr != nil {
+		return terr // the instance trapped while the call blocked (lock)
+	}
+	return err
 }
 
 // Stat is descriptor.stat.

@@ -156,6 +156,9 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 		}
 	}
 	f.reading = false
+	if err := in.check(call); err != nil {
+		return nil, err // the instance trapped while this task waited
+	}
 	f.delivered = true
 	if in.h.w.Tracing() {
 		in.h.w.Event("deliver", f.name, resultString(f.value))

@@ -378,3 +378,30 @@ func TestDeterministicTraces(t *testing.T) {
 		}
 	}
 }
+
+func TestTrapEndsBlockedCallsOfTheInstance(t *testing.T) {
+	// One task of the instance waits on a future while another traps: the
+	// instance is torn down and the waiting call returns the trap, not a
+	// value about objects the teardown released.
+	var awaited error
+	res, _, err := sim.RunOnce(sim.Config{Seed: 1}, scenario(P3, func(h *Host, in *Instance, root Handle) error {
+		fd, _ := in.OpenAt(root, 0, "f", vfs.OpenCreate, vfs.Write)
+		r, w, _ := in.NewStream()
+		fut, _ := in.WriteViaStream(fd, r, 0)
+		waiter := h.World().Go("waiter", func(*sim.Task) error {
+			_, awaited = in.Await(fut)
+			return nil
+		})
+		h.World().Yield()
+		in.Drop(999) // trap: forged handle
+		waiter.Join()
+		_ = w
+		return nil
+	}))
+	if err != nil || res.Failed() {
+		t.Fatal(err, res.Error())
+	}
+	if !errors.Is(awaited, &Trap{Kind: TrapInstanceTrapped}) {
+		t.Fatalf("await in a trapped instance returned %v, want an instance-trapped trap", awaited)
+	}
+}

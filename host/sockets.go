@@ -114,7 +114,11 @@ func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
 		return err
 	}
 	defer end()
-	return e.obj.(*tcpSocket).s.Connect(remote)
+	err = e.obj.(*tcpSocket).s.Connect(remote)
+	if terr := in.check("tcp-socket.connect"); terr != nil {
+		return terr // the instance trapped while the connect blocked
+	}
+	return err
 }
 
 // Listen is tcp-socket.listen: it returns a perpetual stream of accepted
@@ -397,7 +401,11 @@ func (in *Instance) UDPReceive(sock Handle) ([]byte, netip.AddrPort, error) {
 		return nil, netip.AddrPort{}, err
 	}
 	defer end()
-	return u.s.Receive()
+	data, from, err := u.s.Receive()
+	if terr := in.check("udp-socket.receive"); terr != nil {
+		return nil, netip.AddrPort{}, terr // the instance trapped meanwhile
+	}
+	return data, from, err
 }
 
 // ResolveAddresses is ip-name-lookup.resolve-addresses.

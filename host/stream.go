@@ -434,6 +434,9 @@ func finishWrite[T any](in *Instance, h Handle, cancel bool) (CopyResult, error)
 	if err := we.s.wait(op, "guest write"); err != nil {
 		return CopyResult{}, err
 	}
+	if err := in.check(call); err != nil {
+		return CopyResult{}, err // the instance trapped while this task waited
+	}
 	we.pending = nil
 	if op.res.Status == Dropped {
 		we.sawDrop = true
@@ -520,6 +523,9 @@ func finishRead[T any](in *Instance, h Handle, cancel bool) ([]T, CopyResult, er
 	}
 	if err := re.s.wait(op, "guest read"); err != nil {
 		return nil, CopyResult{}, err
+	}
+	if err := in.check(call); err != nil {
+		return nil, CopyResult{}, err // the instance trapped while this task waited
 	}
 	re.pending = nil
 	if op.res.Status == Dropped {
