@@ -21,9 +21,9 @@ func output[T any](in *Instance, so *sharedObj, what string) (s *stream[T], f *f
 	data = in.insert(KindStreamReader, &readEnd[T]{s: s})
 	result = in.insert(KindFutureReader, &futureEnd{f: f})
 	if so != nil {
-		sref := so.acquire(s.name)
+		sref := so.acquire(holder{what: s.name})
 		s.whenDead(sref.release)
-		fref := so.acquire(f.name)
+		fref := so.acquire(holder{what: f.name})
 		f.whenDropped(fref.release)
 	}
 	return s, f, data, result
@@ -74,9 +74,9 @@ func (in *Instance) input(data Handle, call string, so *sharedObj, what string, 
 	}
 	result := in.insert(kind, &futureEnd{f: f, subtask: subtask})
 	if so != nil {
-		sref := so.acquire(s.name)
+		sref := so.acquire(holder{what: s.name})
 		s.whenDead(sref.release)
-		fref := so.acquire(f.name)
+		fref := so.acquire(holder{what: f.name})
 		f.whenDropped(fref.release)
 	}
 	return s, f, result, nil

@@ -29,14 +29,10 @@ func (d *descriptor) drop() {
 func (d *descriptor) String() string  { return "descriptor " + d.r.so.name }
 func (d *descriptor) sharedRef() *ref { return d.r }
 
-func (in *Instance) holderName(h Handle, what string) string {
-	return fmt.Sprintf("%s %d of %s", what, h, in.name)
-}
-
 // newDescriptor puts a fresh OFD (one reference, from open-at) in the table.
 func (in *Instance) newDescriptor(ofd *vfs.OFD) Handle {
 	h := Handle(len(in.table) + 1)
-	so := in.h.adopt(ofd, "ofd#"+strconv.FormatUint(ofd.ID(), 10), in.holderName(h, "descriptor"))
+	so := in.h.adopt(ofd, "ofd#"+strconv.FormatUint(ofd.ID(), 10), holder{what: "descriptor", inst: in, h: h})
 	return in.insert(KindDescriptor, &descriptor{ofd: ofd, r: so.first(), mut: in.h.opt.Mutations})
 }
 
@@ -56,7 +52,7 @@ func (in *Instance) Preopens() ([]PreopenDir, error) {
 	var out []PreopenDir
 	for _, p := range in.h.pre {
 		h := Handle(len(in.table) + 1)
-		r := p.obj.acquire("preopen " + p.path + " " + in.holderName(h, "descriptor"))
+		r := p.obj.acquire(holder{what: "descriptor", inst: in, h: h, preopen: p.path})
 		in.insert(KindDescriptor, &descriptor{ofd: p.obj.obj.(*vfs.OFD), r: r, mut: in.h.opt.Mutations})
 		out = append(out, PreopenDir{Handle: h, Path: p.path})
 	}

@@ -88,7 +88,6 @@ type Host struct {
 	nextID  uint64
 	live    map[uint64]tracked // streams and futures not yet finished
 	shared  []*sharedObj       // in creation order
-	byObj   map[any]*sharedObj
 	pre     []preopen
 	insts   []*Instance
 	stdout  []byte
@@ -116,7 +115,7 @@ func New(w *sim.World, opt Options) (*Host, error) {
 	if opt.Chunk == 0 {
 		opt.Chunk = DefaultChunk
 	}
-	h := &Host{w: w, opt: opt, fs: opt.FS, net: opt.Net, live: map[uint64]tracked{}, byObj: map[any]*sharedObj{}}
+	h := &Host{w: w, opt: opt, fs: opt.FS, net: opt.Net, live: map[uint64]tracked{}}
 	if h.fs == nil {
 		h.fs = vfs.New(vfs.Options{World: w})
 	}
@@ -146,7 +145,7 @@ func New(w *sim.World, opt Options) (*Host, error) {
 				return nil, fmt.Errorf("host: preopen %s: %w", p.Dir, err)
 			}
 		}
-		so := h.adopt(d, "ofd#"+strconv.FormatUint(d.ID(), 10), "preopen "+p.Path)
+		so := h.adopt(d, "ofd#"+strconv.FormatUint(d.ID(), 10), holder{what: "the host", preopen: p.Path})
 		h.pre = append(h.pre, preopen{path: p.Path, obj: so})
 	}
 	w.AddLeakCheck("host", h.leaks)
@@ -198,14 +197,37 @@ type refcounted interface {
 
 // sharedObj is an underlying object (an open file description, a socket)
 // and who holds references to it: handles, streams, futures. The object is
-// released by its own last DecRef; the holder names are for leak reports.
+// released by its own last DecRef; the holders are for leak reports.
 type sharedObj struct {
 	obj     refcounted
 	name    string
-	holders []string
+	holders []*ref
 	// closed is set when a mutation closed the object early; later
 	// releases then only update the bookkeeping.
 	closed bool
+}
+
+// holder says who holds a reference. It is formatted only for reports, so
+// that taking a reference costs no string building.
+type holder struct {
+	what    string    // "descriptor", "tcp-socket", or a stream's or future's name
+	inst    *Instance // the instance of a handle, else nil
+	h       Handle
+	preopen string // the preopen's path: a reference the host or a preopen handle holds
+}
+
+func (x holder) String() string {
+	var s string
+	switch {
+	case x.inst != nil:
+		s = x.what + " " + strconv.Itoa(int(x.h)) + " of " + x.inst.name
+	default:
+		s = x.what
+	}
+	if x.preopen != "" {
+		s = "preopen " + x.preopen + " " + s
+	}
+	return s
 }
 
 // forceClose drops every reference at once (the CloseSocketOnHandleDrop
@@ -225,30 +247,31 @@ func (so *sharedObj) forceClose() {
 // ref is one reference held by one holder.
 type ref struct {
 	so       *sharedObj
-	holder   string
+	holder   holder
 	released bool
 }
 
 // adopt starts tracking obj, taking over the reference its creator gave.
-func (h *Host) adopt(obj refcounted, name, holder string) *sharedObj {
-	so := &sharedObj{obj: obj, name: name, holders: []string{holder}}
+func (h *Host) adopt(obj refcounted, name string, by holder) *sharedObj {
+	so := &sharedObj{obj: obj, name: name}
+	so.holders = []*ref{{so: so, holder: by}}
 	h.shared = append(h.shared, so)
-	h.byObj[obj] = so
 	return so
 }
 
-// acquire adds a reference for holder.
-func (so *sharedObj) acquire(holder string) *ref {
+// acquire adds a reference for a holder.
+func (so *sharedObj) acquire(by holder) *ref {
 	if err := so.obj.IncRef(); err != nil {
 		// Only a host bug can resurrect a released object.
 		panic(fmt.Sprintf("host: IncRef on %s: %v", so.name, err))
 	}
-	so.holders = append(so.holders, holder)
-	return &ref{so: so, holder: holder}
+	r := &ref{so: so, holder: by}
+	so.holders = append(so.holders, r)
+	return r
 }
 
-// first is the reference adopt took over, as a ref.
-func (so *sharedObj) first() *ref { return &ref{so: so, holder: so.holders[0]} }
+// first is the reference adopt took over.
+func (so *sharedObj) first() *ref { return so.holders[0] }
 
 // release drops the reference once; the last one releases the object.
 func (r *ref) release() {
@@ -257,7 +280,7 @@ func (r *ref) release() {
 	}
 	r.released = true
 	so := r.so
-	if i := slices.Index(so.holders, r.holder); i >= 0 {
+	if i := slices.Index(so.holders, r); i >= 0 {
 		so.holders = slices.Delete(so.holders, i, i+1)
 	}
 	if so.closed {
@@ -268,6 +291,14 @@ func (r *ref) release() {
 	}
 }
 
+func (so *sharedObj) holderNames() []string {
+	out := make([]string, len(so.holders))
+	for i, r := range so.holders {
+		out[i] = r.holder.String()
+	}
+	return out
+}
+
 // Holders lists what references the object behind a descriptor or socket
 // handle (for tests and tools).
 func (in *Instance) Holders(h Handle) []string {
@@ -275,7 +306,7 @@ func (in *Instance) Holders(h Handle) []string {
 		return nil
 	}
 	if r, ok := in.table[h-1].obj.(interface{ sharedRef() *ref }); ok {
-		return slices.Clone(r.sharedRef().so.holders)
+		return r.sharedRef().so.holderNames()
 	}
 	return nil
 }
@@ -289,10 +320,10 @@ func (h *Host) leaks() []string {
 			continue
 		}
 		kept = append(kept, so)
-		if !slices.ContainsFunc(so.holders, func(s string) bool { return !strings.HasPrefix(s, "preopen") }) {
+		if !slices.ContainsFunc(so.holders, func(r *ref) bool { return r.holder.preopen == "" }) {
 			continue // only the host and guests' preopen handles hold it
 		}
-		out = append(out, fmt.Sprintf("%s held by %s", so.name, strings.Join(so.holders, ", ")))
+		out = append(out, so.name+" held by "+strings.Join(so.holderNames(), ", "))
 	}
 	h.shared = kept
 	ids := make([]uint64, 0, len(h.live))

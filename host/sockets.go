@@ -69,7 +69,7 @@ func (u *udpSocket) sharedRef() *ref               { return u.r }
 // tcpShared returns the shared-ownership record of a socket, adopting the
 // creator's reference the first time.
 func (in *Instance) adoptTCP(s *vnet.TCPSocket, h Handle) *ref {
-	so := in.h.adopt(&sockObj{tcp: s}, s.String(), in.holderName(h, "tcp-socket"))
+	so := in.h.adopt(&sockObj{tcp: s}, s.String(), holder{what: "tcp-socket", inst: in, h: h})
 	return so.first()
 }
 
@@ -136,7 +136,7 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 	h := in.h
 	s := newStream[*vnet.TCPSocket](h, "listen of "+t.r.so.name)
 	s.produced = true
-	sref := t.r.so.acquire(s.name)
+	sref := t.r.so.acquire(holder{what: s.name})
 	s.whenDead(sref.release)
 	l := t.s
 	n := h.net
@@ -341,7 +341,7 @@ func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
 		return 0, err
 	}
 	h := Handle(len(in.table) + 1)
-	so := in.h.adopt(&sockObj{udp: s}, s.String(), in.holderName(h, "udp-socket"))
+	so := in.h.adopt(&sockObj{udp: s}, s.String(), holder{what: "udp-socket", inst: in, h: h})
 	return in.insert(KindUDPSocket, &udpSocket{s: s, r: so.first()}), nil
 }
 

@@ -102,7 +102,7 @@ func (s *stream[T]) died() {
 func newStream[T any](h *Host, what string) *stream[T] {
 	id := h.newID()
 	s := &stream[T]{h: h, id: id, name: "stream#" + strconv.FormatUint(id, 10)}
-	s.q = h.w.NewWaitQueue(s.name + " " + what)
+	s.q = h.w.NewWaitQueue(s.name + " " + what) // "" waits report this name
 	h.track(id, s)
 	h.w.Event("stream.new", s.name, what)
 	return s
@@ -188,7 +188,7 @@ func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
 // wait blocks the running task until op completes.
 func (s *stream[T]) wait(op *copyOp[T], what string) error {
 	for !op.done {
-		if err := s.q.Wait(s.name + " " + what); err != nil {
+		if err := s.q.Wait(""); err != nil {
 			return err
 		}
 	}

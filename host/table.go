@@ -195,7 +195,9 @@ func (in *Instance) Drop(h Handle) error {
 	}
 	e.alive = false
 	e.obj = nil
-	in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
+	if in.h.w.Tracing() {
+		in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
+	}
 	d.drop()
 	return nil
 }
