@@ -39,6 +39,7 @@ type ExploreOptions struct {
 	// Variant, Scenario and Config are copied into each world's Config.
 	Variant, Scenario string
 	Config            []byte
+	EmbedConfig       bool
 	MaxSteps          int64
 	// Progress, if set, is called about every Interval from the calling
 	// goroutine with the counts so far.
@@ -135,7 +136,7 @@ func (o *ExploreOptions) config(run uint64, st Strategy, trace bool) Config {
 		seed = o.Seed
 	}
 	return Config{Seed: seed, Strategy: st, Trace: trace, Variant: o.Variant, Scenario: o.Scenario,
-		Config: o.Config, Run: run, MaxSteps: o.MaxSteps}
+		Config: o.Config, EmbedConfig: o.EmbedConfig, Run: run, MaxSteps: o.MaxSteps}
 }
 
 // Explore runs a scenario over many schedules. Each run is deterministic
@@ -277,6 +278,10 @@ func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, 
 	}
 	rep := &Report{Outcomes: map[string]int{}}
 	start := time.Now()
+	lastProgress, interval := start, opt.Interval
+	if interval <= 0 {
+		interval = 200 * time.Millisecond
+	}
 	for {
 		if ctx.Err() != nil {
 			return rep, ctx.Err()
@@ -314,7 +319,8 @@ func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, 
 			rep.Exhausted = d.opt.MaxSchedules == 0 || d.runs < d.opt.MaxSchedules
 			return rep, nil
 		}
-		if opt.Progress != nil && rep.Runs%1000 == 0 {
+		if opt.Progress != nil && time.Since(lastProgress) >= interval {
+			lastProgress = time.Now()
 			opt.Progress(Progress{Runs: rep.Runs, Failures: len(rep.Failures), Distinct: len(rep.Outcomes), Elapsed: time.Since(start)})
 		}
 	}

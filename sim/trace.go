@@ -32,6 +32,10 @@ type Header struct {
 	Variant    string            `json:"variant,omitempty"`
 	Scenario   string            `json:"scenario,omitempty"`
 	ConfigHash string            `json:"config_hash"`
+	// Config is the configuration blob itself, when the run was made with
+	// Config.EmbedConfig: a trace that carries its scenario replays
+	// without the file it came from.
+	Config string `json:"config,omitempty"`
 }
 
 // Event is one line of a trace: something that happened at a step. A

@@ -36,6 +36,8 @@ type Config struct {
 	Variant  string
 	Scenario string
 	Config   []byte
+	// EmbedConfig copies Config into the trace header (it must be text).
+	EmbedConfig bool
 	// Run is the index of this run in an exploration, for the header.
 	Run uint64
 	// MaxSteps bounds the number of scheduling steps (0: DefaultMaxSteps).
@@ -126,7 +128,15 @@ func (w *World) header() Header {
 		Variant:    w.cfg.Variant,
 		Scenario:   w.cfg.Scenario,
 		ConfigHash: ConfigHash(w.cfg.Config),
+		Config:     embedded(w.cfg),
 	}
+}
+
+func embedded(cfg Config) string {
+	if !cfg.EmbedConfig {
+		return ""
+	}
+	return string(cfg.Config)
 }
 
 // Seed returns the world's seed.

@@ -230,8 +230,10 @@ func withVariant(s *scenario.Script, v string) (*scenario.Script, error) {
 // simConfig is the part of a world's configuration that identifies the
 // scenario in the trace header: replay and shrink find the script again
 // from Scenario and check it against ConfigHash.
+// The script's source is embedded in the header, so a trace replays even
+// where the file is gone.
 func simConfig(path string, s *scenario.Script) sim.Config {
-	return sim.Config{Variant: s.Variant.String(), Scenario: path, Config: s.Source, MaxSteps: s.MaxSteps}
+	return sim.Config{Variant: s.Variant.String(), Scenario: path, Config: s.Source, EmbedConfig: true, MaxSteps: s.MaxSteps}
 }
 
 // readTrace reads a trace and the scenario it was recorded from
@@ -257,7 +259,16 @@ func readTrace(path, scenarioFlag string) (*sim.Trace, *scenario.Script, string,
 	if name == "" {
 		name = sp
 	}
-	s, err := loadScriptAs(sp, name)
+	var s *scenario.Script
+	if scenarioFlag == "" && tr.Header.Config != "" {
+		// Self-contained: the trace carries the script it was recorded from.
+		s, err = scenario.Parse(name, []byte(tr.Header.Config))
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("bad trace: the scenario it carries does not parse: %w", err)
+		}
+	} else {
+		s, err = loadScriptAs(sp, name)
+	}
 	if err != nil {
 		if scenarioFlag == "" {
 			return nil, nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)

@@ -398,3 +398,24 @@ func TestRunWasmModule(t *testing.T) {
 		t.Fatalf("invalid module: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+func TestTraceCarriesItsScenario(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(scenarios + "pr870.wsim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := filepath.Join(dir, "gone.wsim")
+	os.WriteFile(sc, src, 0o644)
+	trace := filepath.Join(dir, "run.trace")
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", sc, "--variant", "p3-async-write", "--trace", trace}, &out, &errb); code != ExitFailure {
+		t.Fatalf("run: exit %d: %s", code, errb.String())
+	}
+	os.Remove(sc) // the trace alone must be enough
+	out.Reset()
+	errb.Reset()
+	if code := Main([]string{"replay", trace, "--quiet"}, &out, &errb); code != ExitOK {
+		t.Fatalf("replay without the scenario file: exit %d: %s%s", code, out.String(), errb.String())
+	}
+}

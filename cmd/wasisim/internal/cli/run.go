@@ -258,7 +258,7 @@ func (c *command) doExplore(path string, s *scenario.Script, st exploreSettings,
 		opt.Shard, opt.Shards = a, b
 	}
 	cfg := simConfig(path, s)
-	opt.Variant, opt.Scenario, opt.Config, opt.MaxSteps = cfg.Variant, cfg.Scenario, cfg.Config, cfg.MaxSteps
+	opt.Variant, opt.Scenario, opt.Config, opt.EmbedConfig, opt.MaxSteps = cfg.Variant, cfg.Scenario, cfg.Config, cfg.EmbedConfig, cfg.MaxSteps
 	sc := s.Scenario(scenario.Options{})
 	if st.strategy == "pct" {
 		if st.depth < 1 || st.depth > 64 {
