@@ -306,19 +306,6 @@ func (in *Instance) AddressFamily(sock Handle) (vnet.Family, error) {
 	return t.s.Family(), nil
 }
 
-// TCPOption runs fn on the vnet socket behind a tcp-socket handle: the
-// getters and setters of options (keep-alive, hop limit, buffer sizes,
-// listen backlog) are the vnet methods of the same names, with WASI's rules.
-//
-//	err := in.TCPOption(sock, "set-keep-alive-enabled", func(s *vnet.TCPSocket) error { return s.SetKeepAliveEnabled(true) })
-func (in *Instance) TCPOption(sock Handle, call string, fn func(s *vnet.TCPSocket) error) error {
-	t, err := in.tcp(sock, call)
-	if err != nil {
-		return err
-	}
-	return fn(t.s)
-}
-
 // Socket returns the vnet socket behind a tcp-socket handle, for tests and
 // host code; it does not lend the handle.
 func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {

@@ -241,3 +241,47 @@ func TestSendUnderAsyncWriteTrapsOnDrop(t *testing.T) {
 		}
 	}
 }
+
+func TestOptionsInheritedOnAccept(t *testing.T) {
+	explore(t, netScenario(P3,
+		func(h *Host, in *Instance) error {
+			s, _ := in.NewTCPSocket(vnet.IPv4)
+			if err := in.SetKeepAliveEnabled(s, true); err != nil {
+				return err
+			}
+			if err := in.SetHopLimit(s, 7); err != nil {
+				return err
+			}
+			if err := in.SetReceiveBufferSize(s, 0); !errors.Is(err, vnet.ErrInvalidArgument) {
+				return fmt.Errorf("buffer size 0: %v", err)
+			}
+			if err := in.SetListenBacklogSize(s, 0); !errors.Is(err, vnet.ErrInvalidArgument) {
+				return fmt.Errorf("backlog 0: %v", err)
+			}
+			in.Bind(s, serverAddr)
+			ls, err := in.Listen(s)
+			if err != nil {
+				return err
+			}
+			c, _, err := in.Accept(ls)
+			if err != nil {
+				return err
+			}
+			ka, _ := in.KeepAliveEnabled(c)
+			hl, _ := in.HopLimit(c)
+			if !ka || hl != 7 {
+				return fmt.Errorf("accepted socket: keep-alive %v hop limit %d, want the listener's true and 7", ka, hl)
+			}
+			return in.DropAll()
+		},
+		func(h *Host, in *Instance) error {
+			s, err := dial(h, in)
+			if err != nil {
+				return err
+			}
+			if hl, _ := in.HopLimit(s); hl == 7 {
+				return errors.New("the client inherited the server's hop limit")
+			}
+			return in.DropAll()
+		}))
+}
