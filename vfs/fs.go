@@ -64,9 +64,9 @@ type FS struct {
 // file costs one inode plus one directory entry.
 type inode struct {
 	ino                 uint64
-	size                int64 // logical size; data holds the first len(data) bytes, the rest are zeros
-	atime, mtime, ctime int64 // Unix nanoseconds
-	data                []byte
+	size                int64                 // logical size; data holds the first len(data) bytes, the rest are zeros
+	atime, mtime, ctime int64                 // Unix nanoseconds
+	data                [][]byte              // chunks: see data.go
 	parent              *inode                // directories: the directory holding it
 	ents                *btree.BTreeG[dirent] // directories: entries by name, made on first insert
 	locks               *lockState
@@ -101,11 +101,10 @@ func (c worldClock) Now() time.Time { return c.w.WallNow() }
 // New makes an FS holding an empty root directory.
 func New(opt Options) *FS {
 	f := &FS{
-		opt:      opt,
-		w:        opt.World,
-		clock:    opt.Clock,
-		live:     make(map[uint64]*OFD),
-		freelist: btree.NewFreeListG[dirent](64),
+		opt:   opt,
+		w:     opt.World,
+		clock: opt.Clock,
+		live:  make(map[uint64]*OFD),
 	}
 	if f.clock == nil {
 		if f.w != nil {
@@ -199,7 +198,7 @@ func (f *FS) maybeFree(n *inode) {
 	if n.nlink > 0 || n.opens > 0 || n.ino == 0 {
 		return
 	}
-	freed := len(n.data)
+	freed := n.dataLen()
 	f.usage.Bytes -= int64(freed)
 	f.usage.Inodes--
 	n.data = nil
@@ -234,6 +233,9 @@ func (n *inode) lookup(name string) *inode {
 
 func (f *FS) link(dir *inode, name string, n *inode, now int64) {
 	if dir.ents == nil {
+		if f.freelist == nil { // made on first use: a new FS stays small
+			f.freelist = btree.NewFreeListG[dirent](64)
+		}
 		dir.ents = btree.NewWithFreeListG(btreeDegree, direntLess, f.freelist)
 	}
 	dir.ents.ReplaceOrInsert(dirent{name: name, node: n})

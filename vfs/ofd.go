@@ -2,7 +2,6 @@ package vfs
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -331,10 +330,7 @@ func (d *OFD) ReadAt(p []byte, off int64) (int, error) {
 	}
 	end := min(n.size, off+int64(min(len(p), MaxFileSize)))
 	p = p[:end-off]
-	k := 0
-	if off < int64(len(n.data)) {
-		k = copy(p, n.data[off:])
-	}
+	k := n.readData(p, off)
 	clear(p[k:])
 	n.atime = f.now()
 	return len(p), nil
@@ -394,7 +390,7 @@ func (f *FS) write(n *inode, p []byte, off int64) (int, error) {
 		return 0, ErrFileTooLarge
 	}
 	end := off + int64(len(p))
-	old := int64(len(n.data))
+	old := n.dataLen()
 	if end > old {
 		if end > f.opt.MaxFileBytes {
 			return 0, ErrFileTooLarge
@@ -402,20 +398,12 @@ func (f *FS) write(n *inode, p []byte, off int64) (int, error) {
 		if err := f.charge(end - old); err != nil {
 			return 0, err
 		}
-		if end > int64(cap(n.data)) {
-			// Double the capacity (up to the per-file limit) so a file
-			// written in many chunks costs amortised O(1) per byte.
-			want := min(max(end, 2*int64(cap(n.data))), max(end, f.opt.MaxFileBytes))
-			grown := make([]byte, old, want)
-			copy(grown, n.data)
-			n.data = grown
-		}
-		n.data = n.data[:end]
+		n.growData(end)
 		if off > old {
-			clear(n.data[old:off]) // the gap reads as zeros (also wipes bytes left by an earlier shrink)
+			n.clearData(old, off) // the gap reads as zeros (also wipes bytes left by an earlier shrink)
 		}
 	}
-	copy(n.data[off:], p)
+	n.writeData(p, off)
 	n.size = max(n.size, end)
 	now := f.now()
 	n.mtime, n.ctime = now, now
@@ -446,15 +434,9 @@ func (d *OFD) SetSize(size int64) error {
 }
 
 func (f *FS) truncate(n *inode, size int64, now int64) {
-	if size < int64(len(n.data)) {
-		f.usage.Bytes -= int64(len(n.data)) - size
-		n.data = n.data[:size]
-		if c := cap(n.data); c > 4096 && c > 2*len(n.data) {
-			n.data = slices.Clip(slices.Clone(n.data)) // give the memory back
-		}
-		if size == 0 {
-			n.data = nil
-		}
+	if held := n.dataLen(); size < held {
+		f.usage.Bytes -= held - size
+		n.shrinkData(size)
 	}
 	n.size = size
 	n.mtime, n.ctime = now, now
@@ -818,7 +800,7 @@ func (d *OFD) SymlinkAt(target, path string) error {
 		f.usage.Bytes -= int64(len(target))
 		return err
 	}
-	n.data = []byte(target)
+	n.setBytes([]byte(target))
 	n.size = int64(len(target))
 	f.link(lk.dir, lk.name, n, n.mtime)
 	return nil
@@ -839,7 +821,7 @@ func (d *OFD) ReadlinkAt(path string) (string, error) {
 	if n.typ != TypeSymbolicLink {
 		return "", ErrInvalid
 	}
-	return string(n.data), nil
+	return string(n.bytes()), nil
 }
 
 // ReadDirectory returns a snapshot of the directory's entries without "."

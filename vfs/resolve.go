@@ -100,7 +100,7 @@ func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
 			if hops > MaxSymlinkHops {
 				return lookup{}, ErrLoop
 			}
-			target := string(child.data)
+			target := string(child.bytes())
 			if target == "" {
 				return lookup{}, ErrNoEntry
 			}

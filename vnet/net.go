@@ -133,7 +133,8 @@ type Net struct {
 	w       *sim.World
 	rng     *rand.Rand
 	nextID  uint64
-	ports   [2][2]*btree.BTreeG[*binding] // [proto][family]
+	ports   [2][2]*btree.BTreeG[*binding] // [proto][family], made on first use (see table)
+	free    *btree.FreeListG[*binding]    // shared by the port tables
 	live    map[uint64]liveSocket
 	changed waiter
 	gen     uint64
@@ -180,14 +181,9 @@ func New(opt Options) *Net {
 	if opt.UDPQueueLen <= 0 {
 		opt.UDPQueueLen = DefaultUDPQueueLen
 	}
-	n := &Net{opt: opt, w: opt.World, live: map[uint64]liveSocket{}}
+	n := &Net{opt: opt, w: opt.World} // live and the port tables are made on first use
 	if n.w == nil {
 		n.rng = rand.New(rand.NewPCG(opt.Seed, 0x766e_6574))
-	}
-	for p := range n.ports {
-		for f := range n.ports[p] {
-			n.ports[p][f] = btree.NewG(8, bindingLess)
-		}
 	}
 	n.changed = n.newWaiter("vnet change")
 	if n.w != nil && !opt.NoLeakCheck {
@@ -320,6 +316,9 @@ func (n *Net) Bindings() []Binding {
 	var out []Binding
 	for p := range n.ports {
 		for f := range n.ports[p] {
+			if n.ports[p][f] == nil {
+				continue
+			}
 			n.ports[p][f].Ascend(func(b *binding) bool {
 				out = append(out, Binding{
 					Proto:     Proto(p),
@@ -345,7 +344,7 @@ func (n *Net) PortBound(proto Proto, ap netip.AddrPort) bool {
 	defer n.mu.Unlock()
 	f := familyOf(ap.Addr())
 	found := false
-	n.ports[proto][f].AscendGreaterOrEqual(&binding{port: ap.Port()}, func(b *binding) bool {
+	n.table(proto, f).AscendGreaterOrEqual(&binding{port: ap.Port()}, func(b *binding) bool {
 		if b.port != ap.Port() {
 			return false
 		}
@@ -439,6 +438,21 @@ func overlaps(a, b netip.Addr) bool {
 	return a == b || a.IsUnspecified() || b.IsUnspecified()
 }
 
+// table is the port table of proto and family f, made on first use: a
+// world that never touches the network (most file scenarios) pays nothing
+// for four trees and their free lists. mu held.
+func (n *Net) table(proto Proto, f Family) *btree.BTreeG[*binding] {
+	t := n.ports[proto][f]
+	if t == nil {
+		if n.free == nil {
+			n.free = btree.NewFreeListG[*binding](8)
+		}
+		t = btree.NewWithFreeListG(8, bindingLess, n.free)
+		n.ports[proto][f] = t
+	}
+	return t
+}
+
 // portFree reports whether no socket of the table holds port p at all.
 func portFree(t *btree.BTreeG[*binding], p uint16) bool {
 	free := true
@@ -453,7 +467,7 @@ func portFree(t *btree.BTreeG[*binding], p uint16) bool {
 // proto and family f for a socket. sharedOK says whether non-listening
 // holders may share (TCP under SharedBindAllow). mu held.
 func (n *Net) bindPort(proto Proto, f Family, addr netip.Addr, port uint16, id uint64, tcp *TCPSocket, udp *UDPSocket) (*binding, error) {
-	t := n.ports[proto][f]
+	t := n.table(proto, f)
 	if port == 0 {
 		lo, hi := int(n.opt.EphemeralLow), int(n.opt.EphemeralHigh)
 		size := hi - lo + 1
@@ -496,7 +510,7 @@ func (n *Net) bindPort(proto Proto, f Family, addr netip.Addr, port uint16, id u
 // overlapping b. mu held.
 func (n *Net) listenConflict(f Family, b *binding) bool {
 	conflict := false
-	n.ports[TCP][f].AscendGreaterOrEqual(&binding{port: b.port}, func(o *binding) bool {
+	n.table(TCP, f).AscendGreaterOrEqual(&binding{port: b.port}, func(o *binding) bool {
 		if o.port != b.port {
 			return false
 		}
@@ -513,7 +527,7 @@ func (n *Net) listenConflict(f Family, b *binding) bool {
 // address over the unspecified one. mu held.
 func (n *Net) findListener(f Family, dst netip.AddrPort) *TCPSocket {
 	var exact, wild *TCPSocket
-	n.ports[TCP][f].AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
+	n.table(TCP, f).AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
 		if b.port != dst.Port() {
 			return false
 		}
@@ -538,7 +552,7 @@ func (n *Net) findListener(f Family, dst netip.AddrPort) *TCPSocket {
 // findUDP returns the UDP socket bound to dst (exact address first).
 func (n *Net) findUDP(f Family, dst netip.AddrPort) *UDPSocket {
 	var exact, wild *UDPSocket
-	n.ports[UDP][f].AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
+	n.table(UDP, f).AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
 		if b.port != dst.Port() {
 			return false
 		}
@@ -558,7 +572,7 @@ func (n *Net) findUDP(f Family, dst netip.AddrPort) *UDPSocket {
 }
 
 func (n *Net) unbind(proto Proto, f Family, b *binding) {
-	n.ports[proto][f].Delete(b)
+	n.table(proto, f).Delete(b)
 }
 
 // AddHost makes Resolve answer name with addrs (like /etc/hosts). The

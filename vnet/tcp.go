@@ -122,6 +122,9 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 func (n *Net) newTCPLocked(f Family) *TCPSocket {
 	id := n.newID()
 	s := &TCPSocket{n: n, id: id, name: "tcp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts(), backlog: DefaultBacklog}
+	if n.live == nil {
+		n.live = map[uint64]liveSocket{}
+	}
 	n.live[id] = s
 	if n.tracing() {
 		n.event("socket", s.name, f.String())

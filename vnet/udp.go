@@ -64,6 +64,9 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	id := n.newID()
 	u := &UDPSocket{n: n, id: id, name: "udp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts()}
 	u.q = n.newWaiter(u.name + " receive")
+	if n.live == nil {
+		n.live = map[uint64]liveSocket{}
+	}
 	n.live[id] = u
 	if n.tracing() {
 		n.event("socket", u.name, f.String())
