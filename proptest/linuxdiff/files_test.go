@@ -1039,7 +1039,7 @@ func fsCountsDirLinks(dir string) bool {
 // TestFilesAgainstLinux is the differential property test of vfs against
 // the kernel's file system.
 func TestFilesAgainstLinux(t *testing.T) {
-	setChecks(t, 400)
+	setChecks(t, 2000)
 	dirLinks := fsCountsDirLinks(t.TempDir())
 	if !dirLinks {
 		t.Log("the temporary directory's file system does not count directory links; directory link counts are not compared")

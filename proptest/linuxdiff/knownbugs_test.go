@@ -3,12 +3,14 @@
 package linuxdiff
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/wasisim/wasisim/vfs"
+	"github.com/wasisim/wasisim/vnet"
 )
 
 // knownFileBugs are differences from Linux that are bugs in vfs (see
@@ -112,6 +114,51 @@ func (r *fileRun) slashOnNonDir(slot int, path string) bool {
 	return err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR
 }
 
+// sockBug is knownBug for sockets.
+type sockBug struct {
+	ID      string
+	Summary string
+	Match   func(r *sockRun, m *sockMismatch) bool
+	Repro   []sockOp
+}
+
+// knownSockBugs are differences from Linux that are bugs in vnet, each
+// with a minimal reproduction.
+var knownSockBugs = []sockBug{
+	{
+		ID: "SB1",
+		Summary: "connect from an address:port that another connection to the same remote already uses: Linux " +
+			"fails with EADDRNOTAVAIL (the 4-tuple is taken; the second bind was allowed by SO_REUSEADDR), vnet " +
+			"establishes a second connection with the same 4-tuple",
+		Match: func(r *sockRun, m *sockMismatch) bool {
+			return m.Op.Kind == "connect" && m.Kernel == vnet.ErrAddressNotBindable.String() && m.VNet == OK
+		},
+		Repro: []sockOp{
+			{Kind: "socket"},          // #0
+			{Kind: "listen", Slot: 0}, // P1
+			{Kind: "socket"},          // #1
+			{Kind: "connect", Slot: 1, Addr: "127.0.0.1", Port: 1}, // from P2
+			{Kind: "socket"}, // #2
+			{Kind: "bind", Slot: 2, Addr: "127.0.0.1", Port: 2},    // allowed: #1 is not listening
+			{Kind: "connect", Slot: 2, Addr: "127.0.0.1", Port: 1}, // Linux: EADDRNOTAVAIL; vnet: ok
+		},
+	},
+}
+
+// matchSockBug returns the known bug err shows, if any.
+func matchSockBug(r *sockRun, err error) *sockBug {
+	var m *sockMismatch
+	if !errors.As(err, &m) {
+		return nil
+	}
+	for i := range knownSockBugs {
+		if knownSockBugs[i].Match(r, m) {
+			return &knownSockBugs[i]
+		}
+	}
+	return nil
+}
+
 // TestKnownBugs replays every known bug's reproduction: it skips while
 // the bug is there and fails once it is fixed, so the entry gets removed.
 func TestKnownBugs(t *testing.T) {
@@ -138,6 +185,28 @@ func TestKnownBugs(t *testing.T) {
 				t.Fatalf("the reproduction fails differently: %v", err)
 			}
 			t.Errorf("known bug %s (%s) no longer reproduces: remove it from knownFileBugs", kb.ID, kb.Summary)
+		})
+	}
+	for _, kb := range knownSockBugs {
+		t.Run(kb.ID, func(t *testing.T) {
+			r := &sockRun{n: vnet.New(vnet.Options{}), logf: t.Logf, div: countDivergence}
+			defer r.closeAll()
+			for _, op := range kb.Repro {
+				t.Logf("%d: %s", r.step+1, op)
+				if err := r.apply(op); err != nil {
+					if matchSockBug(r, err) == nil {
+						t.Fatalf("the reproduction fails differently: %v", err)
+					}
+					t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
+				}
+			}
+			if err := r.finish(); err != nil {
+				if matchSockBug(r, err) != nil {
+					t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
+				}
+				t.Fatalf("the reproduction fails differently: %v", err)
+			}
+			t.Errorf("known bug %s (%s) no longer reproduces: remove it from knownSockBugs", kb.ID, kb.Summary)
 		})
 	}
 }
