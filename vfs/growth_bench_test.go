@@ -84,7 +84,7 @@ func BenchmarkFilesGrowth(b *testing.B) {
 			b.ReportMetric(float64(b.N)*opsPerIter/b.Elapsed().Seconds(), "ops/s")
 			// Reported after the loop: b.Loop's first call resets metrics.
 			b.ReportMetric(float64(populate.Nanoseconds())/float64(n), "populate-ns/file")
-			b.ReportMetric(float64(h1-h0)/float64(n), "B/inode")
+			b.ReportMetric((float64(h1)-float64(h0))/float64(n), "B/inode")
 			runtime.KeepAlive(f)
 			runtime.KeepAlive(r)
 			d.DecRef()
@@ -124,10 +124,11 @@ func BenchmarkObjectMemory(b *testing.B) {
 						}
 					}
 					h1 := heapInUse()
-					total += float64(h1-h0) / float64(n)
+					total += (float64(h1) - float64(h0)) / float64(n)
 					for _, d := range held {
 						d.DecRef()
 					}
+					clear(held) // else the next round's baseline still holds this FS
 					runtime.KeepAlive(r)
 				}
 				b.ReportMetric(total/float64(b.N), "B/"+kind[:len(kind)-1])
