@@ -80,9 +80,9 @@ var Divergences = []Divergence{
 		"implicit SO_REUSEADDR (bind is not blocked by a recently closed socket); IPv6 sockets are v6-only (SEMANTICS §4)",
 		"every kernel socket gets SO_REUSEADDR and (IPv6) IPV6_V6ONLY before its first use (input mapping)"},
 	{"S4", "sockets", "shutdown of the receive side",
-		"SHUT_RD: buffered and later data still arrive and can be read; closing with that data unread sends RST",
-		"unread and later bytes are discarded, reads end (SEMANTICS §4: dropping the receive stream)",
-		"after SHUT_RD the harness drains the kernel socket instead of reading it, and vnet must report end of stream"},
+		"SHUT_RD: buffered and later data still arrive and can be read; closing with that data unread sends RST; once both halves are shut down, data that arrives is answered with RST (the sender's next send fails)",
+		"unread and later bytes are discarded, reads end, the peer's writes keep succeeding (SEMANTICS §4: dropping the receive stream; vnet doc)",
+		"after SHUT_RD the harness drains the kernel socket instead of reading it, and vnet must report end of stream; a kernel EPIPE/ECONNRESET for a vnet send that succeeded, toward a peer that shut down both halves, ends the sequence (the connections part)"},
 	{"S5", "sockets", "a write to a connection whose peer has closed",
 		"the first send succeeds (the peer answers with RST); later ones fail",
 		"`connection-broken` at once (vnet doc)",
@@ -95,6 +95,10 @@ var Divergences = []Divergence{
 		"succeeds: TCP simultaneous open connects the socket to itself (even when a socket listens there)",
 		"`connection-refused`: nobody is listening there (SEMANTICS §4)",
 		"vnet must answer `connection-refused`; the kernel's answer is not compared and the socket counts as closed (S1). With a listener on that port Linux still connects the socket to itself while vnet connects it to the listener; the generator does not draw that case, as the harness could not mirror the two accept queues"},
+	{"S8", "sockets", "connect from an explicitly bound address:port whose connection to the same remote was closed less than a second ago",
+		"EADDRNOTAVAIL: the 4-tuple is in TIME_WAIT (tcp_tw_reuse lets loopback reuse it after 1 s)",
+		"no TIME_WAIT (vnet doc: a released socket never blocks a new bind)",
+		"kernel EADDRNOTAVAIL is accepted when no open connection has that 4-tuple (that would be bug SB1); if vnet connected, the sequence ends there, since the kernel cannot follow"},
 }
 
 // DivergenceByID returns the row with the given ID.

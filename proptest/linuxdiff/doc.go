@@ -19,7 +19,11 @@
 // lock (Linux: the "lock:" lines of /proc/self/fdinfo, which name the open
 // file description that owns a flock) with OFD.LockState; at the end it
 // walks both trees and compares names, types, sizes, contents, symlink
-// targets, link counts and which names share an inode.
+// targets, link counts and which names share an inode, and that vfs freed
+// every unlinked inode and released every OFD and lock once all were
+// closed. TestFlockScenarios runs fixed sequences through the flock rules
+// (a dup shares the lock, the lock survives closing one dup and goes with
+// the last close, two opens conflict) with the same comparisons.
 //
 // Kernel errors are mapped to wasi:filesystem error codes through the one
 // table FileErrno (the errno mapping Wasmtime uses on Linux); EWOULDBLOCK
@@ -44,8 +48,8 @@
 // Linux, the difference is a row of Divergences, and the harness maps it
 // by the row's ID; README.md carries the same table. Any other difference
 // fails the test, and rapid prints the shrunk operation sequence.
-// Differences that are bugs in vfs or vnet are listed in knownBugs (in the
-// tests) with a minimal reproduction; the random tests stop a sequence
+// Differences that are bugs in vfs or vnet are listed in knownFileBugs and
+// knownSockBugs (in the tests) with a minimal reproduction; the random tests stop a sequence
 // that reaches one, and TestKnownBugs replays each reproduction, skipping
 // while the bug is present and failing once it is fixed, so the list stays
 // honest.

@@ -129,9 +129,10 @@ var knownSockBugs = []sockBug{
 		ID: "SB1",
 		Summary: "connect from an address:port that another connection to the same remote already uses: Linux " +
 			"fails with EADDRNOTAVAIL (the 4-tuple is taken; the second bind was allowed by SO_REUSEADDR), vnet " +
-			"establishes a second connection with the same 4-tuple",
+			"does not keep 4-tuples unique: it establishes a second connection with the same 4-tuple (or, when " +
+			"nothing listens there, answers connection-refused)",
 		Match: func(r *sockRun, m *sockMismatch) bool {
-			return m.Op.Kind == "connect" && m.Kernel == vnet.ErrAddressNotBindable.String() && m.VNet == OK
+			return m.Op.Kind == "connect" && m.Kernel == vnet.ErrAddressNotBindable.String() && m.VNet != m.Kernel
 		},
 		Repro: []sockOp{
 			{Kind: "socket"},          // #0

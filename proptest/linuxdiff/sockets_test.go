@@ -84,6 +84,7 @@ type sslot struct {
 	lis      *sslot   // a connected client not yet accepted: its listener
 	pending  []*sslot // a listener: connected clients not yet accepted, in order
 	rdShut   bool     // shutdown-read done (S4)
+	wrShut   bool     // shutdown-write done
 	kReset   bool     // the kernel socket reported ECONNRESET or was answered with RST (S5, S6)
 	kPeerRST bool     // the harness wrote to a closed peer on the kernel (S5)
 }
@@ -185,23 +186,23 @@ func settleSend(fd int) {
 }
 
 // symPort returns the symbolic port for a kernel/vnet port pair that a
-// socket just got, adding one for a new ephemeral port. It fails if one
-// side reuses a port the other does not.
-func (r *sockRun) symPort(v6 bool, kp, vp uint16) (int, error) {
-	for i, p := range r.ports {
-		if p.v6 == v6 && (p.k == kp || p.v == vp) {
-			if p.k != kp || p.v != vp {
-				return 0, fmt.Errorf("port mapping broken: kernel %d / vnet %d, but P%d is %d / %d", kp, vp, i+1, p.k, p.v)
-			}
-			return i + 1, nil
+// socket just got: sym if it bound that symbol explicitly (both numbers
+// must then be sym's), else a new symbol. An ephemeral port always gets a
+// new symbol, as either side may reuse a number a closed socket had.
+func (r *sockRun) symPort(v6 bool, kp, vp uint16, sym int) (int, error) {
+	if sym > 0 {
+		if p := r.ports[sym-1]; p.k != kp || p.v != vp {
+			return 0, fmt.Errorf("bound to P%d (%d / %d) but got %d / %d", sym, p.k, p.v, kp, vp)
 		}
+		return sym, nil
 	}
 	r.ports = append(r.ports, symbolic{kp, vp, v6})
 	return len(r.ports), nil
 }
 
-// learnPort records the local port both sides gave s.
-func (r *sockRun) learnPort(op sockOp, s *sslot) error {
+// learnPort records the local port both sides gave s; sym is the symbol
+// it was bound to explicitly, or 0.
+func (r *sockRun) learnPort(op sockOp, s *sslot, sym int) error {
 	sa, err := unix.Getsockname(s.kfd)
 	if err != nil {
 		return r.fail(op, "getsockname: "+err.Error(), "")
@@ -214,7 +215,7 @@ func (r *sockRun) learnPort(op sockOp, s *sslot) error {
 	if ka.Port() == 0 || va.Port() == 0 {
 		return r.fail(op, "local "+ka.String(), "local "+va.String())
 	}
-	p, err := r.symPort(s.v6, ka.Port(), va.Port())
+	p, err := r.symPort(s.v6, ka.Port(), va.Port(), sym)
 	if err != nil {
 		return r.fail(op, err.Error(), "")
 	}
@@ -293,7 +294,7 @@ func (r *sockRun) apply(op sockOp) error {
 			return nil
 		}
 		s.state = stListening
-		return r.learnPort(op, s)
+		return r.learnPort(op, s, s.port) // a bound socket keeps its port
 	case "connect":
 		return r.connect(op, s)
 	case "accept":
@@ -317,6 +318,9 @@ func (r *sockRun) apply(op sockOp) error {
 				return r.fail(op, k, v)
 			}
 			r.div("S6")
+		}
+		if op.Kind == "shutdown-write" {
+			s.wrShut = true
 		}
 		if op.Kind == "shutdown-read" {
 			s.rdShut = true
@@ -375,7 +379,7 @@ func (r *sockRun) bind(op sockOp, s *sslot) error {
 		return nil
 	}
 	s.state = stBound
-	return r.learnPort(op, s)
+	return r.learnPort(op, s, op.Port)
 }
 
 // listenerFor finds the listening slot a connection to a:P goes to.
@@ -439,13 +443,22 @@ func (r *sockRun) connect(op sockOp, s *sslot) error {
 		}
 	}
 	k, v := SockCode(kerr), VNetCode(verr)
+	if k != v && kerr == unix.EADDRNOTAVAIL && s.state == stBound && !r.tupleInUse(s, a, op.Port) {
+		// S8: the 4-tuple is in TIME_WAIT from an earlier connection.
+		r.div("S8")
+		if verr == nil {
+			return errStop // vnet connected; the kernel cannot follow
+		}
+		s.state = stClosed
+		return nil
+	}
 	if k != v {
 		return r.fail(op, k, v)
 	}
 	switch {
 	case kerr == nil:
 		s.state = stConnected
-		if err := r.learnPort(op, s); err != nil {
+		if err := r.learnPort(op, s, s.port); err != nil {
 			return err
 		}
 		if l := r.listenerFor(s.v6, a, op.Port); l != nil {
@@ -461,6 +474,37 @@ func (r *sockRun) connect(op sockOp, s *sslot) error {
 		s.state = stClosed
 	}
 	return nil
+}
+
+// errStop ends a sequence without a verdict: the two sides can no longer
+// be compared step by step after a mapped divergence.
+var errStop = errors.New("the sequence cannot continue after this divergence")
+
+// tupleInUse reports whether another open connected slot has the local
+// address:port s is bound to and the remote a:port (SB1 rather than S8).
+func (r *sockRun) tupleInUse(s *sslot, a netip.Addr, port int) bool {
+	sa, err := unix.Getsockname(s.kfd)
+	if err != nil {
+		return false
+	}
+	local, _ := kport(sa)
+	kp, _ := r.realPorts(port)
+	for _, o := range r.slots {
+		if o == s || o.state != stConnected || o.kfd < 0 {
+			continue
+		}
+		osa, err1 := unix.Getsockname(o.kfd)
+		opa, err2 := unix.Getpeername(o.kfd)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ol, _ := kport(osa)
+		or, _ := kport(opa)
+		if ol.Port() == local.Port() && or.Port() == kp && or.Addr() == a {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *sockRun) accept(op sockOp, l *sslot) error {
@@ -530,6 +574,11 @@ func (r *sockRun) send(op sockOp, s *sslot) error {
 			s.kPeerRST = true
 		case verr == vnet.ErrConnectionReset && kernelReset(s) && kerr == unix.EPIPE:
 			r.div("S6")
+		case verr == nil && (kerr == unix.EPIPE || kerr == unix.ECONNRESET) && s.peer != nil && s.peer.rdShut && s.peer.wrShut:
+			// S4: the peer shut down both halves; Linux answered our data
+			// with RST, vnet discards it. The two connections part here.
+			r.div("S4")
+			return errStop
 		default:
 			return r.fail(op, k, v)
 		}
@@ -808,6 +857,10 @@ func TestSocketsAgainstLinux(t *testing.T) {
 			op := drawSockOp(rt, r, v6)
 			rt.Logf("%d: %s", r.step+1, op)
 			if err := r.apply(op); err != nil {
+				if err == errStop {
+					rt.Logf("the sequence stops here (%v)", err)
+					return
+				}
 				if kb := matchSockBug(r, err); kb != nil {
 					noteKnownBug(kb.ID)
 					rt.Logf("known bug %s reached (%s); the sequence stops here", kb.ID, kb.Summary)
