@@ -157,6 +157,8 @@ func (m *Model) OpenAt(pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.D
 		m.link(lk.dir, lk.name, n)
 	case excl:
 		return nil, vfs.ErrExist
+	case n.Type == vfs.TypeSymbolicLink && of&vfs.OpenDirectory != 0:
+		return nil, vfs.ErrNotDirectory // O_DIRECTORY before O_NOFOLLOW
 	case n.Type == vfs.TypeSymbolicLink:
 		return nil, vfs.ErrLoop
 	case n.Type == vfs.TypeDirectory:
@@ -294,10 +296,18 @@ func (m *Model) RenameAt(oldPath, newPath string) error {
 		return err
 	}
 	n := from.node
-	switch {
-	case n == nil:
+	if n == nil {
 		return vfs.ErrNoEntry
-	case n == to.node:
+	}
+	// Linux's order: a directory into its own subtree is refused first.
+	if n.Type == vfs.TypeDirectory {
+		for d := to.dir; d != nil; d = d.Parent {
+			if d == n {
+				return vfs.ErrInvalid
+			}
+		}
+	}
+	if n == to.node {
 		return nil
 	}
 	if t := to.node; t != nil {
@@ -310,13 +320,6 @@ func (m *Model) RenameAt(oldPath, newPath string) error {
 			}
 		} else if t.Type == vfs.TypeDirectory {
 			return vfs.ErrIsDirectory
-		}
-	}
-	if n.Type == vfs.TypeDirectory {
-		for d := to.dir; d != nil; d = d.Parent {
-			if d == n {
-				return vfs.ErrInvalid
-			}
 		}
 	}
 	m.unlink(from.dir, from.name, n)
@@ -337,15 +340,16 @@ func (m *Model) LinkAt(pf vfs.PathFlags, oldPath, newPath string) error {
 	if n == nil {
 		return vfs.ErrNoEntry
 	}
-	if n.Type == vfs.TypeDirectory {
-		return vfs.ErrNotPermitted
-	}
 	to, err := m.resolve(newPath, false)
 	if err != nil {
 		return err
 	}
+	// Linux's order: the new name is checked before a directory is refused.
 	if to.node != nil {
 		return vfs.ErrExist
+	}
+	if n.Type == vfs.TypeDirectory {
+		return vfs.ErrNotPermitted
 	}
 	m.link(to.dir, to.name, n)
 	return nil
@@ -371,6 +375,9 @@ func (m *Model) SymlinkAt(target, path string) error {
 func (o *MOFD) ReadDirectory() ([]vfs.DirEntry, error) {
 	if o.Node.Type != vfs.TypeDirectory {
 		return nil, vfs.ErrNotDirectory
+	}
+	if o.Node.Links == 0 {
+		return nil, vfs.ErrNoEntry // a removed directory (getdents: ENOENT)
 	}
 	return o.Node.entries(), nil
 }

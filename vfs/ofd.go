@@ -255,6 +255,18 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 		return nil, ErrReadOnly
 	}
 	excl := of&(OpenCreate|OpenExclusive) == OpenCreate|OpenExclusive
+	if of&OpenCreate != 0 && hasTrailingSlash(path) {
+		// O_CREAT with a trailing slash after a name: is-directory once
+		// the parent resolves, whatever the name is (as Linux; "." and
+		// ".." go the usual way).
+		lk, err := f.resolveEntry(d.node, path)
+		if err != nil {
+			return nil, err
+		}
+		if lk.name != "." && lk.name != ".." {
+			return nil, ErrIsDirectory
+		}
+	}
 	lk, err := f.resolve(d.node, path, pf&SymlinkFollow != 0 && !excl)
 	if err != nil {
 		return nil, err
@@ -279,6 +291,9 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 	case excl:
 		return nil, ErrExist
 	case n.typ == TypeSymbolicLink:
+		if of&OpenDirectory != 0 {
+			return nil, ErrNotDirectory // O_DIRECTORY is checked before O_NOFOLLOW
+		}
 		return nil, ErrLoop
 	case n.typ == TypeDirectory:
 		if df&Write != 0 {
@@ -297,6 +312,8 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 	}
 	return f.newOFD(n, df, joinName(d.name, path)), nil
 }
+
+func hasTrailingSlash(p string) bool { return len(p) > 0 && p[len(p)-1] == '/' }
 
 func joinName(base, p string) string {
 	if base == "/" {
@@ -572,7 +589,7 @@ func (d *OFD) CreateDirectoryAt(path string) error {
 		return err
 	}
 	defer f.mu.Unlock()
-	lk, err := f.resolve(d.node, path, false)
+	lk, err := f.resolveEntry(d.node, path)
 	if err != nil {
 		return err
 	}
@@ -592,15 +609,15 @@ func (d *OFD) CreateDirectoryAt(path string) error {
 
 // RemoveDirectoryAt removes an empty directory (WASI remove-directory-at).
 // Errors: ErrNoEntry, ErrNotDirectory, ErrNotEmpty (also for ".."),
-// ErrInvalid for ".". An OFD open on the removed directory stays usable
-// but sees it empty, and creating in it is ErrNoEntry.
+// ErrInvalid for ".". An OFD open on the removed directory stays usable,
+// but listing it and creating in it are ErrNoEntry (as on Linux).
 func (d *OFD) RemoveDirectoryAt(path string) error {
 	f, err := d.dirOp(true)
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	lk, err := f.resolve(d.node, path, false)
+	lk, err := f.resolveEntry(d.node, path)
 	if err != nil {
 		return err
 	}
@@ -631,7 +648,7 @@ func (d *OFD) UnlinkFileAt(path string) error {
 		return err
 	}
 	defer f.mu.Unlock()
-	lk, err := f.resolve(d.node, path, false)
+	lk, err := f.resolveEntry(d.node, path)
 	if err != nil {
 		return err
 	}
@@ -641,6 +658,8 @@ func (d *OFD) UnlinkFileAt(path string) error {
 		return ErrNoEntry
 	case n.typ == TypeDirectory:
 		return ErrIsDirectory
+	case lk.slash:
+		return ErrNotDirectory // "f/" or "symlink/": the entry is not a directory
 	}
 	f.unlink(lk.dir, lk.name, n, f.now())
 	f.maybeFree(n)
@@ -684,24 +703,27 @@ func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
 	if err := d.other(newBase, true); err != nil {
 		return err
 	}
-	from, err := f.resolve(d.node, oldPath, false)
+	from, err := f.resolveEntry(d.node, oldPath)
 	if err != nil {
 		return err
 	}
-	to, err := f.resolve(newBase.node, newPath, false)
+	to, err := f.resolveEntry(newBase.node, newPath)
 	if err != nil {
 		return err
 	}
+	// The order of the checks is Linux's (rename(2) in fs/namei.c).
 	n := from.node
 	switch {
 	case n == nil:
 		return ErrNoEntry
 	case from.name == "." || from.name == ".." || to.name == "." || to.name == "..":
 		return ErrInvalid
+	case (from.slash || to.slash) && n.typ != TypeDirectory:
+		return ErrNotDirectory
+	case n.typ == TypeDirectory && isAncestor(n, to.dir):
+		return ErrInvalid // a directory into its own subtree
 	case n == to.node:
 		return nil
-	case to.slash && n.typ != TypeDirectory:
-		return ErrNotDirectory
 	case to.dir.nlink == 0:
 		return ErrNoEntry
 	}
@@ -716,9 +738,6 @@ func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
 		} else if t.typ == TypeDirectory {
 			return ErrIsDirectory
 		}
-	}
-	if n.typ == TypeDirectory && isAncestor(n, to.dir) {
-		return ErrInvalid
 	}
 	now := f.now()
 	f.unlink(from.dir, from.name, n, now)
@@ -746,18 +765,18 @@ func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string)
 	if err != nil {
 		return err
 	}
-	if n.typ == TypeDirectory {
-		return ErrNotPermitted
-	}
-	to, err := f.resolve(newBase.node, newPath, false)
+	to, err := f.resolveEntry(newBase.node, newPath)
 	if err != nil {
 		return err
 	}
+	// Linux checks the new name before refusing a directory (linkat(2)).
 	switch {
 	case to.node != nil:
 		return ErrExist
 	case to.slash || to.dir.nlink == 0:
 		return ErrNoEntry
+	case n.typ == TypeDirectory:
+		return ErrNotPermitted
 	case n.nlink >= maxLinks:
 		return ErrTooManyLinks
 	}
@@ -782,7 +801,7 @@ func (d *OFD) SymlinkAt(target, path string) error {
 	if len(target) > MaxPathLen {
 		return ErrNameTooLong
 	}
-	lk, err := f.resolve(d.node, path, false)
+	lk, err := f.resolveEntry(d.node, path)
 	if err != nil {
 		return err
 	}
@@ -838,6 +857,9 @@ func (d *OFD) ReadDirectory() ([]DirEntry, error) {
 		return nil, ErrBadDescriptor
 	}
 	n := d.node
+	if n.nlink == 0 {
+		return nil, ErrNoEntry // removed while open: Linux's getdents says ENOENT
+	}
 	if n.ents == nil {
 		return []DirEntry{}, nil
 	}

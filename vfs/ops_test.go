@@ -318,10 +318,9 @@ func TestDirectoryOps(t *testing.T) {
 	must(t, err)
 	defer g.DecRef()
 	must(t, r.RemoveDirectoryAt("gone"))
-	ents, err = g.ReadDirectory()
-	if err != nil || len(ents) != 0 {
-		t.Errorf("removed dir listing %v %v", ents, err)
-	}
+	// Listing it is no-entry, as getdents on a removed directory is ENOENT.
+	_, err = g.ReadDirectory()
+	wantErr(t, "listing a removed dir", err, ErrNoEntry)
 	wantErr(t, "create in removed dir", g.CreateDirectoryAt("x"), ErrNoEntry)
 	_, err = g.OpenAt(0, "x", OpenCreate, Write)
 	wantErr(t, "open-create in removed dir", err, ErrNoEntry)
@@ -602,5 +601,51 @@ func TestMiscOps(t *testing.T) {
 	n, _ := a.ReadAt(buf, 0)
 	if !bytes.Equal(buf[:n], []byte("abcd")) {
 		t.Errorf("read %q", buf[:n])
+	}
+}
+
+// TestLinuxOrder pins the cases proptest/linuxdiff found where vfs
+// differed from Linux: a trailing slash never makes an operation on a
+// directory entry follow a symlink there, and the errors come in Linux's
+// order.
+func TestLinuxOrder(t *testing.T) {
+	_, r := newTestFS(t, Options{})
+	must(t, r.CreateDirectoryAt("d"))
+	must(t, r.SymlinkAt("d", "l"))
+	writeFile(t, r, "f", "x")
+	must(t, r.CreateDirectoryAt("a"))
+	writeFile(t, r, "a/a", "y")
+	open := func(path string, of OpenFlags) error {
+		o, err := r.OpenAt(0, path, of, 0)
+		if err == nil {
+			o.DecRef()
+		}
+		return err
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{`rmdir "l/" on a symlink to a directory`, r.RemoveDirectoryAt("l/"), ErrNotDirectory},
+		{`unlink "l/"`, r.UnlinkFileAt("l/"), ErrNotDirectory},
+		{`unlink "f/"`, r.UnlinkFileAt("f/"), ErrNotDirectory},
+		{`unlink "d/"`, r.UnlinkFileAt("d/"), ErrIsDirectory},
+		{`mkdir "f/" on a file`, r.CreateDirectoryAt("f/"), ErrExist},
+		{`mkdir "l/" on a symlink`, r.CreateDirectoryAt("l/"), ErrExist},
+		{`rename "l/"`, r.RenameAt("l/", r, "m"), ErrNotDirectory},
+		{`symlink at "l/"`, r.SymlinkAt("x", "l/"), ErrExist},
+		{`open "f/" with create`, open("f/", OpenCreate), ErrIsDirectory},
+		{`open "new/" with create`, open("new/", OpenCreate), ErrIsDirectory},
+		{`open "./" with create and exclusive`, open("./", OpenCreate|OpenExclusive), ErrExist},
+		{`open a symlink as a directory without follow`, open("l", OpenDirectory), ErrNotDirectory},
+		{`link a directory onto an existing name`, r.LinkAt(0, "d", r, "d"), ErrExist},
+		{`link a directory to a new name`, r.LinkAt(0, "d", r, "d2"), ErrNotPermitted},
+		{`rename a directory into itself onto a file`, r.RenameAt("a", r, "a/a"), ErrInvalid},
+	} {
+		wantErr(t, tc.name, tc.err, tc.want)
+	}
+	if st, err := r.StatAt(0, "d"); err != nil || st.Type != TypeDirectory {
+		t.Fatalf("d was changed through the symlink: %v %v", st, err)
 	}
 }

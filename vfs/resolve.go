@@ -26,6 +26,20 @@ type lookup struct {
 // an error: the result has node == nil and names the directory it would be
 // created in.
 func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
+	return f.resolvePath(base, p, follow, false)
+}
+
+// resolveEntry resolves p for an operation on the directory entry itself
+// (mkdir, rmdir, unlink, rename, link, symlink, and open with create): the
+// last component is never followed, even with a trailing slash, and a
+// trailing slash after a non-directory is reported (lookup.slash) for the
+// caller to refuse, as Linux does ("rmdir l/" on a symlink is ENOTDIR; it
+// does not remove the link's target).
+func (f *FS) resolveEntry(base *inode, p string) (lookup, error) {
+	return f.resolvePath(base, p, false, true)
+}
+
+func (f *FS) resolvePath(base *inode, p string, follow, entry bool) (lookup, error) {
 	if p == "" {
 		return lookup{}, ErrNoEntry
 	}
@@ -93,8 +107,8 @@ func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
 		}
 		switch child.typ {
 		case TypeSymbolicLink:
-			if last && !follow && !slash {
-				return lookup{dir: top, name: comp, node: child}, nil
+			if last && (entry || !follow && !slash) {
+				return lookup{dir: top, name: comp, node: child, slash: slash}, nil
 			}
 			hops++
 			if hops > MaxSymlinkHops {
@@ -118,8 +132,8 @@ func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
 			stack = append(stack, child)
 			s = rest
 		default:
-			if last && !slash {
-				return lookup{dir: top, name: comp, node: child}, nil
+			if last && (entry || !slash) {
+				return lookup{dir: top, name: comp, node: child, slash: slash}, nil
 			}
 			return lookup{}, ErrNotDirectory
 		}

@@ -424,6 +424,13 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	if s.local.Addr().IsUnspecified() {
 		s.local = netip.AddrPortFrom(loopbackOf(s.fam), s.local.Port())
 	}
+	if n.tupleInUse(s, remote) {
+		// Two sockets may share a bound port (implicit SO_REUSEADDR), but
+		// not a connection's address and port pair: Linux refuses the
+		// second connect with EADDRNOTAVAIL.
+		s.failConnect(ErrAddressNotBindable)
+		return ErrAddressNotBindable
+	}
 	s.state = Connecting
 	n.notify(nil)
 	if n.tracing() {
@@ -458,6 +465,20 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 			return ErrTimeout
 		}
 	}
+}
+
+// tupleInUse reports whether another live connection already has s's
+// local address and port and remote; n.mu is held. The answer does not
+// depend on the map's order.
+func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
+	for _, ls := range n.live {
+		o, ok := ls.(*TCPSocket)
+		if ok && o != s && (o.state == Connected || o.state == Connecting) && o.local == s.local && o.remote == remote &&
+			(o.rx == nil || !o.rx.reset) { // a reset connection has left the kernel's table
+			return true
+		}
+	}
+	return false
 }
 
 func (s *TCPSocket) failConnect(err error) {

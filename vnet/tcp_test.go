@@ -739,3 +739,42 @@ func TestBindingsAndLive(t *testing.T) {
 		t.Fatal("not released")
 	}
 }
+
+// TestConnectionTupleIsUnique: two sockets may share a bound port, but not
+// a connection's address and port pair (Linux: EADDRNOTAVAIL), found by
+// proptest/linuxdiff.
+func TestConnectionTupleIsUnique(t *testing.T) {
+	n := New(Options{})
+	srv, _ := n.NewTCP(IPv4)
+	if err := srv.Bind(netip.MustParseAddrPort("127.0.0.1:7000")); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	local := netip.MustParseAddrPort("127.0.0.1:7001")
+	a, _ := n.NewTCP(IPv4)
+	if err := a.Bind(local); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Connect(netip.MustParseAddrPort("127.0.0.1:7000")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := n.NewTCP(IPv4)
+	if err := b.Bind(local); err != nil {
+		t.Fatalf("a second bind of a connected socket's port (SO_REUSEADDR): %v", err)
+	}
+	if err := b.Connect(netip.MustParseAddrPort("127.0.0.1:7000")); !errors.Is(err, ErrAddressNotBindable) {
+		t.Fatalf("second connection with the same 4-tuple: %v, want address-not-bindable", err)
+	}
+	if b.State() != Closed {
+		t.Fatalf("a failed connect leaves %v, want closed", b.State())
+	}
+	// Once the first connection is reset, the pair is free again.
+	a.Reset()
+	c, _ := n.NewTCP(IPv4)
+	c.Bind(local)
+	if err := c.Connect(netip.MustParseAddrPort("127.0.0.1:7000")); err != nil {
+		t.Fatalf("connect after the old connection was reset: %v", err)
+	}
+}

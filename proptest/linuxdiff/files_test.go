@@ -169,6 +169,20 @@ func escapes(base int, path string, follow bool) (bool, error) {
 	return err == unix.EXDEV, err
 }
 
+// entryPath is the path an operation on a directory entry itself
+// (mkdir, rmdir, unlink, symlink, rename, the new name of link, open with
+// create) resolves: trailing slashes after a name do not make Linux or
+// vfs follow a symlink there, so they must not make the escape check do
+// it either.
+func entryPath(p string) string {
+	t := strings.TrimRight(p, "/")
+	last := t[strings.LastIndex(t, "/")+1:]
+	if t == "" || last == "." || last == ".." {
+		return p
+	}
+	return t
+}
+
 func (r *fileRun) isDir(s *fslot) bool     { return s.ofd.Type() == vfs.TypeDirectory }
 func (r *fileRun) canMutate(s *fslot) bool { return s.ofd.Flags()&vfs.MutateDirectory != 0 }
 
@@ -230,8 +244,12 @@ func (r *fileRun) twoPathRules(op fileOp, b1, b2 *fslot, mutate1 bool, oldFollow
 		}
 		return true, nil
 	}
-	esc1, err1 := escapes(b1.kfd, op.Path, oldFollow)
-	esc2, _ := escapes(b2.kfd, op.Path2, false)
+	old := op.Path
+	if op.Kind == "rename" {
+		old = entryPath(old)
+	}
+	esc1, err1 := escapes(b1.kfd, old, oldFollow)
+	esc2, _ := escapes(b2.kfd, entryPath(op.Path2), false)
 	switch {
 	case esc1:
 		r.divergent("F1")
@@ -340,7 +358,7 @@ func (r *fileRun) apply(op fileOp) error {
 		default:
 			verr = s.ofd.RemoveDirectoryAt(op.Path)
 		}
-		if done, err := r.pathRules(op, s, true, op.Path, false, verr); done {
+		if done, err := r.pathRules(op, s, true, entryPath(op.Path), false, verr); done {
 			return err
 		}
 		var kerr error
@@ -383,7 +401,7 @@ func (r *fileRun) apply(op fileOp) error {
 		}
 	case "symlink":
 		verr := s.ofd.SymlinkAt(op.Path2, op.Path)
-		if done, err := r.pathRules(op, s, true, op.Path, false, verr); done {
+		if done, err := r.pathRules(op, s, true, entryPath(op.Path), false, verr); done {
 			return err
 		}
 		kerr := unix.Symlinkat(op.Path2, s.kfd, op.Path)
@@ -501,7 +519,13 @@ func (r *fileRun) open(op fileOp, base *fslot) error {
 	}
 	mutating := eff&vfs.Write != 0 || df&vfs.MutateDirectory != 0
 	follow := op.Follow && op.Open&(vfs.OpenCreate|vfs.OpenExclusive) != vfs.OpenCreate|vfs.OpenExclusive
-	if done, err := r.pathRules(op, base, mutating, op.Path, follow, verr); done {
+	path := op.Path
+	if op.Open&vfs.OpenCreate != 0 && entryPath(path) != path {
+		// Create with a trailing slash after a name fails before the name
+		// is looked up, so a symlink there is never followed.
+		path, follow = entryPath(path), false
+	}
+	if done, err := r.pathRules(op, base, mutating, path, follow, verr); done {
 		closeV()
 		return err
 	}
