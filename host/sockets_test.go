@@ -13,10 +13,15 @@ import (
 
 var serverAddr = netip.MustParseAddrPort("127.0.0.1:8080")
 
-// netScenario runs a server and a client guest, each its own instance.
+// netScenario runs a server and a client guest, each its own instance,
+// with 1 KiB host copies so that streams take many steps.
 func netScenario(v Variant, server, client func(h *Host, in *Instance) error) sim.Scenario {
+	return netScenarioWith(Options{Variant: v, Chunk: 1024}, server, client)
+}
+
+func netScenarioWith(opt Options, server, client func(h *Host, in *Instance) error) sim.Scenario {
 	return func(w *sim.World) error {
-		h, err := New(w, Options{Variant: v, Chunk: 1024})
+		h, err := New(w, opt)
 		if err != nil {
 			return err
 		}

@@ -65,6 +65,10 @@ type stream[T any] struct {
 	q      *sim.WaitQueue
 	// progress counts every element moved, for tests and traces.
 	moved int64
+	// At most one read and one write are pending at a time, and each
+	// result is taken before its side starts another, so the ops live in
+	// the stream instead of one allocation per copy.
+	rslot, wslot copyOp[T]
 	// onDead runs when both ends are dropped: the references the stream
 	// holds are released then.
 	onDead   []func()
@@ -161,7 +165,8 @@ func (s *stream[T]) rendezvous() {
 // startWrite offers data; the op completes at a rendezvous, on a reader
 // drop, or on cancel.
 func (s *stream[T]) startWrite(data []T) *copyOp[T] {
-	op := &copyOp[T]{buf: data}
+	op := &s.wslot
+	*op = copyOp[T]{buf: data}
 	if s.rdDrop {
 		s.complete(op, 0, Dropped)
 		return op
@@ -175,7 +180,8 @@ func (s *stream[T]) startRead(n int) *copyOp[T] { return s.startReadInto(nil, n)
 
 // startReadInto reads into dst[:0] (reusing its capacity).
 func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
-	op := &copyOp[T]{space: n, buf: dst[:0]}
+	op := &s.rslot
+	*op = copyOp[T]{space: n, buf: dst[:0]}
 	if s.wrDrop {
 		s.complete(op, 0, Dropped)
 		return op
@@ -532,6 +538,26 @@ func finishRead[T any](in *Instance, h Handle, cancel bool) ([]T, CopyResult, er
 		re.sawDrop = true
 	}
 	return op.buf, op.res, nil
+}
+
+// ReadInto is a blocking stream.read into p (up to len(p) bytes, copied
+// into p's storage, like io.Reader): it returns how many bytes arrived.
+func (in *Instance) ReadInto(h Handle, p []byte) (int, CopyResult, error) {
+	const call = "stream.read"
+	in.h.w.Yield()
+	re, err := readEndOf[byte](in, h, call)
+	if err != nil {
+		return 0, CopyResult{}, err
+	}
+	if re.pending != nil {
+		return 0, CopyResult{}, in.trap(TrapBusyEnd, h, call, "a read is already in flight")
+	}
+	if re.sawDrop {
+		return 0, CopyResult{}, in.trap(TrapAfterDropped, h, call, "")
+	}
+	re.pending = re.s.startReadInto(p, len(p))
+	got, res, err := finishRead[byte](in, h, false)
+	return len(got), res, err
 }
 
 // Read is a blocking stream.read of up to n bytes.

@@ -119,7 +119,10 @@ func (q *WaitQueue) Signal() bool {
 		return false
 	}
 	t := q.waiters[0]
-	q.waiters = q.waiters[1:]
+	// Shift down in place so the queue keeps its backing array.
+	copy(q.waiters, q.waiters[1:])
+	q.waiters[len(q.waiters)-1] = nil
+	q.waiters = q.waiters[:len(q.waiters)-1]
 	q.w.wake(t)
 	return true
 }
@@ -128,10 +131,11 @@ func (q *WaitQueue) Signal() bool {
 func (q *WaitQueue) Broadcast() int {
 	n := len(q.waiters)
 	ws := q.waiters
-	q.waiters = nil
 	for _, t := range ws {
-		q.w.wake(t)
+		q.w.wake(t) // wake never adds to a queue, so ws stays as it is
 	}
+	clear(ws)
+	q.waiters = ws[:0]
 	return n
 }
 
