@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/wasisim/wasisim/sim"
@@ -32,20 +33,28 @@ func BenchmarkExploreDrop(b *testing.B) {
 // io.Discard). encode is the write alone of one recorded trace, with
 // ns/event and trace-bytes/run.
 func BenchmarkDropTrace(b *testing.B) {
-	for _, mode := range []string{"off", "record", "record+write"} {
+	// off: no trace; choices(+write): the compact trace that reproduces the
+	// run; record(+write): every event.
+	for _, mode := range []string{"off", "choices", "choices+write", "record", "record+write"} {
 		b.Run(mode, func(b *testing.B) {
 			seed := uint64(0)
+			var size int64
 			for b.Loop() {
 				seed++
-				res, tr, err := sim.RunOnce(sim.Config{Seed: seed, Trace: mode != "off"}, dropScenario)
+				cfg := sim.Config{Seed: seed, Trace: strings.HasPrefix(mode, "record"), TraceChoices: strings.HasPrefix(mode, "choices")}
+				res, tr, err := sim.RunOnce(cfg, dropScenario)
 				if err != nil || res.Failed() {
 					b.Fatal(err, res.Error())
 				}
-				if mode == "record+write" {
-					tr.WriteTo(io.Discard) //nolint:errcheck
+				if strings.HasSuffix(mode, "+write") {
+					n, _ := tr.WriteTo(io.Discard)
+					size += n
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+			if size > 0 {
+				b.ReportMetric(float64(size)/float64(b.N), "trace-bytes/run")
+			}
 		})
 	}
 	b.Run("encode", func(b *testing.B) {

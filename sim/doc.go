@@ -55,6 +55,12 @@
 //	{"end":{"steps":17,"outcome":"ok"}}
 //
 // A trace without its end line is truncated and ReadTrace refuses it.
+//
+// A compact trace (Config.TraceChoices) has "mode":"choices" in its
+// header and holds only the "sched" and "choose" lines and the end line.
+// Recording it costs almost nothing, and it reproduces the run exactly:
+// strict replay checks every choice and the outcome, and yields the full
+// trace of the same run.
 // Replay re-runs a trace in strict mode, comparing every event; the first
 // mismatch is a *Divergence naming the step and both events.
 package sim

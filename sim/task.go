@@ -209,7 +209,7 @@ func (w *World) fireTimers() bool {
 	at := w.timers[0].at
 	if at > w.now {
 		w.now = at
-		if w.trace != nil {
+		if w.full {
 			w.record(Event{Step: w.step, Kind: "clock", Detail: at.String()})
 		}
 	}

@@ -19,6 +19,10 @@ import (
 // FormatVersion is the trace format this package writes and reads.
 const FormatVersion = 1
 
+// ModeChoices marks a trace that holds only the choices of its run
+// (Config.TraceChoices); the empty mode is a full trace.
+const ModeChoices = "choices"
+
 // maxLine bounds one trace line so a corrupt file cannot exhaust memory.
 const maxLine = 1 << 20
 
@@ -36,6 +40,8 @@ type Header struct {
 	// Config.EmbedConfig: a trace that carries its scenario replays
 	// without the file it came from.
 	Config string `json:"config,omitempty"`
+	// Mode is "" for a full trace, ModeChoices for a compact one.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Event is one line of a trace: something that happened at a step. A
@@ -80,9 +86,15 @@ type Trace struct {
 
 // ConfigHash is the hash recorded in the header for a configuration blob.
 func ConfigHash(cfg []byte) string {
+	if len(cfg) == 0 {
+		return emptyConfigHash
+	}
 	sum := sha256.Sum256(cfg)
 	return hex.EncodeToString(sum[:8])
 }
+
+// emptyConfigHash is ConfigHash(nil), which most runs of Go scenarios use.
+const emptyConfigHash = "e3b0c44298fc1c14"
 
 // WriteTo writes the trace as JSON Lines: the header, one line per event,
 // then the end line if the run ended. The encoding is hand-rolled so that
@@ -91,12 +103,9 @@ func (tr *Trace) WriteTo(w io.Writer) (int64, error) {
 	bp := encBufs.Get().(*[]byte)
 	defer encBufs.Put(bp)
 	buf := (*bp)[:0]
-	hb, err := json.Marshal(tr.Header) // maps marshal with sorted keys
-	if err != nil {
-		return 0, err
-	}
-	buf = append(append(buf, hb...), '\n')
+	buf = appendHeader(buf, &tr.Header)
 	var n int64
+	var err error
 	flush := func() error {
 		k, err := w.Write(buf)
 		n += int64(k)
@@ -150,6 +159,53 @@ func (tr *Trace) WriteFile(name string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// appendHeader encodes h as encoding/json would (same field order, params
+// with sorted keys), without reflection.
+func appendHeader(b []byte, h *Header) []byte {
+	b = append(b, `{"wasisim_trace":`...)
+	b = strconv.AppendInt(b, int64(h.Format), 10)
+	b = append(b, `,"seed":`...)
+	b = strconv.AppendUint(b, h.Seed, 10)
+	b = append(b, `,"run":`...)
+	b = strconv.AppendUint(b, h.Run, 10)
+	b = append(b, `,"strategy":`...)
+	b = appendJSONString(b, h.Strategy)
+	if len(h.Params) > 0 {
+		b = append(b, `,"params":{`...)
+		keys := make([]string, 0, len(h.Params))
+		for k := range h.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, h.Params[k])
+		}
+		b = append(b, '}')
+	}
+	for _, f := range [...]struct{ key, val string }{{"variant", h.Variant}, {"scenario", h.Scenario}} {
+		if f.val != "" {
+			b = append(b, `,"`+f.key+`":`...)
+			b = appendJSONString(b, f.val)
+		}
+	}
+	b = append(b, `,"config_hash":`...)
+	b = appendJSONString(b, h.ConfigHash)
+	if h.Config != "" {
+		b = append(b, `,"config":`...)
+		b = appendJSONString(b, h.Config)
+	}
+	if h.Mode != "" {
+		b = append(b, `,"mode":`...)
+		b = appendJSONString(b, h.Mode)
+	}
+	return append(b, "}\n"...)
 }
 
 func appendEvent(b []byte, e *Event) []byte {
@@ -255,6 +311,9 @@ func ReadTrace(r io.Reader) (*Trace, error) {
 			}
 			if err := strictUnmarshal(b, &tr.Header); err != nil {
 				return nil, &TraceError{line, "bad header: " + jsonMsg(err)}
+			}
+			if m := tr.Header.Mode; m != "" && m != ModeChoices {
+				return nil, &TraceError{line, fmt.Sprintf("unknown trace mode %q", m)}
 			}
 			if tr.Header.Format != FormatVersion {
 				return nil, &TraceError{line, fmt.Sprintf("trace format version %d; this wasisim reads version %d", tr.Header.Format, FormatVersion)}
@@ -371,8 +430,11 @@ func Replay(tr *Trace, cfg Config, then Strategy, setup func(w *World) error) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	// Keep the recorded header so a faithful replay is byte-identical.
+	// Keep the recorded header so a faithful replay is byte-identical; a
+	// replay records every event, so the replay of a choices-only trace
+	// is the full trace of the same run.
 	w.trace.Header = tr.Header
+	w.trace.Header.Mode = ""
 	if err := setup(w); err != nil {
 		return nil, nil, err
 	}

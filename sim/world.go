@@ -28,9 +28,14 @@ type Config struct {
 	// Strategy makes the scheduling and value choices. Nil means
 	// NewRandom(Seed).
 	Strategy Strategy
-	// Trace turns on event recording. Without it the world records only
-	// the choices it made, which is enough to reproduce the run.
+	// Trace turns on recording of every event: a full trace, which strict
+	// replay compares event by event and which `wasisim show` draws.
 	Trace bool
+	// TraceChoices records only the choices and the outcome: a compact
+	// trace that costs almost nothing to record, and that replays the run
+	// exactly (replay with Trace then yields the full events). Ignored
+	// when Trace is set.
+	TraceChoices bool
 	// Variant and Scenario are recorded in the trace header; Config is
 	// hashed into it. They let replay refuse a trace from another setup.
 	Variant  string
@@ -68,7 +73,11 @@ type World struct {
 	timerSq uint64
 
 	trace  *Trace
-	nextEv int // strict replay: index of the next expected event
+	full   bool // record every event, not only the choices
+	nextEv int  // strict replay: index of the next expected event
+	// cmpChoices: a strict replay of a choices-only trace compares the
+	// choices and the outcome.
+	cmpChoices bool
 
 	leakChecks []leakCheck
 	divergence *Divergence
@@ -102,8 +111,17 @@ func New(cfg Config) (*World, error) {
 		strategy: st,
 		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x5eed_0f_3a7d_5173)),
 	}
-	if cfg.Trace || cfg.expect != nil {
-		w.trace = &Trace{Header: w.header(), Events: make([]Event, 0, 128)}
+	// The header is filled in at the end of the run (it does not change),
+	// so that a short run does not pay for hashing and formatting it twice.
+	switch {
+	case cfg.Trace || cfg.expect != nil:
+		w.full = true
+		w.trace = &Trace{Events: make([]Event, 0, 128)}
+	case cfg.TraceChoices:
+		w.trace = &Trace{Events: make([]Event, 0, 16)}
+	}
+	if cfg.expect != nil && cfg.expect.Header.Mode == ModeChoices {
+		w.cmpChoices = true
 	}
 	return w, nil
 }
@@ -149,7 +167,7 @@ func (w *World) Rand() *rand.Rand { return w.rng }
 
 // Tracing reports whether events are recorded; callers may skip building
 // detail strings when it is false.
-func (w *World) Tracing() bool { return w.trace != nil }
+func (w *World) Tracing() bool { return w.full }
 
 // Step is the number of scheduling steps taken so far.
 func (w *World) Step() int64 { return w.step }
@@ -176,7 +194,7 @@ func (w *World) AddLeakCheck(layer string, check func() []string) {
 // tasks). In strict replay a mismatch with the trace ends the run with a
 // Divergence.
 func (w *World) Event(kind, obj, detail string) {
-	if w.trace == nil {
+	if !w.full {
 		return
 	}
 	w.record(Event{Step: w.step, Task: w.taskID(), Kind: kind, Obj: obj, Detail: detail})
@@ -190,7 +208,7 @@ func (w *World) taskID() int32 {
 }
 
 func (w *World) record(ev Event) {
-	if w.cfg.expect != nil && w.divergence == nil {
+	if w.cfg.expect != nil && w.divergence == nil && (!w.cmpChoices || ev.Of > 0) {
 		w.compare(ev)
 	}
 	w.trace.Events = append(w.trace.Events, ev)
@@ -263,7 +281,7 @@ func (w *World) Go(name string, fn func(t *Task) error) *Task {
 	t.next, t.stop = iter.Pull(seq)
 	w.tasks = append(w.tasks, t)
 	w.makeReady(t)
-	if w.trace != nil {
+	if w.full {
 		w.record(Event{Step: w.step, Task: w.taskID(), Kind: "spawn", Obj: t.Name()})
 	}
 	return t
@@ -382,7 +400,7 @@ func (w *World) pick() *Task {
 
 func (w *World) finish(t *Task) {
 	t.state = stateDone
-	if w.trace != nil {
+	if w.full {
 		detail := "ok"
 		if t.err != nil {
 			detail = t.err.Error()
@@ -432,6 +450,12 @@ func (w *World) end() *Result {
 		res.Divergence = &Divergence{Step: w.step, Expected: &e, Reason: "the run ended before the trace"}
 	}
 	if w.trace != nil {
+		if w.trace.Header.Format == 0 { // not set by Replay
+			w.trace.Header = w.header()
+			if !w.full {
+				w.trace.Header.Mode = ModeChoices
+			}
+		}
 		w.trace.End = &End{Steps: w.step, Outcome: res.Outcome()}
 		if exp := w.cfg.expect; exp != nil && res.Divergence == nil && exp.End != nil && exp.End.Outcome != w.trace.End.Outcome {
 			res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("outcome %q, trace says %q", w.trace.End.Outcome, exp.End.Outcome)}
