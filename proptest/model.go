@@ -307,6 +307,13 @@ func (m *Model) RenameAt(oldPath, newPath string) error {
 			}
 		}
 	}
+	if t := to.node; t != nil && t.Type == vfs.TypeDirectory {
+		for d := from.dir; d != nil; d = d.Parent {
+			if d == t {
+				return vfs.ErrNotEmpty // onto a directory that contains the source
+			}
+		}
+	}
 	if n == to.node {
 		return nil
 	}

@@ -255,21 +255,19 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 		return nil, ErrReadOnly
 	}
 	excl := of&(OpenCreate|OpenExclusive) == OpenCreate|OpenExclusive
-	if of&OpenCreate != 0 && hasTrailingSlash(path) {
-		// O_CREAT with a trailing slash after a name: is-directory once
-		// the parent resolves, whatever the name is (as Linux; "." and
-		// ".." go the usual way).
-		lk, err := f.resolveEntry(d.node, path)
-		if err != nil {
-			return nil, err
-		}
-		if lk.name != "." && lk.name != ".." {
-			return nil, ErrIsDirectory
-		}
+	resolve := f.resolve
+	if of&OpenCreate != 0 {
+		resolve = f.resolveCreate
 	}
-	lk, err := f.resolve(d.node, path, pf&SymlinkFollow != 0 && !excl)
+	lk, err := resolve(d.node, path, pf&SymlinkFollow != 0 && !excl)
 	if err != nil {
 		return nil, err
+	}
+	if lk.createSlash {
+		// O_CREAT with a slash after the last name (in the path or in a
+		// symlink it follows): is-directory without looking the name up,
+		// as Linux; "." and ".." go the usual way.
+		return nil, ErrIsDirectory
 	}
 	n := lk.node
 	now := f.now()
@@ -312,8 +310,6 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 	}
 	return f.newOFD(n, df, joinName(d.name, path)), nil
 }
-
-func hasTrailingSlash(p string) bool { return len(p) > 0 && p[len(p)-1] == '/' }
 
 func joinName(base, p string) string {
 	if base == "/" {
@@ -722,6 +718,8 @@ func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
 		return ErrNotDirectory
 	case n.typ == TypeDirectory && isAncestor(n, to.dir):
 		return ErrInvalid // a directory into its own subtree
+	case to.node != nil && to.node.typ == TypeDirectory && isAncestor(to.node, from.dir):
+		return ErrNotEmpty // onto a directory that contains the source
 	case n == to.node:
 		return nil
 	case to.dir.nlink == 0:

@@ -642,6 +642,7 @@ func TestLinuxOrder(t *testing.T) {
 		{`link a directory onto an existing name`, r.LinkAt(0, "d", r, "d"), ErrExist},
 		{`link a directory to a new name`, r.LinkAt(0, "d", r, "d2"), ErrNotPermitted},
 		{`rename a directory into itself onto a file`, r.RenameAt("a", r, "a/a"), ErrInvalid},
+		{`rename a file onto the directory holding it`, r.RenameAt("a/a", r, "a"), ErrNotEmpty},
 	} {
 		wantErr(t, tc.name, tc.err, tc.want)
 	}

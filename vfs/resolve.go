@@ -18,6 +18,8 @@ type lookup struct {
 	name  string // the last component; "." or ".." if the path ends in one
 	node  *inode // what the path names; nil if the last component does not exist
 	slash bool   // the path ends in a slash: it must name a directory
+	// createSlash: resolveCreate met a last component with a slash.
+	createSlash bool
 }
 
 // resolve resolves p relative to base. follow says whether a symbolic link
@@ -26,7 +28,15 @@ type lookup struct {
 // an error: the result has node == nil and names the directory it would be
 // created in.
 func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
-	return f.resolvePath(base, p, follow, false)
+	return f.resolvePath(base, p, follow, false, false)
+}
+
+// resolveCreate is resolve for open-at with create: a last component
+// followed by a slash — in the path or in the target of a symlink it
+// follows — is not looked up: lookup.createSlash reports it, and the open
+// fails with is-directory, as Linux's O_CREAT does.
+func (f *FS) resolveCreate(base *inode, p string, follow bool) (lookup, error) {
+	return f.resolvePath(base, p, follow, false, true)
 }
 
 // resolveEntry resolves p for an operation on the directory entry itself
@@ -36,10 +46,10 @@ func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
 // caller to refuse, as Linux does ("rmdir l/" on a symlink is ENOTDIR; it
 // does not remove the link's target).
 func (f *FS) resolveEntry(base *inode, p string) (lookup, error) {
-	return f.resolvePath(base, p, false, true)
+	return f.resolvePath(base, p, false, true, false)
 }
 
-func (f *FS) resolvePath(base *inode, p string, follow, entry bool) (lookup, error) {
+func (f *FS) resolvePath(base *inode, p string, follow, entry, create bool) (lookup, error) {
 	if p == "" {
 		return lookup{}, ErrNoEntry
 	}
@@ -97,6 +107,9 @@ func (f *FS) resolvePath(base *inode, p string, follow, entry bool) (lookup, err
 			}
 			s = rest
 			continue
+		}
+		if create && slash {
+			return lookup{dir: top, name: comp, slash: true, createSlash: true}, nil
 		}
 		child := top.lookup(comp)
 		if child == nil {
