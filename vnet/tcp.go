@@ -105,6 +105,7 @@ type TCPSocket struct {
 
 	rx, tx         *pipe // connection: incoming and outgoing bytes
 	rdShut, wrShut bool
+	peerReset      bool // wrote to a closed peer: the kernel saw a reset
 
 	rdDeadline, wrDeadline time.Time
 }
@@ -473,10 +474,15 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
 	for _, ls := range n.live {
 		o, ok := ls.(*TCPSocket)
-		if ok && o != s && (o.state == Connected || o.state == Connecting) && o.local == s.local && o.remote == remote &&
-			(o.rx == nil || !o.rx.reset) { // a reset connection has left the kernel's table
-			return true
+		if !ok || o == s || (o.state != Connected && o.state != Connecting) || o.local != s.local || o.remote != remote {
+			continue
 		}
+		// A reset connection has left the kernel's table, and one that has
+		// seen both FINs is in TIME_WAIT, which loopback reuses.
+		if o.peerReset || o.rx != nil && (o.rx.reset || o.rx.fin && o.tx.fin) {
+			continue
+		}
+		return true
 	}
 	return false
 }
@@ -641,7 +647,14 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			return 0, ErrInvalidState
 		}
 		tx := s.tx
-		if s.wrShut || tx.gone {
+		if s.wrShut {
+			return 0, ErrConnectionBroken
+		}
+		if tx.gone {
+			// The peer's socket is closed: its kernel answers with a reset,
+			// which takes the connection out of the kernel's table (its
+			// address pair is free again) though queued data still reads.
+			s.peerReset = true
 			return 0, ErrConnectionBroken
 		}
 		if tx.reset {
