@@ -127,20 +127,10 @@ func (e *futureEnd) drop() {
 func (in *Instance) Await(h Handle) (result error, trap error) {
 	const call = "future.read"
 	in.h.w.Yield()
-	if err := in.check(call); err != nil {
+	fe, err := in.futureOf(h, call)
+	if err != nil {
 		return nil, err
 	}
-	if h == 0 || int(h) > len(in.table) {
-		return nil, in.trap(TrapForgedHandle, h, call, "")
-	}
-	e := &in.table[h-1]
-	if !e.alive {
-		return nil, in.trap(TrapDeadHandle, h, call, "")
-	}
-	if e.kind != KindFutureReader && e.kind != KindSubtask {
-		return nil, in.trap(TrapWrongType, h, call, "handle is a "+e.kind.String())
-	}
-	fe := e.obj.(*futureEnd)
 	f := fe.f
 	if f.delivered {
 		return nil, in.trap(TrapAfterDropped, h, call, "the future already delivered its value")
@@ -169,20 +159,22 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 // Resolved reports whether the future or subtask behind h has a value
 // (the readiness probe of a future), without consuming it.
 func (in *Instance) Resolved(h Handle) (bool, error) {
-	const call = "future.probe"
-	if err := in.check(call); err != nil {
+	fe, err := in.futureOf(h, "future.probe")
+	if err != nil {
 		return false, err
 	}
-	if h == 0 || int(h) > len(in.table) {
-		return false, in.trap(TrapForgedHandle, h, call, "")
-	}
-	e := &in.table[h-1]
-	if !e.alive {
-		return false, in.trap(TrapDeadHandle, h, call, "")
+	return fe.f.resolved, nil
+}
+
+// futureOf resolves the readable end of a future or a subtask handle.
+func (in *Instance) futureOf(h Handle, call string) (*futureEnd, error) {
+	e, err := in.live(h, call)
+	if err != nil {
+		return nil, err
 	}
 	fe, ok := e.obj.(*futureEnd)
 	if !ok {
-		return false, in.trap(TrapWrongType, h, call, "handle is a "+e.kind.String())
+		return nil, in.trap(TrapWrongType, h, call, "handle is a "+e.kind.String()+", want a future or subtask")
 	}
-	return fe.f.resolved, nil
+	return fe, nil
 }

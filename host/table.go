@@ -117,8 +117,9 @@ func (in *Instance) check(call string) error {
 	return nil
 }
 
-// get resolves a handle of the wanted kind.
-func (in *Instance) get(h Handle, want Kind, call string) (*entry, error) {
+// live resolves a live handle of any kind, trapping on a forged or dead
+// one (or on any call of a trapped instance).
+func (in *Instance) live(h Handle, call string) (*entry, error) {
 	if err := in.check(call); err != nil {
 		return nil, err
 	}
@@ -128,6 +129,15 @@ func (in *Instance) get(h Handle, want Kind, call string) (*entry, error) {
 	e := &in.table[h-1]
 	if !e.alive {
 		return nil, in.trap(TrapDeadHandle, h, call, "")
+	}
+	return e, nil
+}
+
+// get resolves a handle of the wanted kind.
+func (in *Instance) get(h Handle, want Kind, call string) (*entry, error) {
+	e, err := in.live(h, call)
+	if err != nil {
+		return nil, err
 	}
 	if e.kind != want {
 		return nil, in.trap(TrapWrongType, h, call, fmt.Sprintf("handle is a %s, want a %s", e.kind, want))
@@ -173,15 +183,9 @@ func (in *Instance) lend(h Handle, want Kind, call string) (*entry, func(), erro
 func (in *Instance) Drop(h Handle) error {
 	const call = "drop"
 	in.h.w.Yield()
-	if err := in.check(call); err != nil {
+	e, err := in.live(h, call)
+	if err != nil {
 		return err
-	}
-	if h == 0 || int(h) > len(in.table) {
-		return in.trap(TrapForgedHandle, h, call, "")
-	}
-	e := &in.table[h-1]
-	if !e.alive {
-		return in.trap(TrapDeadHandle, h, call, "")
 	}
 	if e.lends > 0 {
 		return in.trap(TrapDropWithLends, h, call, fmt.Sprintf("%s lent to %d call(s) in progress", e.kind, e.lends))
