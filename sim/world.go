@@ -289,6 +289,10 @@ func (w *World) Go(name string, fn func(t *Task) error) *Task {
 
 func (w *World) makeReady(t *Task) {
 	t.state = stateReady
+	if n := len(w.ready); n == 0 || w.ready[n-1].id < t.id {
+		w.ready = append(w.ready, t) // the common case: no search, no shift
+		return
+	}
 	i := sort.Search(len(w.ready), func(i int) bool { return w.ready[i].id >= t.id })
 	w.ready = append(w.ready, nil)
 	copy(w.ready[i+1:], w.ready[i:])
