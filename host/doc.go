@@ -49,8 +49,11 @@
 // Component Model violations — a forged or dead handle, a handle of the
 // wrong type, dropping a lent handle or an end with a copy in flight,
 // reading an end after DROPPED, dropping an unresolved subtask — return a
-// *Trap, are recorded in the trace and poison the instance: every later
-// call on it returns a Trap too. Nothing a guest does panics the host.
+// *Trap, are recorded in the trace and end the instance, as the Component
+// Model does: the trapping call changes nothing, then the instance is torn
+// down (copies in flight cancelled, every handle dropped, so what only it
+// held is released), calls blocked in its other tasks return the trap, and
+// every later call returns a Trap too. Nothing a guest does panics the host.
 //
 // # Leaks
 //
@@ -58,4 +61,9 @@
 // open file description, socket, stream and future still alive is reported
 // with what still holds it (handles of the preopened directories are not
 // counted). Instance.DropAll drops what an instance still holds.
+//
+// # Reading without copying twice
+//
+// Instance.Read returns a new slice per call; Instance.ReadInto fills the
+// caller's buffer, like io.Reader, for guests that move a lot of data.
 package host
