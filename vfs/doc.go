@@ -32,7 +32,11 @@
 // the base or an absolute link target are ErrNotPermitted; "" is
 // ErrNoEntry; more than MaxSymlinkHops links is ErrLoop; a component over
 // MaxNameLen or a path over MaxPathLen bytes is ErrNameTooLong; a trailing
-// slash requires a directory, as in POSIX.
+// slash requires a directory, as in POSIX — but, as on Linux, it never
+// makes an operation on the entry itself (mkdir, rmdir, unlink, rename,
+// link, symlink, open with create) follow a symlink there, and those
+// operations report their errors in Linux's order. proptest/linuxdiff
+// checks all of this against the kernel.
 //
 // # Errors
 //

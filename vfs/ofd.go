@@ -844,7 +844,8 @@ func (d *OFD) ReadlinkAt(path string) (string, error) {
 // ReadDirectory returns a snapshot of the directory's entries without "."
 // and "..", sorted by name — or shuffled from the world's randomness with
 // Options.ShuffleReaddir. Each call starts from the beginning. A file is
-// ErrNotDirectory; an OFD without Read ErrBadDescriptor.
+// ErrNotDirectory; an OFD without Read ErrBadDescriptor; a directory
+// removed while open ErrNoEntry (as getdents on Linux).
 func (d *OFD) ReadDirectory() ([]DirEntry, error) {
 	f, err := d.dirOp(false)
 	if err != nil {
