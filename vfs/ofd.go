@@ -580,6 +580,25 @@ func (d *OFD) MetadataHashAt(pf PathFlags, path string) (MetadataHash, error) {
 // CreateDirectoryAt makes a directory (WASI create-directory-at). An
 // existing entry, "." or ".." is ErrExist; a missing parent ErrNoEntry.
 func (d *OFD) CreateDirectoryAt(path string) error {
+	return d.entryOp(path, func(f *FS, lk lookup) error {
+		if lk.node != nil {
+			return ErrExist
+		}
+		if lk.dir.nlink == 0 {
+			return ErrNoEntry
+		}
+		n, err := f.newInode(TypeDirectory)
+		if err != nil {
+			return err
+		}
+		f.link(lk.dir, lk.name, n, n.mtime)
+		return nil
+	})
+}
+
+// entryOp runs an operation that changes the directory entry at path
+// (its last component not followed) with the FS locked.
+func (d *OFD) entryOp(path string, op func(f *FS, lk lookup) error) error {
 	f, err := d.dirOp(true)
 	if err != nil {
 		return err
@@ -589,17 +608,14 @@ func (d *OFD) CreateDirectoryAt(path string) error {
 	if err != nil {
 		return err
 	}
-	if lk.node != nil {
-		return ErrExist
-	}
-	if lk.dir.nlink == 0 {
-		return ErrNoEntry
-	}
-	n, err := f.newInode(TypeDirectory)
-	if err != nil {
-		return err
-	}
-	f.link(lk.dir, lk.name, n, n.mtime)
+	return op(f, lk)
+}
+
+// removeEntry unlinks the entry lk names and frees its inode if nothing
+// else holds it.
+func (f *FS) removeEntry(lk lookup) error {
+	f.unlink(lk.dir, lk.name, lk.node, f.now())
+	f.maybeFree(lk.node)
 	return nil
 }
 
@@ -608,58 +624,39 @@ func (d *OFD) CreateDirectoryAt(path string) error {
 // ErrInvalid for ".". An OFD open on the removed directory stays usable,
 // but listing it and creating in it are ErrNoEntry (as on Linux).
 func (d *OFD) RemoveDirectoryAt(path string) error {
-	f, err := d.dirOp(true)
-	if err != nil {
-		return err
-	}
-	defer f.mu.Unlock()
-	lk, err := f.resolveEntry(d.node, path)
-	if err != nil {
-		return err
-	}
-	n := lk.node
-	switch {
-	case n == nil:
-		return ErrNoEntry
-	case lk.name == ".":
-		return ErrInvalid
-	case lk.name == "..":
-		return ErrNotEmpty
-	case n.typ != TypeDirectory:
-		return ErrNotDirectory
-	case n.ents != nil && n.ents.Len() > 0:
-		return ErrNotEmpty
-	}
-	f.unlink(lk.dir, lk.name, n, f.now())
-	f.maybeFree(n)
-	return nil
+	return d.entryOp(path, func(f *FS, lk lookup) error {
+		n := lk.node
+		switch {
+		case n == nil:
+			return ErrNoEntry
+		case lk.name == ".":
+			return ErrInvalid
+		case lk.name == "..":
+			return ErrNotEmpty
+		case n.typ != TypeDirectory:
+			return ErrNotDirectory
+		case n.ents != nil && n.ents.Len() > 0:
+			return ErrNotEmpty
+		}
+		return f.removeEntry(lk)
+	})
 }
 
 // UnlinkFileAt removes a non-directory entry (WASI unlink-file-at). A
 // directory is ErrIsDirectory; "name/" on a file ErrNotDirectory. The
 // inode lives on while an OFD has it open.
 func (d *OFD) UnlinkFileAt(path string) error {
-	f, err := d.dirOp(true)
-	if err != nil {
-		return err
-	}
-	defer f.mu.Unlock()
-	lk, err := f.resolveEntry(d.node, path)
-	if err != nil {
-		return err
-	}
-	n := lk.node
-	switch {
-	case n == nil:
-		return ErrNoEntry
-	case n.typ == TypeDirectory:
-		return ErrIsDirectory
-	case lk.slash:
-		return ErrNotDirectory // "f/" or "symlink/": the entry is not a directory
-	}
-	f.unlink(lk.dir, lk.name, n, f.now())
-	f.maybeFree(n)
-	return nil
+	return d.entryOp(path, func(f *FS, lk lookup) error {
+		switch {
+		case lk.node == nil:
+			return ErrNoEntry
+		case lk.node.typ == TypeDirectory:
+			return ErrIsDirectory
+		case lk.slash:
+			return ErrNotDirectory // "f/" or "symlink/": the entry is not a directory
+		}
+		return f.removeEntry(lk)
+	})
 }
 
 // other checks a second base directory for a two-directory operation;

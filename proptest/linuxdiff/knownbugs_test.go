@@ -167,38 +167,49 @@ func matchSockBug(r *sockRun, err error) *sockBug {
 	return nil
 }
 
+// replayFileOps runs ops on a fresh file run and returns it with the
+// first difference from Linux (nil if every step and the end agree).
+func replayFileOps(t *testing.T, ops []fileOp) (*fileRun, error) {
+	r, err := newFileRun(t.TempDir(), fsCountsDirLinks(t.TempDir()), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.closeAll)
+	for _, op := range ops {
+		t.Logf("%d: %s", r.step+1, op)
+		if err := r.apply(op); err != nil {
+			return r, err
+		}
+	}
+	return r, r.finish()
+}
+
+// replaySockOps is replayFileOps for sockets.
+func replaySockOps(t *testing.T, ops []sockOp) (*sockRun, error) {
+	r := &sockRun{n: vnet.New(vnet.Options{}), logf: t.Logf, div: countDivergence}
+	t.Cleanup(r.closeAll)
+	for _, op := range ops {
+		t.Logf("%d: %s", r.step+1, op)
+		if err := r.apply(op); err != nil {
+			return r, err
+		}
+	}
+	return r, r.finish()
+}
+
 // TestFixedBugs replays the reproduction of every bug found and fixed:
 // each step must agree with Linux now.
 func TestFixedBugs(t *testing.T) {
 	for _, kb := range fixedFileBugs {
 		t.Run(kb.ID, func(t *testing.T) {
-			r, err := newFileRun(t.TempDir(), fsCountsDirLinks(t.TempDir()), t.Logf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.closeAll()
-			for _, op := range kb.Repro {
-				t.Logf("%d: %s", r.step+1, op)
-				if err := r.apply(op); err != nil {
-					t.Fatalf("fixed bug %s is back (%s): %v", kb.ID, kb.Summary, err)
-				}
-			}
-			if err := r.finish(); err != nil {
+			if _, err := replayFileOps(t, kb.Repro); err != nil {
 				t.Fatalf("fixed bug %s is back (%s): %v", kb.ID, kb.Summary, err)
 			}
 		})
 	}
 	for _, kb := range fixedSockBugs {
 		t.Run(kb.ID, func(t *testing.T) {
-			r := &sockRun{n: vnet.New(vnet.Options{}), logf: t.Logf, div: countDivergence}
-			defer r.closeAll()
-			for _, op := range kb.Repro {
-				t.Logf("%d: %s", r.step+1, op)
-				if err := r.apply(op); err != nil {
-					t.Fatalf("fixed bug %s is back (%s): %v", kb.ID, kb.Summary, err)
-				}
-			}
-			if err := r.finish(); err != nil {
+			if _, err := replaySockOps(t, kb.Repro); err != nil {
 				t.Fatalf("fixed bug %s is back (%s): %v", kb.ID, kb.Summary, err)
 			}
 		})
@@ -210,49 +221,28 @@ func TestFixedBugs(t *testing.T) {
 func TestKnownBugs(t *testing.T) {
 	for _, kb := range knownFileBugs {
 		t.Run(kb.ID, func(t *testing.T) {
-			r, err := newFileRun(t.TempDir(), fsCountsDirLinks(t.TempDir()), t.Logf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.closeAll()
-			for _, op := range kb.Repro {
-				t.Logf("%d: %s", r.step+1, op)
-				if err := r.apply(op); err != nil {
-					if matchFileBug(r, err) == nil {
-						t.Fatalf("the reproduction fails differently: %v", err)
-					}
-					t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
-				}
-			}
-			if err := r.finish(); err != nil {
-				if matchFileBug(r, err) != nil {
-					t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
-				}
+			r, err := replayFileOps(t, kb.Repro)
+			switch {
+			case err == nil:
+				t.Errorf("known bug %s (%s) no longer reproduces: remove it from knownFileBugs", kb.ID, kb.Summary)
+			case matchFileBug(r, err) != nil:
+				t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
+			default:
 				t.Fatalf("the reproduction fails differently: %v", err)
 			}
-			t.Errorf("known bug %s (%s) no longer reproduces: remove it from knownFileBugs", kb.ID, kb.Summary)
 		})
 	}
 	for _, kb := range knownSockBugs {
 		t.Run(kb.ID, func(t *testing.T) {
-			r := &sockRun{n: vnet.New(vnet.Options{}), logf: t.Logf, div: countDivergence}
-			defer r.closeAll()
-			for _, op := range kb.Repro {
-				t.Logf("%d: %s", r.step+1, op)
-				if err := r.apply(op); err != nil {
-					if matchSockBug(r, err) == nil {
-						t.Fatalf("the reproduction fails differently: %v", err)
-					}
-					t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
-				}
-			}
-			if err := r.finish(); err != nil {
-				if matchSockBug(r, err) != nil {
-					t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
-				}
+			r, err := replaySockOps(t, kb.Repro)
+			switch {
+			case err == nil:
+				t.Errorf("known bug %s (%s) no longer reproduces: remove it from knownSockBugs", kb.ID, kb.Summary)
+			case matchSockBug(r, err) != nil:
+				t.Skipf("known bug %s: %s\n%v", kb.ID, kb.Summary, err)
+			default:
 				t.Fatalf("the reproduction fails differently: %v", err)
 			}
-			t.Errorf("known bug %s (%s) no longer reproduces: remove it from knownSockBugs", kb.ID, kb.Summary)
 		})
 	}
 }
