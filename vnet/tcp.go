@@ -468,6 +468,19 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	}
 }
 
+// shortCopy shortens p when the fault hook draws a short copy; n.mu is held.
+func (n *Net) shortCopy(p []byte, sock, what string) []byte {
+	f := n.opt.Faults
+	if f == nil || len(p) < 2 || !n.fault(f.ShortRate) {
+		return p
+	}
+	k := 1 + n.random().IntN(len(p)-1)
+	if n.tracing() {
+		n.event("fault", sock, what+" "+itoa(k))
+	}
+	return p[:k]
+}
+
 // tupleInUse reports whether another live connection already has s's
 // local address and port and remote; n.mu is held. The answer does not
 // depend on the map's order.
@@ -592,14 +605,7 @@ func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 			if len(p) == 0 {
 				return 0, nil
 			}
-			if f := n.opt.Faults; f != nil && len(p) > 1 && n.fault(f.ShortRate) {
-				k := 1 + n.random().IntN(len(p)-1)
-				p = p[:k]
-				if n.tracing() {
-					n.event("fault", s.name, "short read "+itoa(k))
-				}
-			}
-			c := rx.read(p)
+			c := rx.read(n.shortCopy(p, s.name, "short read"))
 			n.notify(rx.q)
 			return c, nil
 		}
@@ -676,14 +682,7 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			return len(p), nil
 		}
 		if tx.space() > 0 {
-			if f := n.opt.Faults; f != nil && len(p) > 1 && n.fault(f.ShortRate) {
-				k := 1 + n.random().IntN(len(p)-1)
-				p = p[:k]
-				if n.tracing() {
-					n.event("fault", s.name, "short write "+itoa(k))
-				}
-			}
-			c := tx.write(p)
+			c := tx.write(n.shortCopy(p, s.name, "short write"))
 			n.notify(tx.q)
 			return c, nil
 		}
