@@ -20,34 +20,34 @@ func output[T any](in *Instance, so *sharedObj, what string) (s *stream[T], f *f
 	f = newFuture(in.h, what)
 	data = in.insert(KindStreamReader, &readEnd[T]{s: s})
 	result = in.insert(KindFutureReader, &futureEnd{f: f})
-	if so != nil {
-		sref := so.acquire(holder{what: s.name})
-		s.whenDead(sref.release)
-		fref := so.acquire(holder{what: f.name})
-		f.whenDropped(fref.release)
-	}
+	keepAlive(so, s, f)
 	return s, f, data, result
 }
 
-// self resolves the `self` handle of a writing method (write-via-stream,
-// append-via-stream, send). Under P3 the method is a plain func and lends
-// nothing observable; under P3AsyncWrite it is an async func that lends
-// self until its stream is consumed, so it returns the function that ends
-// the lend when the result resolves.
-func (in *Instance) self(h Handle, kind Kind, call string) (obj any, endLend func(), err error) {
-	in.h.w.Yield()
+// keepAlive gives the stream and the future (f may be nil) one reference
+// each on so (nil: nothing to keep alive): the stream's is released when
+// both its ends are gone, the future's when its readable end is dropped.
+func keepAlive[T any](so *sharedObj, s *stream[T], f *future) {
+	if so == nil {
+		return
+	}
+	s.whenDead(so.acquire(holder{what: s.name}).release)
+	if f != nil {
+		f.whenDropped(so.acquire(holder{what: f.name}).release)
+	}
+}
+
+// writerSelf resolves the `self` of a writing method (write-via-stream,
+// append-via-stream, send): under P3 a plain func, which lends nothing
+// observable; under P3AsyncWrite an async func, which lends self until its
+// stream is consumed, so it returns the func that ends the lend when the
+// result resolves.
+func writerSelf[T any](in *Instance, h Handle, kind Kind, call string) (T, func(), error) {
 	if in.h.opt.Variant == P3AsyncWrite {
-		e, end, err := in.lend(h, kind, call)
-		if err != nil {
-			return nil, nil, err
-		}
-		return e.obj, end, nil
+		return lentSelf[T](in, h, kind, call)
 	}
-	e, err := in.get(h, kind, call)
-	if err != nil {
-		return nil, nil, err
-	}
-	return e.obj, nil, nil
+	obj, err := plainSelf[T](in, h, kind, call)
+	return obj, nil, err
 }
 
 // input takes the readable end data as the input of a writing method and
@@ -73,12 +73,7 @@ func (in *Instance) input(data Handle, call string, so *sharedObj, what string, 
 		f.endLend = endLend
 	}
 	result := in.insert(kind, &futureEnd{f: f, subtask: subtask})
-	if so != nil {
-		sref := so.acquire(holder{what: s.name})
-		s.whenDead(sref.release)
-		fref := so.acquire(holder{what: f.name})
-		f.whenDropped(fref.release)
-	}
+	keepAlive(so, s, f)
 	return s, f, result, nil
 }
 

@@ -59,16 +59,14 @@ func (in *Instance) Preopens() ([]PreopenDir, error) {
 	return out, nil
 }
 
-// asyncCall starts an `async func` method on a descriptor: the handle is
-// lent for the whole call and the call is a scheduling point, so another
-// task of the instance may try to drop it meanwhile (and trap).
+// asyncDesc starts an `async func` method on a descriptor: the handle is
+// lent for the whole call, which has a scheduling point inside the lend,
+// so another task of the instance may try to drop it meanwhile (and trap).
 func (in *Instance) asyncDesc(fd Handle, call string) (*descriptor, func(), error) {
-	in.h.w.Yield()
-	e, end, err := in.lend(fd, KindDescriptor, call)
+	d, end, err := lentSelf[*descriptor](in, fd, KindDescriptor, call)
 	if err != nil {
 		return nil, nil, err
 	}
-	d := e.obj.(*descriptor)
 	in.h.w.Yield()
 	// Another task of the instance may have trapped meanwhile: a trapped
 	// instance's calls end with it.
@@ -79,15 +77,9 @@ func (in *Instance) asyncDesc(fd Handle, call string) (*descriptor, func(), erro
 	return d, end, nil
 }
 
-// syncDesc starts a plain `func` method: it never blocks, so the lend
-// cannot be observed and the scheduling point comes before it.
+// syncDesc starts a plain `func` method on a descriptor.
 func (in *Instance) syncDesc(fd Handle, call string) (*descriptor, error) {
-	in.h.w.Yield()
-	e, err := in.get(fd, KindDescriptor, call)
-	if err != nil {
-		return nil, err
-	}
-	return e.obj.(*descriptor), nil
+	return plainSelf[*descriptor](in, fd, KindDescriptor, call)
 }
 
 // failedFuture is the already-resolved err future of a non-async call
@@ -150,11 +142,10 @@ func (in *Instance) AppendViaStream(fd, data Handle) (Handle, error) {
 }
 
 func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call string) (Handle, error) {
-	obj, endLend, err := in.self(fd, KindDescriptor, call)
+	d, endLend, err := writerSelf[*descriptor](in, fd, KindDescriptor, call)
 	if err != nil {
 		return 0, err
 	}
-	d := obj.(*descriptor)
 	what := call[len("descriptor."):]
 	s, f, result, err := in.input(data, call, d.r.so, what+" of "+d.r.so.name, endLend)
 	if err != nil {
@@ -245,11 +236,7 @@ func (in *Instance) descCall(fd Handle, call string, fn func(o *vfs.OFD) error) 
 		return err
 	}
 	defer end()
-	err = fn(d.ofd)
-	if terr := in.check("descriptor." + call); terr != nil {
-		return terr // the instance trapped while the call blocked (lock)
-	}
-	return err
+	return in.ended("descriptor."+call, fn(d.ofd)) // a lock may block
 }
 
 // Stat is descriptor.stat.
@@ -333,11 +320,7 @@ func (in *Instance) UnlinkFileAt(fd Handle, path string) error {
 
 // otherDesc lends a second descriptor argument (borrow<descriptor>).
 func (in *Instance) otherDesc(h Handle, call string) (*descriptor, func(), error) {
-	e, end, err := in.lend(h, KindDescriptor, call)
-	if err != nil {
-		return nil, nil, err
-	}
-	return e.obj.(*descriptor), end, nil
+	return lendAs[*descriptor](in, h, KindDescriptor, call)
 }
 
 // RenameAt is descriptor.rename-at.

@@ -88,12 +88,7 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 }
 
 func (in *Instance) tcp(sock Handle, call string) (*tcpSocket, error) {
-	in.h.w.Yield()
-	e, err := in.get(sock, KindTCPSocket, "tcp-socket."+call)
-	if err != nil {
-		return nil, err
-	}
-	return e.obj.(*tcpSocket), nil
+	return plainSelf[*tcpSocket](in, sock, KindTCPSocket, "tcp-socket."+call)
 }
 
 // Bind is tcp-socket.bind.
@@ -108,17 +103,13 @@ func (in *Instance) Bind(sock Handle, local netip.AddrPort) error {
 // Connect is tcp-socket.connect, an async func: the socket is lent until the
 // connection is established or fails (then the socket is closed).
 func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
-	in.h.w.Yield()
-	e, end, err := in.lend(sock, KindTCPSocket, "tcp-socket.connect")
+	const call = "tcp-socket.connect"
+	t, end, err := lentSelf[*tcpSocket](in, sock, KindTCPSocket, call)
 	if err != nil {
 		return err
 	}
 	defer end()
-	err = e.obj.(*tcpSocket).s.Connect(remote)
-	if terr := in.check("tcp-socket.connect"); terr != nil {
-		return terr // the instance trapped while the connect blocked
-	}
-	return err
+	return in.ended(call, t.s.Connect(remote))
 }
 
 // Listen is tcp-socket.listen: it returns a perpetual stream of accepted
@@ -136,12 +127,10 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 	h := in.h
 	s := newStream[*vnet.TCPSocket](h, "listen of "+t.r.so.name)
 	s.produced = true
-	sref := t.r.so.acquire(holder{what: s.name})
-	s.whenDead(sref.release)
+	keepAlive(t.r.so, s, nil)
 	l := t.s
 	n := h.net
-	wake := func() { n.Wake() }
-	s.whenReaderDropped(wake)
+	s.whenReaderDropped(n.Wake)
 	h.w.Go("listen "+t.r.so.name, func(*sim.Task) error {
 		defer s.dropWriter()
 		for {
@@ -213,11 +202,10 @@ func (in *Instance) ReadSockets(h Handle, n int) ([]Handle, CopyResult, error) {
 // future and their stream is dropped.
 func (in *Instance) Send(sock, data Handle) (Handle, error) {
 	const call = "tcp-socket.send"
-	obj, endLend, err := in.self(sock, KindTCPSocket, call)
+	t, endLend, err := writerSelf[*tcpSocket](in, sock, KindTCPSocket, call)
 	if err != nil {
 		return 0, err
 	}
-	t := obj.(*tcpSocket)
 	s, f, result, err := in.input(data, call, t.r.so, "send of "+t.r.so.name, endLend)
 	if err != nil {
 		return 0, err
@@ -333,12 +321,7 @@ func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
 }
 
 func (in *Instance) udp(sock Handle, call string) (*udpSocket, func(), error) {
-	in.h.w.Yield()
-	e, end, err := in.lend(sock, KindUDPSocket, "udp-socket."+call)
-	if err != nil {
-		return nil, nil, err
-	}
-	return e.obj.(*udpSocket), end, nil
+	return lentSelf[*udpSocket](in, sock, KindUDPSocket, "udp-socket."+call)
 }
 
 // UDPBind is udp-socket.bind.
@@ -389,10 +372,10 @@ func (in *Instance) UDPReceive(sock Handle) ([]byte, netip.AddrPort, error) {
 	}
 	defer end()
 	data, from, err := u.s.Receive()
-	if terr := in.check("udp-socket.receive"); terr != nil {
-		return nil, netip.AddrPort{}, terr // the instance trapped meanwhile
+	if err := in.ended("udp-socket.receive", err); err != nil {
+		return nil, netip.AddrPort{}, err
 	}
-	return data, from, err
+	return data, from, nil
 }
 
 // ResolveAddresses is ip-name-lookup.resolve-addresses.

@@ -176,6 +176,47 @@ func (in *Instance) lend(h Handle, want Kind, call string) (*entry, func(), erro
 	return e, func() { in.table[h-1].lends-- }, nil
 }
 
+// lendAs lends handle h of the given kind for a call and returns its
+// object; the returned func ends the lend.
+func lendAs[T any](in *Instance, h Handle, kind Kind, call string) (T, func(), error) {
+	e, end, err := in.lend(h, kind, call)
+	if err != nil {
+		var zero T
+		return zero, nil, err
+	}
+	return e.obj.(T), end, nil
+}
+
+// plainSelf starts a plain `func` method: the call is a scheduling point,
+// then self is looked up. Such a call never blocks, so its lend cannot be
+// observed and is not taken.
+func plainSelf[T any](in *Instance, h Handle, kind Kind, call string) (T, error) {
+	in.h.w.Yield()
+	e, err := in.get(h, kind, call)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return e.obj.(T), nil
+}
+
+// lentSelf starts an `async func` method: a scheduling point, then self is
+// lent until the returned func ends the lend, so dropping it meanwhile
+// traps.
+func lentSelf[T any](in *Instance, h Handle, kind Kind, call string) (T, func(), error) {
+	in.h.w.Yield()
+	return lendAs[T](in, h, kind, call)
+}
+
+// ended is err, unless the instance trapped while the call waited: then
+// the call ends with the trap.
+func (in *Instance) ended(call string, err error) error {
+	if t := in.check(call); t != nil {
+		return t
+	}
+	return err
+}
+
 // Drop drops a handle: resource.drop for descriptors and sockets,
 // stream.drop-readable/writable, future.drop-readable or subtask.drop. It
 // traps if the handle is lent to a call in progress, if a copy on the end
