@@ -471,23 +471,34 @@ func optLen(m api.Memory, v uint32) (n uint32, ptr uint32, errno Errno) {
 	return n, v, errno
 }
 
-func sockSetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), 0)
+// sockOpt decodes the arguments getsockopt and setsockopt share (fd,
+// level, name, value buffer and its length) and checks them.
+func sockOpt(g *Guest, m api.Memory, p []uint64) (e *fdEntry, name uint32, val []byte, lenPtr uint32, errno Errno) {
+	e, errno = g.sockFD(u32(p[0]), 0)
 	if errno != ESUCCESS {
-		return errno
+		return nil, 0, nil, 0, errno
 	}
 	level, name, valPtr := u32(p[1]), u32(p[2]), u32(p[3])
 	if level != solSocket {
-		return ENOPROTOOPT
+		return nil, 0, nil, 0, ENOPROTOOPT
 	}
-	n, _, errno := optLen(m, u32(p[4]))
+	n, lenPtr, errno := optLen(m, u32(p[4]))
 	if errno != ESUCCESS {
-		return errno
+		return nil, 0, nil, 0, errno
 	}
 	val, ok := memRead(m, valPtr, n)
 	if !ok {
-		return EFAULT
+		return nil, 0, nil, 0, EFAULT
 	}
+	return e, name, val, lenPtr, ESUCCESS
+}
+
+func sockSetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
+	e, name, val, _, errno := sockOpt(g, m, p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	n := uint32(len(val))
 	switch name {
 	case soRcvtimeo, soSndtimeo:
 		if n != timevalSize {
@@ -533,24 +544,13 @@ func sockSetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
 }
 
 func sockGetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), 0)
+	e, name, val, lenPtr, errno := sockOpt(g, m, p)
 	if errno != ESUCCESS {
 		return errno
-	}
-	level, name, valPtr := u32(p[1]), u32(p[2]), u32(p[3])
-	if level != solSocket {
-		return ENOPROTOOPT
-	}
-	n, lenPtr, errno := optLen(m, u32(p[4]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	val, ok := memRead(m, valPtr, n)
-	if !ok {
-		return EFAULT
 	}
 	written := uint32(4)
 	var v int64
+	n := uint32(len(val))
 	switch name {
 	case soRcvtimeo, soSndtimeo:
 		if n < timevalSize {
