@@ -136,10 +136,14 @@ type Net struct {
 	ports   [2][2]*btree.BTreeG[*binding] // [proto][family], made on first use (see table)
 	free    *btree.FreeListG[*binding]    // shared by the port tables
 	live    map[uint64]liveSocket
+	conns   map[connKey]*TCPSocket // established connections by address pair, made on first use
 	changed waiter
 	gen     uint64
 	hosts   map[string][]netip.Addr
 }
+
+// connKey is a connection's address pair as seen from one end.
+type connKey struct{ local, remote netip.AddrPort }
 
 type liveSocket interface {
 	describe() string

@@ -252,6 +252,9 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 	}
 	s.state = Closed
 	delete(n.live, s.id)
+	if k := (connKey{s.local, s.remote}); n.conns[k] == s {
+		delete(n.conns, k)
+	}
 	n.notify(nil)
 	n.event("release", s.name, detail)
 	cbs := append(s.rc.onRelease, extra...)
@@ -481,23 +484,18 @@ func (n *Net) shortCopy(p []byte, sock, what string) []byte {
 	return p[:k]
 }
 
-// tupleInUse reports whether another live connection already has s's
-// local address and port and remote; n.mu is held. The answer does not
-// depend on the map's order.
+// tupleInUse reports whether another connection still holds s's local
+// address and port with remote in the kernel's sense; n.mu is held. A
+// lookup in the index of established connections: a connect costs the
+// same however many sockets are open.
 func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
-	for _, ls := range n.live {
-		o, ok := ls.(*TCPSocket)
-		if !ok || o == s || (o.state != Connected && o.state != Connecting) || o.local != s.local || o.remote != remote {
-			continue
-		}
-		// A reset connection has left the kernel's table, and one that has
-		// seen both FINs is in TIME_WAIT, which loopback reuses.
-		if o.peerReset || o.rx != nil && (o.rx.reset || o.rx.fin && o.tx.fin) {
-			continue
-		}
-		return true
+	o := n.conns[connKey{s.local, remote}]
+	if o == nil || o == s || o.state != Connected {
+		return false
 	}
-	return false
+	// A reset connection has left the kernel's table, and one that has
+	// seen both FINs is in TIME_WAIT, which loopback reuses.
+	return !(o.peerReset || o.rx.reset || o.rx.fin && o.tx.fin)
 }
 
 func (s *TCPSocket) failConnect(err error) {
@@ -524,6 +522,11 @@ func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
 	s.rx, c.tx = c2s, c2s
 	s.remote = remote
 	s.state = Connected
+	if n.conns == nil {
+		n.conns = map[connKey]*TCPSocket{}
+	}
+	n.conns[connKey{s.local, s.remote}] = s
+	n.conns[connKey{c.local, c.remote}] = c
 	l.pending = append(l.pending, c)
 	n.notify(l.acceptQ)
 	if n.tracing() {
