@@ -53,6 +53,9 @@
 //
 // # Budgets
 //
-// Each suite runs 300 rapid checks by default (-rapid.checks overrides);
-// WASISIM_SOAK=N raises every suite to N checks for soak runs.
+// Under `go test` each suite runs 300 rapid checks from a fixed seed, so a
+// green run reproduces exactly; WASISIM_SOAK=N runs N checks from a
+// random seed instead (a soak), and -rapid.seed / -rapid.checks override
+// both. A seed a soak finds failing becomes a regression seed of the
+// suite once fixed.
 package proptest

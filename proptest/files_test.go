@@ -3,6 +3,8 @@ package proptest
 import (
 	"testing"
 
+	"github.com/wasisim/wasisim/internal/soak"
+
 	"pgregory.net/rapid"
 )
 
@@ -12,10 +14,8 @@ import (
 func TestFileDropSemantics(t *testing.T) {
 	for _, v := range []string{"p3", "p3-async-write"} {
 		t.Run(v, func(t *testing.T) {
-			withChecks(300, func() {
-				rapid.Check(t, func(t *rapid.T) {
-					CheckCase(t, FileCaseGen([]string{v}).Draw(t, "case"))
-				})
+			soak.Check(t, 300, func(t *rapid.T) {
+				CheckCase(t, FileCaseGen([]string{v}).Draw(t, "case"))
 			})
 		})
 	}

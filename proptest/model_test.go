@@ -9,6 +9,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/wasisim/wasisim/internal/soak"
 	"github.com/wasisim/wasisim/vfs"
 )
 
@@ -225,11 +226,9 @@ func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *MNode)
 // the reference model must give the same results and the same tree after
 // every step.
 func TestVFSMatchesModel(t *testing.T) {
-	withChecks(300, func() {
-		rapid.Check(t, func(t *rapid.T) {
-			fs := vfs.New(vfs.Options{})
-			s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: NewModel()}
-			t.Repeat(s.actions())
-		})
+	soak.Check(t, 300, func(t *rapid.T) {
+		fs := vfs.New(vfs.Options{})
+		s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: NewModel()}
+		t.Repeat(s.actions())
 	})
 }

@@ -3,6 +3,8 @@ package proptest
 import (
 	"testing"
 
+	"github.com/wasisim/wasisim/internal/soak"
+
 	"pgregory.net/rapid"
 )
 
@@ -10,9 +12,7 @@ import (
 // scripts under schedules drawn by rapid, invariants checked after every
 // step and at the end, every run replayed for determinism.
 func TestSocketDropSemantics(t *testing.T) {
-	withChecks(300, func() {
-		rapid.Check(t, func(t *rapid.T) {
-			CheckCase(t, SocketCaseGen().Draw(t, "case"))
-		})
+	soak.Check(t, 300, func(t *rapid.T) {
+		CheckCase(t, SocketCaseGen().Draw(t, "case"))
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"pgregory.net/rapid"
+
+	"github.com/wasisim/wasisim/internal/soak"
 )
 
 func TestReadTraceRejectsBadInput(t *testing.T) {
@@ -131,7 +133,7 @@ func TestChoicesTraceReplaysExactly(t *testing.T) {
 }
 
 func TestHeaderEncodingMatchesJSON(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
+	soak.Check(t, 100, func(rt *rapid.T) {
 		str := rapid.String()
 		h := Header{Format: 1, Seed: rapid.Uint64().Draw(rt, "seed"), Run: rapid.Uint64().Draw(rt, "run"),
 			Strategy: str.Draw(rt, "strategy"), Variant: str.Draw(rt, "variant"), Scenario: str.Draw(rt, "scenario"),

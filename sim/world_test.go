@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/wasisim/wasisim/internal/soak"
 )
 
 // twoByTwo is two tasks of two steps each; a step is an event, separated
@@ -415,7 +417,7 @@ func TestOutOfRangeChoiceIsAnError(t *testing.T) {
 // the lost update and that rapid can shrink it.
 func TestRapidShrinksSchedules(t *testing.T) {
 	failed := false
-	rapid.Check(t, func(rt *rapid.T) {
+	soak.Check(t, 100, func(rt *rapid.T) {
 		res, _, err := RunOnce(Config{Strategy: NewRapid(rt)}, lostUpdate(2))
 		if err != nil {
 			rt.Fatal(err)

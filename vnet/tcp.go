@@ -262,16 +262,26 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 	return cbs
 }
 
-// resetLocked resets the connection (both directions): the peer's reads
-// end with ErrConnectionReset after the data already delivered, writes
-// fail with ErrConnectionReset.
-func (s *TCPSocket) resetLocked(why string) {
+// resetLocked resets the connection (both directions) from s's side: s
+// discards what it has not read; the peer's reads end with
+// ErrConnectionReset after the data already delivered, writes fail with
+// ErrConnectionReset.
+func (s *TCPSocket) resetLocked(why string) { s.resetConnLocked(s.rx, why) }
+
+// resetByPeerLocked is a reset that s's peer sends: s keeps the bytes it
+// has not read yet (they read before the reset is reported), the peer
+// discards its own.
+func (s *TCPSocket) resetByPeerLocked(why string) { s.resetConnLocked(s.tx, why) }
+
+// resetConnLocked resets both directions and empties discard, the
+// receive side of the socket that sends the reset.
+func (s *TCPSocket) resetConnLocked(discard *pipe, why string) {
 	if s.rx == nil || s.rx.reset {
 		return
 	}
 	s.rx.reset = true
 	s.tx.reset = true
-	s.rx.drop()
+	discard.drop()
 	s.n.notify(s.rx.q)
 	s.n.notify(s.tx.q)
 	if s.n.tracing() {
@@ -682,6 +692,12 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			}
 		}
 		if tx.discard {
+			if s.rx.fin {
+				// The peer shut down both directions: like Linux (RFC
+				// 1122), it takes the data and answers with a reset,
+				// which frees the connection's address pair.
+				s.resetByPeerLocked("data after the peer shut down both directions")
+			}
 			return len(p), nil
 		}
 		if tx.space() > 0 {
@@ -724,7 +740,9 @@ func (s *TCPSocket) ShutdownWrite() error {
 }
 
 // ShutdownRead discards the unread bytes and every byte that arrives
-// later; Reads return io.EOF. The peer's writes still succeed. Repeating
+// later; Reads return io.EOF. The peer's writes still succeed, unless
+// writing was shut down too: then the first byte that arrives resets the
+// connection, as in Linux. Repeating
 // it is a no-op. invalid-state unless connected.
 func (s *TCPSocket) ShutdownRead() error {
 	n := s.n

@@ -778,3 +778,48 @@ func TestConnectionTupleIsUnique(t *testing.T) {
 		t.Fatalf("connect after the old connection was reset: %v", err)
 	}
 }
+
+// A socket that shut down both directions answers arriving data with a
+// reset, as Linux does (RFC 1122): the sender's first write succeeds,
+// its next one fails, and the connection's address pair is free again.
+func TestDataAfterFullShutdownResets(t *testing.T) {
+	n := New(Options{})
+	l := mustTCP(t, n, IPv4)
+	must(t, l.Bind(ap("127.0.0.1:7000")))
+	must(t, l.Listen())
+	c := mustTCP(t, n, IPv4)
+	must(t, c.Bind(ap("127.0.0.1:7001")))
+	must(t, c.Connect(ap("127.0.0.1:7000")))
+	a, err := l.TryAccept()
+	must(t, err)
+	if _, err := a.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	must(t, a.ShutdownWrite())
+	must(t, a.ShutdownRead())
+	if k, err := c.Write([]byte("a")); k != 1 || err != nil {
+		t.Fatalf("first write toward the shut-down peer: %d, %v; want 1, nil", k, err)
+	}
+	if _, err := c.Write([]byte("b")); !errors.Is(err, ErrConnectionReset) {
+		t.Fatalf("second write: %v, want connection-reset", err)
+	}
+	// What arrived before the reset still reads, then the reset.
+	buf := make([]byte, 4)
+	if k, err := c.TryRead(buf); k != 1 || err != nil || buf[0] != 'x' {
+		t.Fatalf("read before the reset: %d %q %v, want \"x\"", k, buf[:k], err)
+	}
+	if _, err := c.TryRead(buf); !errors.Is(err, ErrConnectionReset) {
+		t.Fatalf("read after the data: %v, want connection-reset", err)
+	}
+	if _, err := a.TryRead(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("read after shutdown-read: %v, want EOF", err)
+	}
+	// The listener is gone; a new socket on the accepted side's address
+	// connecting to the client's is refused, not address-not-bindable.
+	must(t, l.DecRef())
+	d := mustTCP(t, n, IPv4)
+	must(t, d.Bind(ap("127.0.0.1:7000")))
+	if err := d.Connect(ap("127.0.0.1:7001")); !errors.Is(err, ErrConnectionRefused) {
+		t.Fatalf("connect on the reset connection's address pair: %v, want connection-refused", err)
+	}
+}

@@ -57,10 +57,12 @@
 // # Running
 //
 // The tests need Linux (they are built only there; elsewhere the package
-// has a test that skips). By default they run a bounded number of
-// sequences, fast enough for CI under -race; WASISIM_SOAK=N runs N
-// sequences per test instead, and -rapid.checks, -rapid.seed and the other
-// rapid flags work as usual:
+// has a test that skips). By default they replay the regression seeds and
+// run 2000 sequences from a fixed seed, fast enough for CI under -race and
+// the same on every run; WASISIM_SOAK=N runs N sequences per test from a
+// random seed instead (a soak: a failure names its seed, which becomes a
+// regression seed once fixed), and -rapid.checks, -rapid.seed and the
+// other rapid flags work as usual:
 //
 //	go test -race ./proptest/linuxdiff/
 //	WASISIM_SOAK=20000 go test ./proptest/linuxdiff/ -run Files

@@ -1063,12 +1063,11 @@ func fsCountsDirLinks(dir string) bool {
 // TestFilesAgainstLinux is the differential property test of vfs against
 // the kernel's file system.
 func TestFilesAgainstLinux(t *testing.T) {
-	setChecks(t, 2000)
 	dirLinks := fsCountsDirLinks(t.TempDir())
 	if !dirLinks {
 		t.Log("the temporary directory's file system does not count directory links; directory link counts are not compared")
 	}
-	rapid.Check(t, func(rt *rapid.T) {
+	check(t, func(rt *rapid.T) {
 		r, err := newFileRun(t.TempDir(), dirLinks, rt.Logf)
 		if err != nil {
 			rt.Fatalf("setting up: %v", err)
@@ -1094,6 +1093,6 @@ func TestFilesAgainstLinux(t *testing.T) {
 			}
 			rt.Fatal(err)
 		}
-	})
+	}, fileRegressions...)
 	reportDivergences(t, "F")
 }
