@@ -14,18 +14,27 @@ import (
 // future holds whatever references it was given (the open file
 // description or socket it reports on); onDone releases them.
 type future struct {
-	h         *Host
-	id        uint64
-	name      string
-	resolved  bool
-	value     error // nil is ok(())
+	h        *Host
+	id       uint64
+	name     string
+	resolved bool
+	// value is the future's value once resolved: for a host future an
+	// error (nil is ok(())), for one a guest wrote whatever it wrote.
+	value     any
 	delivered bool
 	rdDrop    bool
+	wrDrop    bool // the guest's writable end was dropped
 	reading   bool
 	q         *sim.WaitQueue
 	onDone    []func()
 	// subtask: the async call also lends a handle until it resolves.
 	endLend func()
+	// notify is the event queue of the instance reading the future
+	// asynchronously (future.read that did not complete at once).
+	notify *sim.WaitQueue
+	// The guest's writable end, for futures a guest made with
+	// future.new: the value it offers until the reader takes it.
+	writer *futureWriter
 }
 
 func newFuture(h *Host, what string) *future {
@@ -39,7 +48,7 @@ func newFuture(h *Host, what string) *future {
 
 func (f *future) String() string { return f.name }
 
-func (f *future) alive() bool { return !(f.rdDrop && f.resolved) }
+func (f *future) alive() bool { return !(f.rdDrop && (f.resolved || f.wrDrop)) }
 
 func (f *future) leakInfo() string {
 	if f.resolved {
@@ -50,6 +59,10 @@ func (f *future) leakInfo() string {
 
 // resolve sets the future's value; it is called exactly once by the host.
 func (f *future) resolve(v error) {
+	var val any
+	if v != nil {
+		val = v
+	}
 	if f.resolved {
 		if f.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
 			return // the mutation resolved it first
@@ -57,7 +70,7 @@ func (f *future) resolve(v error) {
 		panic("host: future resolved twice: " + f.name) // host bug, not guest input
 	}
 	f.resolved = true
-	f.value = v
+	f.value = val
 	if f.h.w.Tracing() {
 		f.h.w.Event("resolve", f.name, resultString(v))
 	}
@@ -66,6 +79,9 @@ func (f *future) resolve(v error) {
 		f.endLend = nil
 	}
 	f.q.Broadcast()
+	if f.notify != nil {
+		f.notify.Broadcast()
+	}
 	f.h.untrackIfDead(f.id, f)
 }
 
@@ -90,12 +106,15 @@ func resultString(err error) string {
 type futureEnd struct {
 	f       *future
 	subtask bool
+	// async is set while a future.read started with StartCopy waits for
+	// the value; cancelled while its CANCELLED event is undelivered.
+	async, cancelled bool
 }
 
 func (e *futureEnd) String() string { return e.f.name }
 
 func (e *futureEnd) dropCheck() (TrapKind, string) {
-	if e.f.reading {
+	if e.f.reading || e.busy() {
 		return TrapBusyEnd, "read in flight on " + e.f.name
 	}
 	if e.subtask && !e.f.resolved {
@@ -109,6 +128,9 @@ func (e *futureEnd) forceDrop() { e.drop() }
 func (e *futureEnd) drop() {
 	f := e.f
 	f.rdDrop = true
+	if f.writer != nil && f.writer.pending {
+		f.writer.end(Dropped)
+	}
 	f.h.w.Event("drop-readable", f.name, "")
 	fns := f.onDone
 	f.onDone = nil
@@ -135,7 +157,7 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 	if f.delivered {
 		return nil, in.trap(TrapAfterDropped, h, call, "the future already delivered its value")
 	}
-	if f.reading {
+	if f.reading || fe.busy() {
 		return nil, in.trap(TrapBusyEnd, h, call, "a read is already in flight")
 	}
 	f.reading = true
@@ -149,11 +171,9 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 	if err := in.check(call); err != nil {
 		return nil, err // the instance trapped while this task waited
 	}
-	f.delivered = true
-	if in.h.w.Tracing() {
-		in.h.w.Event("deliver", f.name, resultString(f.value))
-	}
-	return f.value, nil
+	f.deliver(in)
+	result, _ = f.value.(error)
+	return result, nil
 }
 
 // Resolved reports whether the future or subtask behind h has a value

@@ -83,8 +83,14 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 	if err != nil {
 		return 0, err
 	}
+	return in.insertTCP(s), nil
+}
+
+// insertTCP makes an own tcp-socket handle for a socket, adopting the
+// reference its creator (NewTCP, an accept) gave.
+func (in *Instance) insertTCP(s *vnet.TCPSocket) Handle {
 	h := Handle(len(in.table) + 1)
-	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h), mut: in.h.opt.Mutations}), nil
+	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h), mut: in.h.opt.Mutations})
 }
 
 func (in *Instance) tcp(sock Handle, call string) (*tcpSocket, error) {
@@ -186,12 +192,7 @@ func (in *Instance) ReadSockets(h Handle, n int) ([]Handle, CopyResult, error) {
 	if err != nil {
 		return nil, res, err
 	}
-	out := make([]Handle, len(socks))
-	for i, s := range socks {
-		hh := Handle(len(in.table) + 1)
-		out[i] = in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, hh), mut: in.h.opt.Mutations})
-	}
-	return out, res, nil
+	return in.received(socks).([]Handle), res, nil
 }
 
 // Send is tcp-socket.send(data). It consumes the stream and transmits it;

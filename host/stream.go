@@ -47,6 +47,9 @@ type copyOp[T any] struct {
 	space int // read: how many elements the reader takes
 	res   CopyResult
 	done  bool
+	// notify, if set, is signalled when the op completes: the event queue
+	// of the instance whose end started it, for waitable sets.
+	notify *sim.WaitQueue
 }
 
 // stream is a Component Model stream<T>: a readable and a writable end and
@@ -133,6 +136,9 @@ func (s *stream[T]) complete(op *copyOp[T], n int, st CopyStatus) {
 	op.res = CopyResult{Progress: op.res.Progress + n, Status: st}
 	op.done = true
 	s.q.Broadcast()
+	if op.notify != nil {
+		op.notify.Broadcast()
+	}
 }
 
 // rendezvous moves data when both sides are pending.
@@ -411,6 +417,7 @@ func startWrite[T any](in *Instance, h Handle, data []T, clone bool) error {
 		data = append([]T(nil), data...)
 	}
 	we.pending = we.s.startWrite(data)
+	in.watch(&we.pending.notify, we.pending.done)
 	return nil
 }
 
@@ -494,6 +501,7 @@ func startRead[T any](in *Instance, h Handle, n int) error {
 		return in.trap(TrapAfterDropped, h, call, "")
 	}
 	re.pending = re.s.startRead(n)
+	in.watch(&re.pending.notify, re.pending.done)
 	return nil
 }
 

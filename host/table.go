@@ -3,6 +3,8 @@ package host
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
 )
 
 // Handle is an index in an instance's handle table. 0 is never a handle.
@@ -19,17 +21,27 @@ const (
 	KindStreamReader // readable end of a stream
 	KindStreamWriter // writable end of a stream
 	KindFutureReader // readable end of a future
-	KindSubtask      // an async call in progress (p3-async-write writes)
+	KindSubtask      // an async call in progress
+	KindWaitableSet  // a set of waitables a task waits on
+	KindFutureWriter // writable end of a future
+	KindResource     // a host-defined resource (see NewResource)
+	KindGuestResource
+	KindErrorContext
 )
 
 var kindNames = [...]string{
-	KindDescriptor:   "descriptor",
-	KindTCPSocket:    "tcp-socket",
-	KindUDPSocket:    "udp-socket",
-	KindStreamReader: "stream reader",
-	KindStreamWriter: "stream writer",
-	KindFutureReader: "future reader",
-	KindSubtask:      "subtask",
+	KindDescriptor:    "descriptor",
+	KindTCPSocket:     "tcp-socket",
+	KindUDPSocket:     "udp-socket",
+	KindStreamReader:  "stream reader",
+	KindStreamWriter:  "stream writer",
+	KindFutureReader:  "future reader",
+	KindSubtask:       "subtask",
+	KindWaitableSet:   "waitable-set",
+	KindFutureWriter:  "future writer",
+	KindResource:      "resource",
+	KindGuestResource: "guest resource",
+	KindErrorContext:  "error-context",
 }
 
 func (k Kind) String() string {
@@ -44,6 +56,8 @@ type entry struct {
 	obj   any
 	lends int
 	alive bool
+	// set is the waitable set the handle is joined to (0: none).
+	set Handle
 }
 
 // Instance is one component instance: a handle table and the guest tasks
@@ -55,6 +69,10 @@ type Instance struct {
 	name    string
 	table   []entry
 	trapped *Trap
+	// events is signalled whenever a waitable of the instance may have
+	// an event: a copy on one of its ends completed, a future it reads
+	// resolved, a subtask it started resolved. Made on first use.
+	events *sim.WaitQueue
 }
 
 // Name is the instance's name.
@@ -237,6 +255,9 @@ func (in *Instance) Drop(h Handle) error {
 	}
 	if kind, detail := d.dropCheck(); kind != 0 {
 		return in.trap(kind, h, call, detail)
+	}
+	if e.set != 0 {
+		in.leaveSet(h, e)
 	}
 	e.alive = false
 	e.obj = nil
