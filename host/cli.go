@@ -49,3 +49,40 @@ func (in *Instance) ReadStdin() (data, result Handle, err error) {
 	}, func(n int) { h.stdinRd += n }) // what the guest does not take is offered to the next reader
 	return data, result, nil
 }
+
+// StdoutWrite writes p to stdout at once (a wasi:io 0.2 output-stream
+// write): a scheduling point, then every byte is appended.
+func (in *Instance) StdoutWrite(p []byte) error {
+	return in.stdioWrite(p, "stdout.write", &in.h.stdout)
+}
+
+// StderrWrite is StdoutWrite for stderr.
+func (in *Instance) StderrWrite(p []byte) error {
+	return in.stdioWrite(p, "stderr.write", &in.h.stderr)
+}
+
+func (in *Instance) stdioWrite(p []byte, call string, out *[]byte) error {
+	in.h.w.Yield()
+	if err := in.check(call); err != nil {
+		return err
+	}
+	*out = append(*out, p...)
+	return nil
+}
+
+// StdinRead reads up to n bytes of stdin from where the previous reader
+// stopped (a wasi:io 0.2 input-stream read); at the end it returns io.EOF.
+func (in *Instance) StdinRead(n int) ([]byte, error) {
+	in.h.w.Yield()
+	if err := in.check("stdin.read"); err != nil {
+		return nil, err
+	}
+	h := in.h
+	if h.stdinRd >= len(h.opt.Stdin) {
+		return nil, io.EOF
+	}
+	end := min(h.stdinRd+n, len(h.opt.Stdin))
+	b := append([]byte(nil), h.opt.Stdin[h.stdinRd:end]...)
+	h.stdinRd = end
+	return b, nil
+}

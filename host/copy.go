@@ -309,7 +309,7 @@ func (e *futureEnd) take(in *Instance, h Handle) Event {
 	e.async = false
 	f.reading = false
 	f.deliver(in)
-	return Event{Code: EventFutureRead, Handle: h, Copy: CopyResult{Progress: 1, Status: Completed}, Data: f.value}
+	return Event{Code: EventFutureRead, Handle: h, Copy: CopyResult{Progress: 1, Status: Completed}, Data: f.value, FromHost: f.writer == nil}
 }
 
 // deliver marks the value read, ending the guest writer's write.

@@ -107,6 +107,9 @@ func (in *Instance) trap(kind TrapKind, h Handle, call, detail string) *Trap {
 // Objects still referenced by host work (a write's stream) live on.
 func (in *Instance) teardown() {
 	in.h.w.Event("teardown", in.name, "")
+	if in.events != nil {
+		in.events.Broadcast() // tasks waiting on its waitable sets end with the trap
+	}
 	for i := range in.table {
 		e := &in.table[i]
 		if !e.alive {
@@ -121,6 +124,18 @@ func (in *Instance) teardown() {
 			d.drop()
 		}
 	}
+}
+
+// Close ends the instance as a guest that exits does: every handle it
+// still holds is dropped as at a trap's teardown (copies in flight
+// cancelled first, lends no longer counted), but nothing trapped. Later
+// calls of the instance return a trap. Closing twice does nothing.
+func (in *Instance) Close() {
+	if in.trapped != nil {
+		return
+	}
+	in.trapped = &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: "close", Detail: "the instance was closed"}
+	in.teardown()
 }
 
 // forceDropper is a handle object with in-flight state that must be
@@ -266,6 +281,17 @@ func (in *Instance) Drop(h Handle) error {
 	}
 	d.drop()
 	return nil
+}
+
+// DropAs drops a handle that must be of kind k (a typed drop built-in
+// such as stream.drop-readable), trapping on a handle of another kind.
+func (in *Instance) DropAs(h Handle, k Kind, call string) error {
+	if e, err := in.live(h, call); err != nil {
+		return err
+	} else if e.kind != k {
+		return in.trap(TrapWrongType, h, call, fmt.Sprintf("handle is a %s, want a %s", e.kind, k))
+	}
+	return in.Drop(h)
 }
 
 // dropper is what a handle's object does when the handle is dropped.

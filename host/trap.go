@@ -27,6 +27,10 @@ const (
 	// TrapBadArgument is an argument the ABI cannot represent (a negative
 	// length, a buffer too large).
 	TrapBadArgument
+	// TrapGuest is a trap the guest's own code raised or the component
+	// runtime found: `unreachable`, an out-of-bounds pointer, a bad
+	// value in the canonical ABI.
+	TrapGuest
 )
 
 var trapNames = [...]string{
@@ -39,6 +43,7 @@ var trapNames = [...]string{
 	TrapUnresolvedSubtask: "drop of an unresolved subtask",
 	TrapInstanceTrapped:   "instance already trapped",
 	TrapBadArgument:       "bad argument",
+	TrapGuest:             "guest trap",
 }
 
 func (k TrapKind) String() string {
@@ -72,4 +77,15 @@ func (t *Trap) Error() string {
 func (t *Trap) Is(target error) bool {
 	o, ok := target.(*Trap)
 	return ok && (o.Kind == 0 || o.Kind == t.Kind) && o.Handle == 0 && o.Call == ""
+}
+
+// Abort traps the instance for a reason found outside the host's own
+// checks (a component's code trapped, or broke the canonical ABI): the
+// instance is poisoned and torn down as for any trap. It returns the
+// trap; if the instance had trapped already, that first trap.
+func (in *Instance) Abort(call, detail string) *Trap {
+	if in.trapped != nil {
+		return in.trapped
+	}
+	return in.trap(TrapGuest, 0, call, detail)
 }

@@ -54,6 +54,9 @@ type Event struct {
 	// read the value (an error for the futures the host resolves, nil
 	// meaning ok). A []byte is valid until the next read on the end.
 	Data any
+	// FromHost is set for a future read whose value the host resolved
+	// (an error, nil meaning ok), rather than one a guest wrote.
+	FromHost bool
 	// Subtask is the state a subtask event reports, and Value its result.
 	Subtask SubtaskState
 	Value   any

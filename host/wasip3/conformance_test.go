@@ -1,0 +1,204 @@
+package wasip3
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/wasisim/wasisim/host"
+	"github.com/wasisim/wasisim/host/component"
+	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/vfs"
+)
+
+// suiteDir holds the WASI 0.3 conformance components of wasi-testsuite.
+const suiteDir = "../../testdata/wasi-testsuite-p3/wasm32-wasip3"
+
+// testSpec is the part of a test's JSON file the Go harness follows.
+type testSpec struct {
+	Root       string   `json:"root"`
+	Proposals  []string `json:"proposals"`
+	World      string   `json:"world"`
+	Operations []struct {
+		Type     string            `json:"type"`
+		ID       string            `json:"id"`
+		Payload  string            `json:"payload"`
+		Args     []string          `json:"args"`
+		Env      map[string]string `json:"env"`
+		ExitCode *int              `json:"exit_code"`
+	} `json:"operations"`
+}
+
+// suiteCase is one conformance component and what it must do.
+type suiteCase struct {
+	name     string
+	wasm     []byte
+	spec     testSpec
+	args     []string
+	env      [][2]string
+	stdin    []byte
+	stdout   []string // payloads read from stdout, in order
+	exitCode uint32
+}
+
+func loadSuite(t testing.TB) []*suiteCase {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(suiteDir, "*.wasm"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no components in %s: %v", suiteDir, err)
+	}
+	var out []*suiteCase
+	for _, p := range paths {
+		c := &suiteCase{name: strings.TrimSuffix(filepath.Base(p), ".wasm")}
+		if c.wasm, err = os.ReadFile(p); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(strings.TrimSuffix(p, ".wasm") + ".json"); err == nil {
+			if err := json.Unmarshal(b, &c.spec); err != nil {
+				t.Fatalf("%s.json: %v", c.name, err)
+			}
+		}
+		for _, op := range c.spec.Operations {
+			switch op.Type {
+			case "run":
+				c.args = op.Args
+				keys := make([]string, 0, len(op.Env))
+				for k := range op.Env {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					c.env = append(c.env, [2]string{k, op.Env[k]})
+				}
+			case "read":
+				if op.ID == "stdout" {
+					c.stdout = append(c.stdout, op.Payload)
+				}
+			case "write":
+				if op.ID == "stdin" {
+					c.stdin = append(c.stdin, op.Payload...)
+				}
+			case "wait":
+				if op.ExitCode != nil {
+					c.exitCode = uint32(*op.ExitCode)
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// kind says what the simulation is expected to do with a component.
+func (c *suiteCase) kind() string {
+	switch {
+	case strings.HasPrefix(c.name, "http-"):
+		return "http"
+	case strings.HasPrefix(c.name, "sockets-"):
+		return "sockets"
+	}
+	return "pass"
+}
+
+// copyTree copies a host directory into the file system model.
+func copyTree(t testing.TB, fsys *vfs.FS, src string) {
+	t.Helper()
+	root := fsys.Root(vfs.Read | vfs.MutateDirectory)
+	defer root.DecRef() //nolint:errcheck
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if rel == "." {
+			return nil
+		}
+		if info.IsDir() {
+			return root.CreateDirectoryAt(rel)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		f, err := root.OpenAt(0, rel, vfs.OpenCreate, vfs.Write)
+		if err != nil {
+			return err
+		}
+		defer f.DecRef() //nolint:errcheck
+		_, err = f.WriteAt(data, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runCase runs a conformance component once under a world's strategy.
+func runCase(t testing.TB, eng *component.Engine, c *suiteCase, cfg sim.Config) (*Guest, *host.Host, *sim.Result) {
+	t.Helper()
+	comp, err := eng.Compile(c.wasm)
+	if err != nil {
+		t.Fatalf("%s: compile: %v", c.name, err)
+	}
+	w := sim.MustNew(cfg)
+	fsys := vfs.New(vfs.Options{World: w})
+	if c.spec.Root != "" {
+		copyTree(t, fsys, filepath.Join(suiteDir, c.spec.Root))
+	}
+	h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Spawn(h, comp, Config{Name: c.name, Args: c.args, Env: c.env})
+	res := w.Run()
+	return g, h, res
+}
+
+// check reports how a run differs from what the test expects.
+func (c *suiteCase) check(g *Guest, h *host.Host, res *sim.Result) error {
+	if g.Err() != nil {
+		return fmt.Errorf("%v\nstdout: %q\nstderr: %q", g.Err(), h.Stdout(), h.Stderr())
+	}
+	if g.ExitCode() != c.exitCode {
+		return fmt.Errorf("exit code %d, want %d\nstdout: %q\nstderr: %q", g.ExitCode(), c.exitCode, h.Stdout(), h.Stderr())
+	}
+	out := h.Stdout()
+	for _, p := range c.stdout {
+		i := bytes.Index(out, []byte(p))
+		if i < 0 {
+			return fmt.Errorf("stdout %q lacks %q", h.Stdout(), p)
+		}
+		out = out[i+len(p):]
+	}
+	if err := res.Error(); err != nil {
+		return fmt.Errorf("run: %v", err)
+	}
+	return nil
+}
+
+// Every cli, clock, random and filesystem conformance component passes
+// under the default schedule; sockets and http ones load and end cleanly.
+func TestConformance(t *testing.T) {
+	eng := component.DefaultEngine()
+	for _, c := range loadSuite(t) {
+		t.Run(c.name, func(t *testing.T) {
+			g, h, res := runCase(t, eng, c, sim.Config{Seed: 1})
+			switch c.kind() {
+			case "pass":
+				if err := c.check(g, h, res); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if !g.Done() {
+					t.Fatalf("did not end: %v", res.Error())
+				}
+				t.Logf("exit %d, err %v", g.ExitCode(), g.Err())
+			}
+		})
+	}
+}
