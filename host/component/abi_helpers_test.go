@@ -184,38 +184,33 @@ var abiSpecialF64 = []float64{0, math.Copysign(0, -1), 1.5, math.Inf(1), math.In
 	math.Float64frombits(0x7ff8000000000000), math.Float64frombits(0x7ff0000000000001),
 	math.Float64frombits(0xfff8000000000000), math.SmallestNonzeroFloat64, math.MaxFloat64}
 
-// abiDrawString mixes ASCII, Latin-1, other BMP and astral code points,
-// so every branch of the string transcoders runs.
+// abiDrawString draws ASCII-only, Latin-1, BMP and astral strings, so
+// every path of the string transcoders runs.
 func abiDrawString(t *rapid.T) string {
+	widest := rapid.IntRange(1, 4).Draw(t, "widest")
 	n := rapid.IntRange(0, 12).Draw(t, "strlen")
 	var sb strings.Builder
 	for range n {
-		var r rune
-		switch rapid.IntRange(0, 5).Draw(t, "class") {
-		case 0, 1:
-			r = rune(rapid.IntRange(0, 0x7f).Draw(t, "ascii"))
-		case 2:
-			r = rune(rapid.IntRange(0x80, 0xff).Draw(t, "latin1"))
-		case 3:
-			r = rune(rapid.IntRange(0x100, 0xd7ff).Draw(t, "bmp"))
-		case 4:
-			r = rune(rapid.IntRange(0xe000, 0xffff).Draw(t, "bmp-high"))
-		default:
-			r = rune(rapid.IntRange(0x10000, 0x10ffff).Draw(t, "astral"))
-		}
-		sb.WriteRune(r)
+		sb.WriteRune(abiDrawCharUpTo(t, widest))
 	}
 	return sb.String()
 }
 
-func abiDrawChar(t *rapid.T) rune {
-	switch rapid.IntRange(0, 3).Draw(t, "char-class") {
-	case 0:
+func abiDrawChar(t *rapid.T) rune { return abiDrawCharUpTo(t, 4) }
+
+// abiDrawCharUpTo draws a scalar value of class 0 or 1 (ASCII, twice as
+// likely), 2 (Latin-1), 3 (BMP) or 4 (astral), up to class widest.
+func abiDrawCharUpTo(t *rapid.T, widest int) rune {
+	switch rapid.IntRange(0, widest).Draw(t, "char-class") {
+	case 0, 1:
 		return rune(rapid.IntRange(0, 0x7f).Draw(t, "c"))
-	case 1:
-		return rune(rapid.IntRange(0x80, 0xd7ff).Draw(t, "c"))
 	case 2:
-		return rune(rapid.IntRange(0xe000, 0xffff).Draw(t, "c"))
+		return rune(rapid.IntRange(0x80, 0xff).Draw(t, "c"))
+	case 3:
+		if rapid.Bool().Draw(t, "high") {
+			return rune(rapid.IntRange(0xe000, 0xffff).Draw(t, "c"))
+		}
+		return rune(rapid.IntRange(0x100, 0xd7ff).Draw(t, "c"))
 	}
 	return rune(rapid.IntRange(0x10000, 0x10ffff).Draw(t, "c"))
 }
