@@ -59,6 +59,8 @@ func TestABILiftTraps(t *testing.T) {
 		{"utf8 overlong", append(abiLE32(8, 2), 0xc0, 0x80), UTF8, StringType, 0},
 		{"lone high surrogate", append(abiLE32(8, 2), 0x61, 0, 0x00, 0xd8), UTF16, StringType, 0},
 		{"lone low surrogate", append(abiLE32(8, 1), 0x00, 0xdc), UTF16, StringType, 0},
+		{"high surrogate then a letter", append(abiLE32(8, 2), 0x00, 0xd8, 0x61, 0x00), UTF16, StringType, 0},
+		{"two high surrogates", append(abiLE32(8, 2), 0x00, 0xd8, 0x00, 0xd8), UTF16, StringType, 0},
 		{"reversed pair", append(abiLE32(8, 2), 0x00, 0xdc, 0x00, 0xd8), UTF16, StringType, 0},
 		{"tagged lone surrogate", append(abiLE32(8, UTF16Tag|1), 0x00, 0xd8), Latin1UTF16, StringType, 0},
 		{"list out of bounds", abiLE32(8, 100), UTF8, abiList(U8Type), 0},
