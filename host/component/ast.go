@@ -93,6 +93,10 @@ type Body struct {
 	// Spaces lists, for each sort, the definitions that added an item to
 	// its index space, in index order: Spaces[s][i] is item i of sort s.
 	// (Imports, aliases, canon definitions and exports all add items.)
+	// Types have no runtime value, so the type and core type spaces hold
+	// the resolved *TypeDef and *CoreTypeDef of every item, also of the
+	// ones an import, alias or export added (Defs keeps those as the
+	// *ImportDef, *AliasDef or *ExportDef they are).
 	Spaces map[Sort][]Def
 	// Imports and Exports are the component's own imports and exports,
 	// in order (each is also in Defs).
@@ -169,6 +173,10 @@ type AliasDef struct {
 	// aliases.
 	Outer *Body
 	Index int
+	// Type is the type of the aliased item for the component-level sorts
+	// (and core module, whose Module type is nil unless imported); zero
+	// for the other core sorts.
+	Type ExternType
 }
 
 // Sort implements Def.
@@ -298,6 +306,13 @@ const (
 	BuiltinThreadSuspend
 	BuiltinThreadResumeLater
 	BuiltinThreadYieldTo
+	BuiltinThreadSuspendThenResume
+	BuiltinThreadYieldThenResume
+	BuiltinThreadSuspendThenPromote
+	BuiltinThreadYieldThenPromote
+	BuiltinThreadSpawnRef
+	BuiltinThreadSpawnIndirect
+	BuiltinThreadAvailableParallelism
 )
 
 var builtinNames = [...]string{
@@ -320,6 +335,10 @@ var builtinNames = [...]string{
 	BuiltinThreadIndex:  "thread.index", BuiltinThreadNewIndirect: "thread.new-indirect",
 	BuiltinThreadSwitchTo: "thread.switch-to", BuiltinThreadSuspend: "thread.suspend",
 	BuiltinThreadResumeLater: "thread.resume-later", BuiltinThreadYieldTo: "thread.yield-to",
+	BuiltinThreadSuspendThenResume: "thread.suspend-then-resume", BuiltinThreadYieldThenResume: "thread.yield-then-resume",
+	BuiltinThreadSuspendThenPromote: "thread.suspend-then-promote", BuiltinThreadYieldThenPromote: "thread.yield-then-promote",
+	BuiltinThreadSpawnRef: "thread.spawn-ref", BuiltinThreadSpawnIndirect: "thread.spawn-indirect",
+	BuiltinThreadAvailableParallelism: "thread.available-parallelism",
 }
 
 func (b Builtin) String() string {
@@ -345,14 +364,20 @@ type BuiltinDef struct {
 	Opts CanonOpts
 	// Async is the `async` immediate of subtask.cancel and the cancel
 	// built-ins; Cancellable the `cancellable` immediate of
-	// waitable-set.wait/poll and thread.yield.
+	// waitable-set.wait/poll, thread.yield and the thread.suspend and
+	// thread.*-then-* built-ins; Shared the `shared` immediate of
+	// thread.spawn-ref, thread.spawn-indirect and
+	// thread.available-parallelism.
 	Async       bool
 	Cancellable bool
+	Shared      bool
 	// ContextType and ContextIndex are the immediates of context.get/set
 	// (ContextType is CoreI32 or CoreI64).
 	ContextType  CoreValType
 	ContextIndex uint32
-	// CoreType and Table are the immediates of thread.new-indirect.
+	// CoreType and Table are the immediates of thread.new-indirect and
+	// thread.spawn-indirect (thread.spawn-ref has only CoreType); -1 for
+	// the other built-ins.
 	CoreType int
 	Table    int
 }
@@ -363,6 +388,8 @@ func (*BuiltinDef) Sort() Sort { return CoreSortOf(CoreFunc) }
 // ComponentDef is a nested component (section 4).
 type ComponentDef struct {
 	Body *Body
+	// Type is the nested component's imports and exports.
+	Type *ComponentType
 }
 
 // Sort implements Def.
@@ -375,6 +402,10 @@ type InstanceDef struct {
 	Component int
 	Args      []InstantiateArg
 	Exports   []InlineExport
+	// Type is the instance's type: the instantiated component's exports
+	// with its imported resources replaced by the arguments' ones, or
+	// the types of a bundle's items.
+	Type *InstanceType
 }
 
 // Sort implements Def.
@@ -394,11 +425,23 @@ type InlineExport struct {
 	Index int
 }
 
+// NameAttributes are the optional attributes of an import or export
+// name ("" when absent).
+type NameAttributes struct {
+	// Implements is the interface a plain-named instance implements.
+	Implements string
+	// VersionSuffix completes the name's version (for messages only).
+	VersionSuffix string
+	// ExternalID is an identifier for external tooling.
+	ExternalID string
+}
+
 // ImportDef is an import: the item the embedder (or the instantiating
 // component) supplies under Name.
 type ImportDef struct {
-	Name string
-	Type ExternType
+	Name  string
+	Attrs NameAttributes
+	Type  ExternType
 }
 
 // Sort implements Def.
@@ -408,6 +451,7 @@ func (d *ImportDef) Sort() Sort { return externSort(d.Type.Kind) }
 // index space.
 type ExportDef struct {
 	Name  string
+	Attrs NameAttributes
 	Of    Sort
 	Index int
 	// Type is the export's declared type when the binary gives one

@@ -250,7 +250,9 @@ type ExternType struct {
 	// Component is the type of a component.
 	Component *ComponentType
 	// Type is what a type import or export names: a value type (Value),
-	// or a resource (Resource).
+	// or a resource (Resource). A type bound that names a func, instance
+	// or component type (rare: `(eq i)` of such a type) sets Func,
+	// Instance or Component instead.
 	Value    *Type
 	Resource *ResourceType
 	// Module is the type of a core module.
