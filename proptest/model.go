@@ -136,11 +136,11 @@ func (m *Model) OpenAt(pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.D
 	if of&vfs.OpenDirectory != 0 && of&(vfs.OpenCreate|vfs.OpenExclusive|vfs.OpenTruncate) != 0 {
 		return nil, vfs.ErrInvalid
 	}
-	if of&(vfs.OpenCreate|vfs.OpenTruncate) != 0 {
-		df |= vfs.Write
-	}
 	if df&vfs.Write == 0 {
 		df |= vfs.Read
+	}
+	if of&(vfs.OpenCreate|vfs.OpenTruncate) != 0 {
+		df |= vfs.Write
 	}
 	excl := of&vfs.OpenCreate != 0 && of&vfs.OpenExclusive != 0
 	lk, err := m.resolve(path, pf&vfs.SymlinkFollow != 0 && !excl)

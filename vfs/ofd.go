@@ -231,7 +231,7 @@ func (d *OFD) dirOp(mutate bool) (*FS, error) {
 // is ErrExist. OpenTruncate empties a regular file (and implies Write).
 // OpenDirectory requires a directory (ErrNotDirectory) and is ErrInvalid
 // with OpenCreate, OpenExclusive or OpenTruncate. Descriptor flags without
-// Write mean Read as well. Opening a directory with Write is
+// Write mean Read as well (so empty flags with OpenCreate are Read|Write). Opening a directory with Write is
 // ErrIsDirectory; MutateDirectory is dropped on files. Opening a symbolic
 // link without SymlinkFollow is ErrLoop (O_NOFOLLOW). A base without
 // MutateDirectory refuses OpenCreate, OpenTruncate, Write and
@@ -245,11 +245,11 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 	if of&OpenDirectory != 0 && of&(OpenCreate|OpenExclusive|OpenTruncate) != 0 {
 		return nil, ErrInvalid
 	}
+	if df&Write == 0 {
+		df |= Read // no flags at all mean read, before create adds write
+	}
 	if of&(OpenCreate|OpenTruncate) != 0 {
 		df |= Write
-	}
-	if df&Write == 0 {
-		df |= Read
 	}
 	if df&(Write|MutateDirectory) != 0 && d.flags&MutateDirectory == 0 {
 		return nil, ErrReadOnly

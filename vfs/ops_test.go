@@ -29,7 +29,7 @@ func TestOpenAt(t *testing.T) {
 		{"read existing", r, 0, "file", 0, Read, nil, Read, TypeRegularFile},
 		{"empty flags mean read", r, 0, "file", 0, 0, nil, Read, TypeRegularFile},
 		{"write does not imply read", r, 0, "file", 0, Write, nil, Write, TypeRegularFile},
-		{"create implies write", r, 0, "new1", OpenCreate, 0, nil, Write, TypeRegularFile},
+		{"create implies write; no flags mean read", r, 0, "new1", OpenCreate, 0, nil, Read | Write, TypeRegularFile},
 		{"create existing", r, 0, "file", OpenCreate, Read, nil, Read | Write, TypeRegularFile},
 		{"exclusive existing", r, 0, "file", OpenCreate | OpenExclusive, Write, ErrExist, 0, 0},
 		{"exclusive on dangling link", r, SymlinkFollow, "dangling", OpenCreate | OpenExclusive, Write, ErrExist, 0, 0},
@@ -648,5 +648,32 @@ func TestLinuxOrder(t *testing.T) {
 	}
 	if st, err := r.StatAt(0, "d"); err != nil || st.Type != TypeDirectory {
 		t.Fatalf("d was changed through the symlink: %v %v", st, err)
+	}
+}
+
+// A trailing slash after a symlink in an operation on the entry itself
+// is checked against the sandbox: a link leading outside the base is
+// not-permitted (as in Wasmtime); one inside is the link itself, which
+// is not a directory (as in Linux).
+func TestEntryTrailingSlashSandbox(t *testing.T) {
+	_, r := newTestFS(t, Options{})
+	must(t, r.CreateDirectoryAt("d"))
+	must(t, r.SymlinkAt("..", "up"))
+	must(t, r.SymlinkAt("d", "in"))
+	tests := []struct {
+		name string
+		op   func() error
+		want error
+	}{
+		{"rmdir up/", func() error { return r.RemoveDirectoryAt("up/") }, ErrNotPermitted},
+		{"mkdir up/", func() error { return r.CreateDirectoryAt("up/") }, ErrNotPermitted},
+		{"unlink up/", func() error { return r.UnlinkFileAt("up/") }, ErrNotPermitted},
+		{"rmdir in/", func() error { return r.RemoveDirectoryAt("in/") }, ErrNotDirectory},
+		{"rmdir up", func() error { return r.RemoveDirectoryAt("up") }, ErrNotDirectory},
+	}
+	for _, tc := range tests {
+		if err := tc.op(); err != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
 	}
 }

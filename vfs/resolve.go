@@ -45,8 +45,18 @@ func (f *FS) resolveCreate(base *inode, p string, follow bool) (lookup, error) {
 // trailing slash after a non-directory is reported (lookup.slash) for the
 // caller to refuse, as Linux does ("rmdir l/" on a symlink is ENOTDIR; it
 // does not remove the link's target).
+//
+// A trailing slash after a symlink still counts for the sandbox: if
+// following the link would leave the base, the path is ErrNotPermitted
+// (as in Wasmtime), whatever the operation.
 func (f *FS) resolveEntry(base *inode, p string) (lookup, error) {
-	return f.resolvePath(base, p, false, true, false)
+	lk, err := f.resolvePath(base, p, false, true, false)
+	if err == nil && lk.slash && lk.node != nil && lk.node.typ == TypeSymbolicLink {
+		if _, ferr := f.resolvePath(base, p, true, false, false); ferr == ErrNotPermitted {
+			return lookup{}, ErrNotPermitted
+		}
+	}
+	return lk, err
 }
 
 func (f *FS) resolvePath(base *inode, p string, follow, entry, create bool) (lookup, error) {

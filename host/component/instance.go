@@ -202,6 +202,7 @@ func (ci *compInst) close() {
 	ctx := context.Background()
 	for _, m := range ci.coreInsts {
 		if m != nil {
+			ci.r.eng.hostMods.Delete(m)
 			_ = m.Close(ctx)
 		}
 	}
@@ -456,6 +457,9 @@ func (ci *compInst) instantiateCore(idx int) error {
 		return fmt.Errorf("instantiating core instance %d: %w", idx, err)
 	}
 	ci.coreInsts[idx] = m
+	// wazero hands a host function the module instance it was called
+	// from; register this one too so the call finds its instance.
+	ci.r.eng.hostMods.Store(m, ci)
 	return nil
 }
 

@@ -154,7 +154,7 @@ func runCase(t testing.TB, eng *component.Engine, c *suiteCase, cfg sim.Config) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := Spawn(h, comp, Config{Name: c.name, Args: c.args, Env: c.env})
+	g := Spawn(h, comp, Config{Name: c.name + ".wasm", Args: c.args, Env: c.env})
 	res := w.Run()
 	return g, h, res
 }

@@ -20,7 +20,7 @@ type Divergence struct {
 // carries the same table (TestREADMETable keeps them equal); any
 // difference not covered by a row fails the tests.
 var Divergences = []Divergence{
-	{"F1", "files", "a path that leaves the base directory: `..` above the base (even temporarily, `a/../../a`), an absolute path or symlink target, a symlink that resolves outside",
+	{"F1", "files", "a path that leaves the base directory: `..` above the base (even temporarily, `a/../../a`), an absolute path or symlink target, a symlink that resolves outside (also the last one, when an operation on the entry itself — mkdir, rmdir, unlink, rename, link, symlink — names it with a trailing slash, as Wasmtime does; Linux then acts on the link)",
 		"resolves it (the harness detects it with openat2 RESOLVE_BENEATH, which fails with EXDEV)",
 		"`not-permitted`, checked at access time (SEMANTICS §3, WASI path resolution)",
 		"vfs must answer `not-permitted`; the kernel call is not made (the base is itself inside a private directory, so nothing outside the test can be touched)"},

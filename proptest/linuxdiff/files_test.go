@@ -144,11 +144,11 @@ func (r *fileRun) fail(op fileOp, k, v string) error {
 // effAccess is the access mode vfs gives an open (F5).
 func effAccess(op fileOp) vfs.DescFlags {
 	df := op.Access
-	if op.Open&(vfs.OpenCreate|vfs.OpenTruncate) != 0 {
-		df |= vfs.Write
-	}
 	if df&vfs.Write == 0 {
 		df |= vfs.Read
+	}
+	if op.Open&(vfs.OpenCreate|vfs.OpenTruncate) != 0 {
+		df |= vfs.Write
 	}
 	return df
 }
@@ -169,11 +169,11 @@ func escapes(base int, path string, follow bool) (bool, error) {
 	return err == unix.EXDEV, err
 }
 
-// entryPath is the path an operation on a directory entry itself
-// (mkdir, rmdir, unlink, symlink, rename, the new name of link, open with
-// create) resolves: trailing slashes after a name do not make Linux or
-// vfs follow a symlink there, so they must not make the escape check do
-// it either.
+// entryPath is the path open-at with create resolves: a trailing slash
+// after the name does not make Linux or vfs follow a symlink there, so it
+// must not make the escape check do it either. (The other operations on
+// an entry — mkdir, rmdir, unlink, symlink, rename, link's new name —
+// check a trailing slash after a symlink against the sandbox: F1.)
 func entryPath(p string) string {
 	t := strings.TrimRight(p, "/")
 	last := t[strings.LastIndex(t, "/")+1:]
@@ -244,12 +244,8 @@ func (r *fileRun) twoPathRules(op fileOp, b1, b2 *fslot, mutate1 bool, oldFollow
 		}
 		return true, nil
 	}
-	old := op.Path
-	if op.Kind == "rename" {
-		old = entryPath(old)
-	}
-	esc1, err1 := escapes(b1.kfd, old, oldFollow)
-	esc2, _ := escapes(b2.kfd, entryPath(op.Path2), false)
+	esc1, err1 := escapes(b1.kfd, op.Path, oldFollow)
+	esc2, _ := escapes(b2.kfd, op.Path2, false)
 	switch {
 	case esc1:
 		r.divergent("F1")
@@ -358,7 +354,7 @@ func (r *fileRun) apply(op fileOp) error {
 		default:
 			verr = s.ofd.RemoveDirectoryAt(op.Path)
 		}
-		if done, err := r.pathRules(op, s, true, entryPath(op.Path), false, verr); done {
+		if done, err := r.pathRules(op, s, true, op.Path, false, verr); done {
 			return err
 		}
 		var kerr error
@@ -401,7 +397,7 @@ func (r *fileRun) apply(op fileOp) error {
 		}
 	case "symlink":
 		verr := s.ofd.SymlinkAt(op.Path2, op.Path)
-		if done, err := r.pathRules(op, s, true, entryPath(op.Path), false, verr); done {
+		if done, err := r.pathRules(op, s, true, op.Path, false, verr); done {
 			return err
 		}
 		kerr := unix.Symlinkat(op.Path2, s.kfd, op.Path)
