@@ -66,6 +66,9 @@ type Trap struct {
 }
 
 func (t *Trap) Error() string {
+	if t.Kind == TrapGuest {
+		return fmt.Sprintf("trap in %s: %s: %s", t.Instance, t.Call, t.Detail)
+	}
 	s := fmt.Sprintf("trap in %s: %s: %s of handle %d", t.Instance, t.Call, t.Kind, t.Handle)
 	if t.Detail != "" {
 		s += " (" + t.Detail + ")"

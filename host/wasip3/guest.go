@@ -3,6 +3,7 @@ package wasip3
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/component"
@@ -72,7 +73,19 @@ func Spawn(h *host.Host, comp *component.Component, cfg Config) *Guest {
 }
 
 func (g *Guest) run(h *host.Host, comp *component.Component) error {
-	defer func() { g.done = true }()
+	defer func() {
+		g.done = true
+		if p := recover(); p != nil {
+			// The world unwinds the task: the run ended (a deadlock, the
+			// step limit) while the guest was blocked.
+			g.exitCode = TrapExitCode
+			g.err = &GuestError{Guest: g.task.Name(), ExitCode: g.exitCode, Err: errUnwound}
+			panic(p)
+		}
+	}()
+	if err := Supported(comp); err != nil {
+		return g.end(err)
+	}
 	l := NewLinker(g.cfg)
 	inst, err := comp.Instantiate(h, component.Config{Name: g.cfg.Name, Linker: l})
 	g.inst = inst
@@ -119,6 +132,25 @@ func (g *Guest) dropAll() {
 	if g.inst != nil {
 		g.inst.Host().Close()
 	}
+}
+
+// errUnwound is the error of a guest the world unwound.
+var errUnwound = errors.New("the run ended while the guest was blocked")
+
+// Supported reports, before the component runs, a world it needs that
+// wasisim does not provide (wasi:http), naming it.
+func Supported(c *component.Component) error {
+	for _, im := range c.Body().Imports {
+		if strings.HasPrefix(im.Name, "wasi:http/") {
+			return fmt.Errorf("the component imports %s: wasi:http is not provided by wasisim", im.Name)
+		}
+	}
+	for _, ex := range c.Body().Exports {
+		if strings.HasPrefix(ex.Name, "wasi:http/") {
+			return fmt.Errorf("the component exports %s: wasi:http is not provided by wasisim", ex.Name)
+		}
+	}
+	return nil
 }
 
 func hasExport(c *component.Component, name string) bool {
