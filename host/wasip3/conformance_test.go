@@ -2,6 +2,7 @@ package wasip3
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -220,4 +221,76 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
+}
+
+// scenario runs a conformance component as a sim scenario whose outcome
+// includes the guest's exit code and stdout: a schedule that changes
+// either fails.
+func (c *suiteCase) scenario(t testing.TB, comp *component.Component) sim.Scenario {
+	return func(w *sim.World) error {
+		fsys := vfs.New(vfs.Options{World: w})
+		if c.spec.Root != "" {
+			copyTree(t, fsys, filepath.Join(suiteDir, c.spec.Root))
+		}
+		h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin})
+		if err != nil {
+			return err
+		}
+		g := Spawn(h, comp, Config{Name: c.name + ".wasm", Args: c.args, Env: c.env})
+		w.Go("check", func(*sim.Task) error {
+			g.Task().Join() //nolint:errcheck // the guest's error is the run's
+			if g.Err() != nil {
+				return nil
+			}
+			return c.check(g, h, &sim.Result{})
+		})
+		return nil
+	}
+}
+
+// Explored under random and PCT schedules, the conformance components
+// behave the same; the same seed gives byte-identical traces.
+func TestConformanceExplored(t *testing.T) {
+	eng := component.DefaultEngine()
+	runs := 20
+	if testing.Short() {
+		runs = 4
+	}
+	for _, c := range loadSuite(t) {
+		if c.kind() != "pass" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			comp, err := eng.Compile(c.wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := c.scenario(t, comp)
+			for _, st := range []string{"random", "pct"} {
+				rep, err := sim.Explore(context.Background(), sim.ExploreOptions{Strategy: st, Seed: 7, Runs: runs, Workers: 1,
+					Options: sim.StrategyOptions{PCT: sim.PCTOptions{Depth: 3, Steps: 2000}}}, sc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Failures) > 0 {
+					f := rep.Failures[0]
+					t.Fatalf("%s run %d: %v", st, f.Run, f.Err)
+				}
+			}
+			var traces [2][]byte
+			for i := range traces {
+				w := sim.MustNew(sim.Config{Seed: 11, Trace: true})
+				if err := sc(w); err != nil {
+					t.Fatal(err)
+				}
+				if res := w.Run(); res.Failed() {
+					t.Fatal(res.Error())
+				}
+				traces[i] = w.Trace().Bytes()
+			}
+			if !bytes.Equal(traces[0], traces[1]) {
+				t.Fatalf("two runs with seed 11 gave different traces (%d and %d bytes)", len(traces[0]), len(traces[1]))
+			}
+		})
+	}
 }
