@@ -127,6 +127,9 @@ func (ci *compInst) cx(o *resolvedOpts) *LiftLowerContext {
 // returns a subtask.
 func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) error {
 	r := ci.r
+	if r.w.Tracing() {
+		r.w.Event("call", ci.name, st.target.name)
+	}
 	ft := d.Type
 	cx := ci.cx(&st.opts)
 	flat := FlattenFunc(ft, d.Opts, false)

@@ -142,3 +142,46 @@ func TestHostileGuestTraps(t *testing.T) {
 		})
 	}
 }
+
+// A stackful async export uses the guest-side built-ins on its own
+// streams, futures, resources and error contexts; each step checks the
+// Component Model's result codes, and nothing is left alive.
+func TestGuestBuiltins(t *testing.T) {
+	comp := compileFixture(t, "rt-streams")
+	sc := func(w *sim.World) error {
+		h, err := host.New(w, host.Options{})
+		if err != nil {
+			return err
+		}
+		w.Go("guest", func(*sim.Task) error {
+			inst, err := comp.Instantiate(h, component.Config{Name: "streams"})
+			if err != nil {
+				return err
+			}
+			defer inst.Close()
+			v, err := inst.Call([]string{"run"})
+			if err != nil {
+				return err
+			}
+			if v != uint32(1234) {
+				return fmt.Errorf("run returned %v", v)
+			}
+			if live := inst.Host().Live(); len(live) != 0 {
+				return fmt.Errorf("handles left: %v", live)
+			}
+			return nil
+		})
+		return nil
+	}
+	for _, st := range []string{"random", "pct"} {
+		rep, err := sim.Explore(context.Background(), sim.ExploreOptions{Strategy: st, Seed: 5, Runs: 30, Workers: 1,
+			Options: sim.StrategyOptions{PCT: sim.PCTOptions{Depth: 3, Steps: 200}}}, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Failures) > 0 {
+			f := rep.Failures[0]
+			t.Fatalf("%s run %d: %v\n%s", st, f.Run, f.Err, f.Trace.Bytes())
+		}
+	}
+}
