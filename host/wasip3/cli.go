@@ -62,13 +62,13 @@ func (b *binder) cli() {
 		}
 		return []value{uint32(data), uint32(res)}, nil
 	})
-	b.fn(ifStdout, "write-via-stream", func(c *component.Call, a []value) (value, error) {
+	b.blocking(ifStdout, "write-via-stream", func(c *component.Call, a []value) (value, error) {
 		f, err := c.Instance().WriteStdout(hd(a[0]))
-		return uint32(f), err
+		return writeResult(c, f, err)
 	})
-	b.fn(ifStderr, "write-via-stream", func(c *component.Call, a []value) (value, error) {
+	b.blocking(ifStderr, "write-via-stream", func(c *component.Call, a []value) (value, error) {
 		f, err := c.Instance().WriteStderr(hd(a[0]))
-		return uint32(f), err
+		return writeResult(c, f, err)
 	})
 	// Stdio is never a terminal in the simulation.
 	for _, t := range []struct{ iface, name string }{

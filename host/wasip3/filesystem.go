@@ -126,18 +126,21 @@ func (b *binder) filesystem() {
 		}
 		return []value{uint32(data), uint32(res)}, nil
 	})
-	m("write-via-stream", func(c *component.Call, a []value) (value, error) {
+	writing := func(name string, f fnImpl) {
+		b.l.Func(ifFilesystem, "[method]descriptor."+name, component.HostFunc{Call: f, Blocks: true})
+	}
+	writing("write-via-stream", func(c *component.Call, a []value) (value, error) {
 		x := &args{c: c, a: a}
 		fd, data, off := x.handle(0), x.handle(1), x.u64(2)
 		if x.err != nil {
 			return nil, x.err
 		}
 		f, err := c.Instance().WriteViaStream(fd, data, off)
-		return uint32(f), err
+		return writeResult(c, f, err)
 	})
-	m("append-via-stream", func(c *component.Call, a []value) (value, error) {
+	writing("append-via-stream", func(c *component.Call, a []value) (value, error) {
 		f, err := c.Instance().AppendViaStream(hd(a[0]), hd(a[1]))
-		return uint32(f), err
+		return writeResult(c, f, err)
 	})
 	m("advise", func(c *component.Call, a []value) (value, error) {
 		x := &args{c: c, a: a}
@@ -321,6 +324,31 @@ func (b *binder) filesystem() {
 		}
 		return out, nil
 	})
+}
+
+// writeResult finishes a writing method (write-via-stream,
+// append-via-stream, send, stdout): a component built against the
+// current WIT gets the future; one built against the WIT before WASI PR
+// #870, where the method is an `async func` returning the result, gets
+// the result once the stream is consumed. Such a component lowers the
+// call async, and the Component Model lends `self` to the call until
+// then: dropping the descriptor meanwhile traps, as it did.
+func writeResult(c *component.Call, f host.Handle, err error) (value, error) {
+	if err != nil {
+		return nil, err
+	}
+	if !c.Type().Async {
+		return uint32(f), nil
+	}
+	in := c.Instance()
+	res, trap := in.Await(f)
+	if trap != nil {
+		return nil, trap
+	}
+	if err := in.Drop(f); err != nil {
+		return nil, err
+	}
+	return ret(c, nil, res)
 }
 
 // failed answers an argument the host cannot use (a flag or a timestamp

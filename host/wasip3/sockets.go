@@ -65,10 +65,10 @@ func (b *binder) sockets() {
 		s, err := c.Instance().Listen(hd(a[0]))
 		return ret(c, uint32(s), err)
 	})
-	tcp("send", func(c *component.Call, a []value) (value, error) {
+	b.l.Func(ifSockets, "[method]tcp-socket.send", component.HostFunc{Blocks: true, Call: func(c *component.Call, a []value) (value, error) {
 		f, err := c.Instance().Send(hd(a[0]), hd(a[1]))
-		return uint32(f), err
-	})
+		return writeResult(c, f, err)
+	}})
 	tcp("receive", func(c *component.Call, a []value) (value, error) {
 		data, res, err := c.Instance().Receive(hd(a[0]))
 		if err != nil {
