@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,8 +63,17 @@ type Options struct {
 	// Preopens maps guest paths to directories of FS; nil preopens the
 	// root as "/".
 	Preopens []Preopen
-	// Stdin is what stdin read-via-stream yields.
+	// Stdin is what stdin yields, when StdinReader is nil.
 	Stdin []byte
+	// StdinReader, if set, is stdin read live (a terminal, a pipe): a
+	// chunk is read only when a guest waits for stdin and nothing else
+	// in the world can run, and each chunk is recorded in the trace, so
+	// a replay needs no reader (see sim.World.Input).
+	StdinReader io.Reader
+	// Stdout and Stderr, if set, receive what guests write as they write
+	// it, and nothing is kept in memory (Host.Stdout and Host.Stderr then
+	// return nothing). A write error is the guest's error (pipe).
+	Stdout, Stderr io.Writer
 	// Mutations switches on deliberate bugs, for the property suites'
 	// proof that they catch them. Only this module can name the type.
 	Mutations mutation.Set
@@ -92,7 +102,7 @@ type Host struct {
 	insts   []*Instance
 	stdout  []byte
 	stderr  []byte
-	stdinRd int
+	stdin   stdinState
 }
 
 type preopen struct {
@@ -116,6 +126,7 @@ func New(w *sim.World, opt Options) (*Host, error) {
 		opt.Chunk = DefaultChunk
 	}
 	h := &Host{w: w, opt: opt, fs: opt.FS, net: opt.Net, live: map[uint64]tracked{}}
+	h.stdin = stdinState{buf: opt.Stdin, eof: opt.StdinReader == nil}
 	if h.fs == nil {
 		h.fs = vfs.New(vfs.Options{World: w})
 	}

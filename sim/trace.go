@@ -435,6 +435,7 @@ func Replay(tr *Trace, cfg Config, then Strategy, setup func(w *World) error) (*
 	// is the full trace of the same run.
 	w.trace.Header = tr.Header
 	w.trace.Header.Mode = ""
+	w.replayInput = inputEvents(tr)
 	if err := setup(w); err != nil {
 		return nil, nil, err
 	}

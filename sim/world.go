@@ -80,6 +80,11 @@ type World struct {
 	cmpChoices bool
 
 	leakChecks []leakCheck
+	// idle are the hooks run when nothing can run (OnIdle); replayInput
+	// is the outside input a replay delivers from its trace (nil in a
+	// live run).
+	idle        []func() bool
+	replayInput []Event
 	divergence *Divergence
 	abortErr   error
 	ran        bool
@@ -352,7 +357,7 @@ func (w *World) Run() *Result {
 		w.picked = nil
 		if t == nil {
 			if len(w.ready) == 0 {
-				if w.fireTimers() {
+				if w.fireTimers() || w.runIdle() {
 					continue
 				}
 				break
