@@ -21,7 +21,8 @@ import "errors"
 //	own, borrow, stream,
 //	future, error-context       uint32 (a handle index, see LiftLowerContext)
 //
-// Lowering a Value of any other Go type, or of the right type but
+// Lowering also takes []Value of uint8 for a list<u8>. Lowering a Value
+// of any other Go type, or of the right type but
 // impossible for the component type (an enum index past the last case,
 // a fixed-length list of another length, an invalid rune, a string that
 // is not UTF-8), is a *Trap.
