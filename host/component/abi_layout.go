@@ -5,9 +5,10 @@ import "math"
 // This file is the canonical ABI's layout: despecialization, alignment,
 // element size and flattening. Nothing is cached: every function walks
 // the type (a WASI descriptor-stat in about 150 ns), and no state grows
-// with the types seen or needs a lock. Despecialization builds nothing:
-// tuples are records, enums, options and results are variants through
-// abiCaseCount and abiCaseType, and a map is a list of abiPair.
+// with the types seen or needs a lock. Despecialization builds no types:
+// tuples are records, and enums, options and results are variants through
+// abiCaseCount and abiCaseType. Only a map's element, tuple<k, v>, is
+// built (abiPair), once per map value lifted or lowered.
 
 // abiSizeCap bounds computed sizes: a type larger than this cannot be in
 // any 32-bit memory, so saturating keeps the arithmetic from overflowing

@@ -117,6 +117,7 @@ func CheckMemoryAddrType(addr CoreValType) error {
 // bits ignored), an f32 as its IEEE bits in the low 32 bits, an f64 as
 // its IEEE bits.
 type CoreValueIter struct {
+	// Values are the core values, in order.
 	Values []uint64
 	// I is the index of the next value.
 	I int
