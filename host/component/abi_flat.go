@@ -238,9 +238,9 @@ func (cx *LiftLowerContext) abiLowerFlat(dst []uint64, v Value, t *Type) ([]uint
 func abiTupleLayout(ts []*Type) (align uint32, size uint64) {
 	align = 1
 	for _, t := range ts {
-		a := abiAlign(t)
+		s, a := abiLayout(t)
 		align = max(align, a)
-		size = min(abiAlignTo(size, a)+abiSize(t), abiSizeCap)
+		size = min(abiAlignTo(size, a)+s, abiSizeCap)
 	}
 	return align, abiAlignTo(size, align)
 }
@@ -250,7 +250,7 @@ func abiTupleLayout(ts []*Type) (align uint32, size uint64) {
 // maxFlat core values, vi holds one pointer to them instead, stored as a
 // tuple; it must be aligned and in bounds.
 func LiftValues(cx *LiftLowerContext, dst []Value, maxFlat int, vi *CoreValueIter, ts []*Type) ([]Value, error) {
-	if abiFlatCountAll(ts) <= maxFlat {
+	if !abiFlatOver(ts, maxFlat) {
 		for _, t := range ts {
 			v, err := cx.abiLiftFlat(vi, t)
 			if err != nil {
@@ -271,13 +271,14 @@ func LiftValues(cx *LiftLowerContext, dst []Value, maxFlat int, vi *CoreValueIte
 	}
 	var off uint64
 	for _, t := range ts {
-		off = abiAlignTo(off, abiAlign(t))
+		ts, ta := abiLayout(t)
+		off = abiAlignTo(off, ta)
 		v, err := cx.abiLoadFrom(b[off:], t)
 		if err != nil {
 			return dst, err
 		}
 		dst = append(dst, v)
-		off += abiSize(t)
+		off += ts
 	}
 	return dst, nil
 }
@@ -292,7 +293,7 @@ func LowerValues(cx *LiftLowerContext, dst []uint64, maxFlat int, vs []Value, ts
 	if len(vs) != len(ts) {
 		return dst, abiTrapf("host passed %d values for %d types", len(vs), len(ts))
 	}
-	if abiFlatCountAll(ts) <= maxFlat {
+	if !abiFlatOver(ts, maxFlat) {
 		var err error
 		for i, t := range ts {
 			if dst, err = cx.abiLowerFlat(dst, vs[i], t); err != nil {
@@ -318,11 +319,12 @@ func LowerValues(cx *LiftLowerContext, dst []uint64, maxFlat int, vs []Value, ts
 	}
 	var off uint64
 	for i, t := range ts {
-		off = abiAlignTo(off, abiAlign(t))
+		ts, ta := abiLayout(t)
+		off = abiAlignTo(off, ta)
 		if err := cx.abiStore(vs[i], t, ptr+uint32(off)); err != nil {
 			return dst, err
 		}
-		off += abiSize(t)
+		off += ts
 	}
 	return dst, nil
 }

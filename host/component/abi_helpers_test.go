@@ -368,3 +368,12 @@ func isTrap(err error) bool {
 	var trap *Trap
 	return errors.As(err, &trap)
 }
+
+// abiFlatCountAll is the flat count of a list of types.
+func abiFlatCountAll(ts []*Type) int {
+	n := 0
+	for _, t := range ts {
+		n += FlatCount(t)
+	}
+	return n
+}

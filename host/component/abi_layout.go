@@ -4,8 +4,11 @@ import "math"
 
 // This file is the canonical ABI's layout: despecialization, alignment,
 // element size and flattening. Nothing is cached: every function walks
-// the type, which for the types of real interfaces costs a few
-// nanoseconds, and keeps no state that could grow with the types seen.
+// the type (a WASI descriptor-stat in about 150 ns), and no state grows
+// with the types seen or needs a lock. Despecialization builds no types:
+// tuples are records, and enums, options and results are variants through
+// abiCaseCount and abiCaseType. Only a map's element, tuple<k, v>, is
+// built (abiPair), once per map value lifted or lowered.
 
 // abiSizeCap bounds computed sizes: a type larger than this cannot be in
 // any 32-bit memory, so saturating keeps the arithmetic from overflowing
@@ -32,6 +35,8 @@ func Size(t *Type) uint32 {
 // value of type t in linear memory.
 func Align(t *Type) uint32 { return abiAlign(t) }
 
+// abiAlign is the alignment alone: cheaper than abiLayout, as it stops
+// looking once it found the largest alignment there is.
 func abiAlign(t *Type) uint32 {
 	switch t.Kind {
 	case Bool, S8, U8:
@@ -52,11 +57,15 @@ func abiAlign(t *Type) uint32 {
 	case Record, Tuple:
 		a := uint32(1)
 		for _, f := range t.Fields {
-			a = max(a, abiAlign(f.Type))
+			if a = max(a, abiAlign(f.Type)); a == 8 {
+				break
+			}
 		}
 		return a
-	case Variant, Enum, Option, Result:
-		return abiVariantAlign(t)
+	case Enum:
+		return abiDiscSize(len(t.Labels))
+	case Variant, Option, Result:
+		return max(abiDiscSize(abiCaseCount(t)), abiMaxCaseAlign(t))
 	case Flags:
 		return abiFlagsSize(len(t.Labels))
 	}
@@ -64,47 +73,61 @@ func abiAlign(t *Type) uint32 {
 }
 
 func abiSize(t *Type) uint64 {
+	s, _ := abiLayout(t)
+	return s
+}
+
+// abiLayout is elem_size and alignment, in one walk of the type.
+func abiLayout(t *Type) (size uint64, align uint32) {
 	switch t.Kind {
 	case Bool, S8, U8:
-		return 1
+		return 1, 1
 	case S16, U16:
-		return 2
+		return 2, 2
 	case S32, U32, F32, Char, ErrorContext, Own, Borrow, Stream, Future:
-		return 4
+		return 4, 4
 	case S64, U64, F64:
-		return 8
+		return 8, 8
 	case String, Map:
-		return 8 // pointer and length
+		return 8, 4 // pointer and length
 	case List:
 		if t.Len > 0 {
-			es := abiSize(t.Elem)
+			es, a := abiLayout(t.Elem)
 			if es > abiSizeCap/uint64(t.Len) {
-				return abiSizeCap
+				return abiSizeCap, a
 			}
-			return uint64(t.Len) * es
+			return uint64(t.Len) * es, a
 		}
-		return 8
+		return 8, 4
 	case Record, Tuple:
 		var s uint64
+		a := uint32(1)
 		for _, f := range t.Fields {
-			s = abiAlignTo(s, abiAlign(f.Type))
-			s = min(s+abiSize(f.Type), abiSizeCap)
+			fs, fa := abiLayout(f.Type)
+			s = min(abiAlignTo(s, fa)+fs, abiSizeCap)
+			a = max(a, fa)
 		}
-		return abiAlignTo(s, abiAlign(t))
-	case Variant, Enum, Option, Result:
-		n := abiCaseCount(t)
-		s := abiAlignTo(uint64(abiDiscSize(n)), abiMaxCaseAlign(t))
+		return abiAlignTo(s, a), a
+	case Enum:
+		d := abiDiscSize(len(t.Labels))
+		return uint64(d), d
+	case Variant, Option, Result:
 		var cs uint64
-		for i := range n {
+		ca := uint32(1)
+		for i := range abiCaseCount(t) {
 			if c := abiCaseType(t, i); c != nil {
-				cs = max(cs, abiSize(c))
+				s, a := abiLayout(c)
+				cs, ca = max(cs, s), max(ca, a)
 			}
 		}
-		return abiAlignTo(min(s+cs, abiSizeCap), abiVariantAlign(t))
+		d := abiDiscSize(abiCaseCount(t))
+		a := max(d, ca)
+		return abiAlignTo(min(abiAlignTo(uint64(d), ca)+cs, abiSizeCap), a), a
 	case Flags:
-		return uint64(abiFlagsSize(len(t.Labels)))
+		n := abiFlagsSize(len(t.Labels))
+		return uint64(n), n
 	}
-	return 0
+	return 0, 1
 }
 
 // abiAlignTo rounds p up to a multiple of the power of two a.
@@ -153,18 +176,20 @@ func abiDiscSize(n int) uint32 {
 	return 4
 }
 
+// abiMaxCaseAlign is the alignment of a variant's payloads.
 func abiMaxCaseAlign(t *Type) uint32 {
+	if t.Kind == Enum {
+		return 1
+	}
 	a := uint32(1)
 	for i := range abiCaseCount(t) {
 		if c := abiCaseType(t, i); c != nil {
-			a = max(a, abiAlign(c))
+			if a = max(a, abiAlign(c)); a == 8 {
+				break
+			}
 		}
 	}
 	return a
-}
-
-func abiVariantAlign(t *Type) uint32 {
-	return max(abiDiscSize(abiCaseCount(t)), abiMaxCaseAlign(t))
 }
 
 // abiFlagsSize is the size (and alignment) of flags with n labels.
@@ -222,40 +247,50 @@ func abiPure(t *Type) bool {
 // without building the list. It saturates at 2^30.
 func FlatCount(t *Type) int { return abiFlatCount(t) }
 
-func abiFlatCount(t *Type) int {
+func abiFlatCount(t *Type) int { return min(abiFlatCountUpTo(t, abiFlatCap), abiFlatCap) }
+
+// abiFlatCountUpTo is the flat count of t if it is at most limit, else
+// limit+1: it stops walking the type as soon as it knows which.
+func abiFlatCountUpTo(t *Type, limit int) int {
 	switch t.Kind {
 	case String, Map:
-		return 2
+		return min(2, limit+1)
 	case List:
 		if t.Len > 0 {
-			return int(min(uint64(t.Len)*uint64(abiFlatCount(t.Elem)), abiFlatCap))
+			return int(min(uint64(t.Len)*uint64(abiFlatCountUpTo(t.Elem, limit)), uint64(limit)+1))
 		}
-		return 2
+		return min(2, limit+1)
 	case Record, Tuple:
 		n := 0
 		for _, f := range t.Fields {
-			n = min(n+abiFlatCount(f.Type), abiFlatCap)
+			if n += abiFlatCountUpTo(f.Type, limit-n); n > limit {
+				return limit + 1
+			}
 		}
 		return n
 	case Variant, Option, Result:
 		n := 0
 		for i := range abiCaseCount(t) {
 			if c := abiCaseType(t, i); c != nil {
-				n = max(n, abiFlatCount(c))
+				if n = max(n, abiFlatCountUpTo(c, limit-1)); n >= limit {
+					return limit + 1
+				}
 			}
 		}
-		return 1 + n
+		return min(1+n, limit+1)
 	}
-	return 1
+	return min(1, limit+1)
 }
 
-// abiFlatCountAll is the flat count of a list of types.
-func abiFlatCountAll(ts []*Type) int {
+// abiFlatOver reports whether ts flatten to more than limit core values.
+func abiFlatOver(ts []*Type, limit int) bool {
 	n := 0
 	for _, t := range ts {
-		n = min(n+abiFlatCount(t), abiFlatCap)
+		if n += abiFlatCountUpTo(t, limit-n); n > limit {
+			return true
+		}
 	}
-	return n
+	return false
 }
 
 // Flatten is the canonical ABI's flatten_type: the core value types a
@@ -334,26 +369,26 @@ func abiJoin(a, b CoreValType) CoreValType {
 // returns an i32 status and writes the result through a pointer.
 // Pointers are i32: only 32-bit memories are supported.
 func FlattenFunc(ft *FuncType, opts CanonOpts, lift bool) CoreFuncType {
-	nparams := 0
-	for _, p := range ft.Params {
-		nparams = min(nparams+abiFlatCount(p.Type), abiFlatCap)
-	}
-	nresults := 0
-	if ft.Result != nil {
-		nresults = abiFlatCount(ft.Result)
-	}
 	maxParams := MaxFlatParams
 	if opts.Async && !lift {
 		maxParams = MaxFlatAsyncParams
 	}
 	var params, results []CoreValType
-	if nparams > maxParams {
+	ps := make([]*Type, len(ft.Params))
+	for i, p := range ft.Params {
+		ps[i] = p.Type
+	}
+	if abiFlatOver(ps, maxParams) {
 		params = []CoreValType{CoreI32}
 	} else {
-		params = make([]CoreValType, 0, nparams+1)
-		for _, p := range ft.Params {
-			params = abiAppendFlat(params, p.Type)
+		params = make([]CoreValType, 0, maxParams+1)
+		for _, p := range ps {
+			params = abiAppendFlat(params, p)
 		}
+	}
+	nresults := 0
+	if ft.Result != nil {
+		nresults = abiFlatCountUpTo(ft.Result, MaxFlatResults)
 	}
 	switch {
 	case !opts.Async:

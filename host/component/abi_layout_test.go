@@ -3,6 +3,9 @@ package component
 import (
 	"slices"
 	"testing"
+
+	"github.com/wasisim/wasisim/internal/soak"
+	"pgregory.net/rapid"
 )
 
 // Types for the tables, built the way the resolver builds them.
@@ -239,4 +242,17 @@ func TestABICheckMemoryAddrType(t *testing.T) {
 	if err := CheckMemoryAddrType(CoreI64); err != ErrMemory64 {
 		t.Errorf("i64: %v, want ErrMemory64", err)
 	}
+}
+
+// TestABIFlatCountUpTo: the early-stopping count agrees with the full
+// one wherever it says it is within the limit.
+func TestABIFlatCountUpTo(t *testing.T) {
+	soak.Check(t, 1000, func(t *rapid.T) {
+		ty := abiGenType(4).Draw(t, "type")
+		limit := rapid.IntRange(-1, 40).Draw(t, "limit")
+		n, got := len(Flatten(ty)), abiFlatCountUpTo(ty, limit)
+		if (n <= limit && got != n) || (n > limit && got != limit+1) {
+			t.Fatalf("%s: %d values, up to %d says %d", ty, n, limit, got)
+		}
+	})
 }

@@ -20,7 +20,8 @@ var abiLE = binary.LittleEndian
 // of bounds — is a *Trap. Nothing is allocated for a guest-supplied
 // length before the bytes it covers are known to be in memory.
 func Load(cx *LiftLowerContext, ptr uint32, t *Type) (Value, error) {
-	b, err := cx.abiRegion(ptr, abiAlign(t), abiSize(t))
+	size, align := abiLayout(t)
+	b, err := cx.abiRegion(ptr, align, size)
 	if err != nil {
 		return nil, err
 	}
@@ -89,13 +90,14 @@ func (cx *LiftLowerContext) abiLoadFrom(b []byte, t *Type) (Value, error) {
 		vs := make([]Value, len(t.Fields))
 		var off uint64
 		for i, f := range t.Fields {
-			off = abiAlignTo(off, abiAlign(f.Type))
+			fs, fa := abiLayout(f.Type)
+			off = abiAlignTo(off, fa)
 			v, err := cx.abiLoadFrom(b[off:], f.Type)
 			if err != nil {
 				return nil, err
 			}
 			vs[i] = v
-			off += abiSize(f.Type)
+			off += fs
 		}
 		return vs, nil
 	case Variant, Enum, Option, Result:

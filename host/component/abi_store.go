@@ -15,7 +15,8 @@ import (
 // realloc. ptr misaligned or out of bounds, a realloc result misaligned
 // or out of bounds, or v not a value of t is a *Trap.
 func Store(cx *LiftLowerContext, v Value, t *Type, ptr uint32) error {
-	b, err := cx.abiRegion(ptr, abiAlign(t), abiSize(t))
+	size, align := abiLayout(t)
+	b, err := cx.abiRegion(ptr, align, size)
 	if err != nil {
 		return err
 	}
@@ -78,11 +79,12 @@ func (cx *LiftLowerContext) abiStore(v Value, t *Type, ptr uint32) error {
 		}
 		var off uint64
 		for i, f := range t.Fields {
-			off = abiAlignTo(off, abiAlign(f.Type))
+			fs, fa := abiLayout(f.Type)
+			off = abiAlignTo(off, fa)
 			if err := cx.abiStore(vs[i], f.Type, ptr+uint32(off)); err != nil {
 				return err
 			}
-			off += abiSize(f.Type)
+			off += fs
 		}
 		return nil
 	case Variant, Option, Result:
@@ -234,11 +236,12 @@ func (cx *LiftLowerContext) abiEncode(v Value, t *Type, b []byte) error {
 		}
 		var off uint64
 		for i, f := range t.Fields {
-			off = abiAlignTo(off, abiAlign(f.Type))
+			fs, fa := abiLayout(f.Type)
+			off = abiAlignTo(off, fa)
 			if err := cx.abiEncode(vs[i], f.Type, b[off:]); err != nil {
 				return err
 			}
-			off += abiSize(f.Type)
+			off += fs
 		}
 		return nil
 	case Variant, Option, Result:

@@ -21,10 +21,13 @@ import "errors"
 //	own, borrow, stream,
 //	future, error-context       uint32 (a handle index, see LiftLowerContext)
 //
-// Lowering a Value of any other Go type, or of the right type but
-// impossible for the component type (an enum index past the last case,
-// a fixed-length list of another length, an invalid rune, a string that
-// is not UTF-8), is a *Trap.
+// Lifting returns exactly these Go types. Lowering also takes []Value of
+// uint8 for a list<u8>; lowering a Value of any other Go type, or of the
+// right Go type but impossible for the component type (an enum index past
+// the last case, a fixed-length list of another length, an invalid rune,
+// a string that is not UTF-8, a payload for a case without one), is a
+// *Trap. Flags bits past the last label are dropped both ways, as the
+// canonical ABI packs and unpacks labels only.
 type Value = any
 
 // VariantValue is a value of a variant, option or result: the index of
@@ -56,7 +59,8 @@ type Memory interface {
 }
 
 // LiftLowerContext is what lifting and lowering need from the canonical
-// options and the runtime: the canonical ABI's LiftLowerContext.
+// options and the runtime: the canonical ABI's LiftLowerContext. The ABI
+// functions keep no state of their own, in the context or elsewhere.
 type LiftLowerContext struct {
 	// Memory is the `memory` option; nil when absent, and then lifting or
 	// lowering anything kept in memory traps.
@@ -116,6 +120,7 @@ func CheckMemoryAddrType(addr CoreValType) error {
 // bits ignored), an f32 as its IEEE bits in the low 32 bits, an f64 as
 // its IEEE bits.
 type CoreValueIter struct {
+	// Values are the core values, in order.
 	Values []uint64
 	// I is the index of the next value.
 	I int

@@ -477,7 +477,8 @@ for _ in range(200):
 
 with open(spec_path, "rb") as f:
     digest = hashlib.sha256(f.read()).hexdigest()
-with gzip.GzipFile(out_path, "wb", mtime=0) as f:
+# No name or time in the gzip header: the file depends on its content only.
+with open(out_path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
     f.write((json.dumps({"definitions.py sha256": digest, "vectors": len(out)}) + "\n").encode())
     for v in out:
         f.write((json.dumps(v, separators=(",", ":")) + "\n").encode())
