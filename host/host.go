@@ -91,18 +91,18 @@ type Preopen struct {
 // the shared-ownership bookkeeping between handles, streams, futures and
 // the objects they keep alive, and the instances that call it.
 type Host struct {
-	w       *sim.World
-	opt     Options
-	fs      *vfs.FS
-	net     *vnet.Net
-	nextID  uint64
-	live    map[uint64]tracked // streams and futures not yet finished
-	shared  []*sharedObj       // in creation order
-	pre     []preopen
-	insts   []*Instance
-	stdout  []byte
-	stderr  []byte
-	stdin   stdinState
+	w      *sim.World
+	opt    Options
+	fs     *vfs.FS
+	net    *vnet.Net
+	nextID uint64
+	live   map[uint64]tracked // streams and futures not yet finished
+	shared []*sharedObj       // in creation order
+	pre    []preopen
+	insts  []*Instance
+	stdout []byte
+	stderr []byte
+	stdin  stdinState
 }
 
 type preopen struct {

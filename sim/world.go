@@ -85,10 +85,10 @@ type World struct {
 	// live run).
 	idle        []func() bool
 	replayInput []Event
-	divergence *Divergence
-	abortErr   error
-	ran        bool
-	altsBuf    []int
+	divergence  *Divergence
+	abortErr    error
+	ran         bool
+	altsBuf     []int
 }
 
 type leakCheck struct {
