@@ -186,10 +186,12 @@ var netErrnos = map[vnet.ErrorCode]Errno{
 	vnet.ErrOther:              EIO,
 }
 
-// ToErrno maps an error from vfs, vnet or this package to a preview 1
-// errno: vfs.ErrorCode and vnet.ErrorCode through their tables (also when
-// wrapped), vnet.ErrWouldBlock to EAGAIN, a name lookup failure to
-// ENOENT, an Errno to itself, nil to ESUCCESS and anything else to EIO.
+// ToErrno maps an error from vfs, vnet, sim or this package to a preview
+// 1 errno: nil and io.EOF to ESUCCESS, an Errno to itself, a vfs.ErrorCode
+// or vnet.ErrorCode through its table (also when wrapped; a code missing
+// from its table is EIO), sim.ErrWouldBlock (vfs.ErrWouldBlock and
+// vnet.ErrWouldBlock) to EAGAIN, a name lookup failure to ENOENT,
+// sim.ErrNotInTask to ENOTSUP and anything else to EIO.
 func ToErrno(err error) Errno {
 	if err == nil {
 		return ESUCCESS
@@ -212,14 +214,12 @@ func ToErrno(err error) Errno {
 		return EIO
 	}
 	switch {
-	case errors.Is(err, vnet.ErrWouldBlock):
+	case errors.Is(err, sim.ErrWouldBlock):
 		return EAGAIN
 	case errors.Is(err, vnet.ErrNameUnresolvable):
 		return ENOENT
 	case errors.Is(err, io.EOF):
 		return ESUCCESS
-	case errors.Is(err, vfs.ErrWouldBlock):
-		return EAGAIN
 	case errors.Is(err, sim.ErrNotInTask):
 		return ENOTSUP
 	}
