@@ -356,7 +356,7 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// stderrIsTTY reports whether w is a terminal, for the progress line.
+// isTTY reports whether w is a terminal, for the progress line.
 func isTTY(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
