@@ -1,8 +1,8 @@
 // Package proptest holds wasisim's property suites and fuzz targets for the
-// drop semantics of WASI 0.3 (issue 7): rapid-generated programs run on a
-// deterministic world whose every scheduling choice is drawn from the same
-// *rapid.T (sim.NewRapid), so rapid shrinks programs and schedules
-// together.
+// drop semantics of WASI 0.3 (package host's doc, "Shared ownership"):
+// rapid-generated programs run on a deterministic world whose every
+// scheduling choice is drawn from the same *rapid.T (sim.NewRapid), so
+// rapid shrinks programs and schedules together.
 //
 // # Suites (the tests of this package)
 //

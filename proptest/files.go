@@ -31,7 +31,7 @@ import (
 // The harness tracks every reference to every open file description
 // itself (descriptor handles, stream ends, future ends) and after each
 // step, and at points of the schedule chosen by rapid (a monitor task),
-// checks the invariants of issue 7 against vfs; see checkAll.
+// checks the invariants of the drop semantics against vfs; see checkAll.
 
 // FileOp is the kind of a FileStep.
 type FileOp string
