@@ -146,8 +146,6 @@
 // a trap makes Err a *GuestError with the guest's name, exit code
 // (TrapExitCode) and the trace step.
 //
-// RunCLI and ParseCLI implement a wasmtime-compatible command line for
-// cmd/wasisim: run [--dir HOST::GUEST] [--env K=V] [--listen ADDR]
-// [--seed N] [--trace FILE] [--dir-write-back] MODULE [ARGS…]; CopyIn and
-// CopyOut move directory trees between the host and a world's vfs.
+// The wasmtime-shaped command line, `wasisim run [--dir HOST::GUEST]
+// [--env K=V] [--listen ADDR] … MODULE [ARGS…]`, is part of cmd/wasisim.
 package wasip1
