@@ -14,7 +14,6 @@ import (
 )
 
 var (
-	modelNames   = []string{"a", "b", "d", "s"}
 	modelPaths   = []string{"a", "b", "d", "s", "d/a", "d/b", "d/s", "a/a", "s/a"}
 	modelTargets = []string{"a", "b", "d", "s", "d/a", "a/b", "s/a"}
 )
