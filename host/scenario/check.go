@@ -57,7 +57,6 @@ type spec struct {
 }
 
 var (
-	openFlags  = []string{"read", "write", "create", "exclusive", "truncate", "directory", "mutate", "follow"}
 	lockKinds  = []string{"shared", "exclusive"}
 	families   = []string{"ipv4", "ipv6"}
 	protocols  = []string{"tcp", "udp"}

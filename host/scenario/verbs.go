@@ -204,28 +204,42 @@ func address(ap netip.AddrPort, err error) ([]any, error) {
 
 const defaultReadLen = 4096
 
+// openFlagBits are open's flags, in the order messages list them, and
+// what each one sets.
+var openFlagBits = []struct {
+	name string
+	pf   vfs.PathFlags
+	of   vfs.OpenFlags
+	df   vfs.DescFlags
+}{
+	{name: "read", df: vfs.Read},
+	{name: "write", df: vfs.Write},
+	{name: "create", of: vfs.OpenCreate},
+	{name: "exclusive", of: vfs.OpenExclusive},
+	{name: "truncate", of: vfs.OpenTruncate},
+	{name: "directory", of: vfs.OpenDirectory},
+	{name: "mutate", df: vfs.MutateDirectory},
+	{name: "follow", pf: vfs.SymlinkFollow},
+}
+
+// openFlags are the names of open's flags.
+var openFlags = func() []string {
+	names := make([]string, len(openFlagBits))
+	for i, f := range openFlagBits {
+		names[i] = f.name
+	}
+	return names
+}()
+
 func execOpen(x *call) ([]any, error) {
 	var pf vfs.PathFlags
 	var of vfs.OpenFlags
 	var df vfs.DescFlags
-	for _, f := range x.a[2:] {
-		switch f.s {
-		case "follow":
-			pf |= vfs.SymlinkFollow
-		case "create":
-			of |= vfs.OpenCreate
-		case "exclusive":
-			of |= vfs.OpenExclusive
-		case "truncate":
-			of |= vfs.OpenTruncate
-		case "directory":
-			of |= vfs.OpenDirectory
-		case "read":
-			df |= vfs.Read
-		case "write":
-			df |= vfs.Write
-		case "mutate":
-			df |= vfs.MutateDirectory
+	for _, a := range x.a[2:] {
+		for _, f := range openFlagBits {
+			if f.name == a.s {
+				pf, of, df = pf|f.pf, of|f.of, df|f.df
+			}
 		}
 	}
 	return one(x.in.OpenAt(x.hs[0], pf, x.a[1].s, of, df))
