@@ -2,12 +2,10 @@ package wasip1_test
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/wasisim/wasisim/host/wasip1"
 	"github.com/wasisim/wasisim/internal/wasitest"
 )
 
@@ -15,12 +13,7 @@ import (
 // differential tests) at an on-disk compilation cache, so that compiling
 // the Go guests — slow under -race — happens once per machine.
 func TestMain(m *testing.M) {
-	if os.Getenv(wasip1.CacheDirEnv) == "" {
-		if base, err := os.UserCacheDir(); err == nil {
-			os.Setenv(wasip1.CacheDirEnv, filepath.Join(base, "wasisim-wazero"))
-		}
-	}
-	if dir := os.Getenv(wasip1.CacheDirEnv); dir != "" {
+	if dir := wasitest.UseCompilationCache(); dir != "" {
 		if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
 			wazeroCache = c
 		}

@@ -1,6 +1,7 @@
 // Package wasitest serves the tests that run WASI preview-1 guests: it
-// builds the Go programs under testdata/guests once per test binary and
-// lists directory trees in a form two trees can be compared in.
+// builds the Go programs under testdata/guests once per test binary, keeps
+// their compiled code in an on-disk cache, and lists directory trees in a
+// form two trees can be compared in.
 //
 // Guests are built with one `go build` (GOOS=wasip1) into a directory keyed
 // by the hash of their sources and the Go version, under
@@ -21,7 +22,23 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wasisim/wasisim/host/wasip1"
 )
+
+// UseCompilationCache points wasip1.DefaultEngine at an on-disk wazero
+// compilation cache (under os.UserCacheDir, unless wasip1.CacheDirEnv
+// already names one), so that compiling the Go guests — slow under -race —
+// happens once per machine. Call it from TestMain, before any guest runs.
+// It returns the directory ("" when there is none).
+func UseCompilationCache() string {
+	if os.Getenv(wasip1.CacheDirEnv) == "" {
+		if base, err := os.UserCacheDir(); err == nil {
+			os.Setenv(wasip1.CacheDirEnv, filepath.Join(base, "wasisim-wazero"))
+		}
+	}
+	return os.Getenv(wasip1.CacheDirEnv)
+}
 
 var (
 	guestOnce sync.Once

@@ -7,20 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wasisim/wasisim/host/wasip1"
 	"github.com/wasisim/wasisim/internal/wasitest"
 	"github.com/wasisim/wasisim/sim"
 )
 
-// TestMain points the default engine at an on-disk compilation cache, so
-// that compiling the Go guests — slow under -race — happens once per
-// machine.
+// TestMain points the default engine at an on-disk compilation cache.
 func TestMain(m *testing.M) {
-	if os.Getenv(wasip1.CacheDirEnv) == "" {
-		if base, err := os.UserCacheDir(); err == nil {
-			os.Setenv(wasip1.CacheDirEnv, filepath.Join(base, "wasisim-wazero"))
-		}
-	}
+	wasitest.UseCompilationCache()
 	os.Exit(m.Run())
 }
 
