@@ -8,8 +8,8 @@ import (
 
 // This file is the one mechanism behind every method that derives streams
 // and futures from a descriptor or socket: it makes them, gives each one
-// reference on the shared object (SEMANTICS.md §1), and runs the host task
-// that produces into or consumes them.
+// reference on the shared object (see "Shared ownership" in the package
+// doc), and runs the host task that produces into or consumes them.
 
 // output makes what read-via-stream, read-directory and receive return: a
 // stream<T> the host produces into and a future of the result, each

@@ -56,8 +56,8 @@ func must(err error) {
 	}
 }
 
-// writeFile opens name for writing in the guest, writes data through
-// write-via-stream in small chunks and drops everything.
+// TestDropDescriptorMidWriteP3 drops the descriptor before write-via-stream
+// has consumed anything: under p3 every byte still lands in the file.
 func TestDropDescriptorMidWriteP3(t *testing.T) {
 	data := []byte("every byte of this write lands in the file")
 	explore(t, scenario(P3, func(h *Host, in *Instance, root Handle) error {
@@ -150,8 +150,8 @@ func TestLockReleasedAfterLastReference(t *testing.T) {
 		if err := in.TryLock(fd, vfs.LockExclusive); err != nil {
 			return err
 		}
-		// Another open file description of the same file (a "host" in the
-		// issue's words) probes the lock.
+		// Another open file description of the same file (standing for
+		// another process, or the host) probes the lock.
 		other, err := in.OpenAt(root, 0, "locked", 0, vfs.Read)
 		if err != nil {
 			return err

@@ -66,8 +66,8 @@ func (u *udpSocket) drop()                         { u.r.release() }
 func (u *udpSocket) String() string                { return "udp-socket " + u.r.so.name }
 func (u *udpSocket) sharedRef() *ref               { return u.r }
 
-// tcpShared returns the shared-ownership record of a socket, adopting the
-// creator's reference the first time.
+// adoptTCP returns the shared-ownership record of a new socket, adopting
+// the creator's reference.
 func (in *Instance) adoptTCP(s *vnet.TCPSocket, h Handle) *ref {
 	so := in.h.adopt(&sockObj{tcp: s}, s.String(), holder{what: "tcp-socket", inst: in, h: h})
 	return so.first()
@@ -143,7 +143,7 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 			// Accept only when a guest is reading: connections wait in the
 			// backlog, as they would in the kernel.
 			probe := s.startWrite(nil)
-			if err := s.wait(probe, "accept probe"); err != nil {
+			if err := s.wait(probe); err != nil {
 				return err
 			}
 			if probe.res.Status == Dropped {

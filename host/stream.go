@@ -198,7 +198,7 @@ func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
 }
 
 // wait blocks the running task until op completes.
-func (s *stream[T]) wait(op *copyOp[T], what string) error {
+func (s *stream[T]) wait(op *copyOp[T]) error {
 	for !op.done {
 		if err := s.q.Wait(""); err != nil {
 			return err
@@ -269,8 +269,8 @@ func (s *stream[T]) dropWriter() {
 
 // ---- ends as seen through a handle ----
 
-// endState is the guest's view of one end: an async copy it started and
-// whether the end already reported DROPPED.
+// readEnd and writeEnd are the guest's view of one end: an async copy it
+// started and whether the end already reported DROPPED.
 type readEnd[T any] struct {
 	s       *stream[T]
 	pending *copyOp[T]
@@ -331,7 +331,7 @@ func (s *stream[T]) hostWrite(data []T) (int, bool, error) {
 	written := 0
 	for {
 		op := s.startWrite(data[written:])
-		if err := s.wait(op, "host write"); err != nil {
+		if err := s.wait(op); err != nil {
 			return written, false, err
 		}
 		written += op.res.Progress
@@ -348,7 +348,7 @@ func (s *stream[T]) hostWrite(data []T) (int, bool, error) {
 // writer's end was dropped (end of stream).
 func (s *stream[T]) hostRead(buf []T, n int) ([]T, bool, error) {
 	op := s.startReadInto(buf, n)
-	if err := s.wait(op, "host read"); err != nil {
+	if err := s.wait(op); err != nil {
 		return nil, false, err
 	}
 	return op.buf, op.res.Status == Dropped, nil
@@ -444,7 +444,7 @@ func finishWrite[T any](in *Instance, h Handle, cancel bool) (CopyResult, error)
 	if cancel {
 		we.s.cancel(op)
 	}
-	if err := we.s.wait(op, "guest write"); err != nil {
+	if err := we.s.wait(op); err != nil {
 		return CopyResult{}, err
 	}
 	if err := in.check(call); err != nil {
@@ -535,7 +535,7 @@ func finishRead[T any](in *Instance, h Handle, cancel bool) ([]T, CopyResult, er
 	if cancel {
 		re.s.cancel(op)
 	}
-	if err := re.s.wait(op, "guest read"); err != nil {
+	if err := re.s.wait(op); err != nil {
 		return nil, CopyResult{}, err
 	}
 	if err := in.check(call); err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // scenarioPrefix starts the trace header's scenario field of every trace
-// this package records; the rest is the Case as JSON, so a trace alone is
+// this package records; the rest is the testCase as JSON, so a trace alone is
 // enough to rebuild and replay the run.
 const scenarioPrefix = "proptest "
 
@@ -24,21 +24,21 @@ const scenarioPrefix = "proptest "
 // takes longer is a livelock worth reporting.
 const maxSteps = 200_000
 
-// Case is one generated test case: the suite, the host options and the
+// testCase is one generated test case: the suite, the host options and the
 // program the guest tasks run. It is recorded (as JSON) in the header of
-// the run's trace, so Replay can rebuild the exact run from the trace.
-type Case struct {
+// the run's trace, so replay can rebuild the exact run from the trace.
+type testCase struct {
 	Suite     string         `json:"suite"` // "files" or "sockets"
 	Variant   string         `json:"variant"`
 	Chunk     int            `json:"chunk"`
 	Seed      uint64         `json:"seed"`
 	Mutations mutation.Set   `json:"mutations,omitempty"`
-	Files     *FileProgram   `json:"files,omitempty"`
-	Sockets   *SocketProgram `json:"sockets,omitempty"`
+	Files     *fileProgram   `json:"files,omitempty"`
+	Sockets   *socketProgram `json:"sockets,omitempty"`
 }
 
-// JSON is the case's canonical encoding (also the world's Config blob).
-func (c *Case) JSON() []byte {
+// encode is the case's canonical encoding (also the world's Config blob).
+func (c *testCase) encode() []byte {
 	b, err := json.Marshal(c)
 	if err != nil {
 		panic(err) // plain data: cannot fail
@@ -46,17 +46,17 @@ func (c *Case) JSON() []byte {
 	return b
 }
 
-func (c *Case) variant() (host.Variant, error) { return host.ParseVariant(c.Variant) }
+func (c *testCase) variant() (host.Variant, error) { return host.ParseVariant(c.Variant) }
 
 // config is the world configuration of the case with the given strategy.
-func (c *Case) config(st sim.Strategy) sim.Config {
+func (c *testCase) config(st sim.Strategy) sim.Config {
 	return sim.Config{
 		Seed:     c.Seed,
 		Strategy: st,
 		Trace:    true,
 		Variant:  c.Variant,
-		Scenario: scenarioPrefix + string(c.JSON()),
-		Config:   c.JSON(),
+		Scenario: scenarioPrefix + string(c.encode()),
+		Config:   c.encode(),
 		MaxSteps: maxSteps,
 	}
 }
@@ -64,15 +64,15 @@ func (c *Case) config(st sim.Strategy) sim.Config {
 // judge decides whether a finished run is a failure (nil: it passed).
 type judge func(*sim.Result) error
 
-// Setup builds the case's run on a fresh world: the host, the guest tasks
+// setup builds the case's run on a fresh world: the host, the guest tasks
 // and the end-of-run checks (registered as a world leak check named
 // "proptest", so their findings are part of the run's outcome and trace).
-func (c *Case) Setup(w *sim.World) error {
+func (c *testCase) setup(w *sim.World) error {
 	_, err := c.build(w)
 	return err
 }
 
-func (c *Case) build(w *sim.World) (judge, error) {
+func (c *testCase) build(w *sim.World) (judge, error) {
 	v, err := c.variant()
 	if err != nil {
 		return nil, err
@@ -119,13 +119,13 @@ func trappedRunError(res *sim.Result) error {
 	return errors.Join(errs...)
 }
 
-// CaseOfTrace decodes the case recorded in a trace header.
-func CaseOfTrace(tr *sim.Trace) (*Case, error) {
+// caseOfTrace decodes the case recorded in a trace header.
+func caseOfTrace(tr *sim.Trace) (*testCase, error) {
 	s, ok := strings.CutPrefix(tr.Header.Scenario, scenarioPrefix)
 	if !ok {
 		return nil, fmt.Errorf("proptest: trace scenario %q was not recorded by proptest", tr.Header.Scenario)
 	}
-	var c Case
+	var c testCase
 	d := json.NewDecoder(strings.NewReader(s))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&c); err != nil {
@@ -134,22 +134,30 @@ func CaseOfTrace(tr *sim.Trace) (*Case, error) {
 	return &c, nil
 }
 
-// Replay re-runs a trace recorded by this package in strict mode. It
+// replay re-runs a trace recorded by this package in strict mode. It
 // returns the result and the replayed trace; the replay is faithful when
 // the result has no Divergence and the replayed trace equals tr byte for
 // byte.
-func Replay(tr *sim.Trace) (*sim.Result, *sim.Trace, error) {
-	c, err := CaseOfTrace(tr)
+func replay(tr *sim.Trace) (*sim.Result, *sim.Trace, error) {
+	c, err := caseOfTrace(tr)
 	if err != nil {
 		return nil, nil, err
 	}
-	return sim.Replay(tr, sim.Config{Config: c.JSON(), MaxSteps: maxSteps}, nil, c.Setup)
+	return sim.Replay(tr, sim.Config{Config: c.encode(), MaxSteps: maxSteps}, nil, c.setup)
 }
 
-// Run runs the case once with strategy st. It returns the result, the
-// trace and the verdict: nil if the run passed (a run that ended with an
-// expected trap passes when the harness found nothing wrong).
-func Run(c *Case, st sim.Strategy) (*sim.Result, *sim.Trace, error, error) {
+// runResult is one run of a case.
+type runResult struct {
+	res   *sim.Result
+	trace *sim.Trace
+	// verdict is nil if the run passed (a run that ended with an expected
+	// trap passes when the harness found nothing wrong).
+	verdict error
+}
+
+// run runs the case once with strategy st. The error is a case that
+// cannot be set up; how the run went is in the result.
+func run(c *testCase, st sim.Strategy) (*runResult, error) {
 	var j judge
 	res, tr, err := sim.RunOnce(c.config(st), func(w *sim.World) error {
 		var err error
@@ -157,9 +165,9 @@ func Run(c *Case, st sim.Strategy) (*sim.Result, *sim.Trace, error, error) {
 		return err
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return res, tr, j(res), nil
+	return &runResult{res: res, trace: tr, verdict: j(res)}, nil
 }
 
 // rapidStrategy is sim.NewRapid made safe to use inside world tasks: rapid
@@ -196,48 +204,49 @@ func (s *rapidStrategy) rethrow() {
 	}
 }
 
-// CheckCase runs c with every scheduling choice drawn from t, then replays
+// checkCase runs c with every scheduling choice drawn from t, then replays
 // the recorded trace and requires a byte-identical trace (determinism). A
-// failing run is saved as a trace (see SaveFailure) and fails t with the
+// failing run is saved as a trace (see saveFailure) and fails t with the
 // run's errors.
-func CheckCase(t *rapid.T, c *Case) {
+func checkCase(t *rapid.T, c *testCase) {
 	st := newRapidStrategy(t)
-	res, tr, verdict, err := Run(c, st)
+	r, err := run(c, st)
 	st.rethrow()
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
-	res2, tr2, err := Replay(tr)
+	tr := r.trace
+	res2, tr2, err := replay(tr)
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 	if res2.Divergence != nil || tr2.Hash() != tr.Hash() {
-		path := SaveFailure(t.Name(), tr)
+		path := saveFailure(t.Name(), tr)
 		t.Fatalf("nondeterministic run: trace hash %s, replay %s (divergence: %v); trace saved to %s",
 			tr.Hash(), tr2.Hash(), res2.Divergence, path)
 	}
-	if verdict != nil {
-		path := SaveFailure(t.Name(), tr)
-		t.Fatalf("run failed (%d steps; trace saved to %s, replay it with proptest.Replay or copy it to testdata/regressions/):\n%v",
-			res.Steps, path, verdict)
+	if r.verdict != nil {
+		path := saveFailure(t.Name(), tr)
+		t.Fatalf("run failed (%d steps; trace saved to %s, copy it to testdata/regressions/ for TestRegressions to replay):\n%v",
+			r.res.Steps, path, r.verdict)
 	}
 }
 
-// FailureDir is where SaveFailure writes traces: $WASISIM_FAILDIR, or
+// failureDir is where saveFailure writes traces: $WASISIM_FAILDIR, or
 // wasisim-proptest under the system temporary directory.
-func FailureDir() string {
+func failureDir() string {
 	if d := os.Getenv("WASISIM_FAILDIR"); d != "" {
 		return d
 	}
 	return filepath.Join(os.TempDir(), "wasisim-proptest")
 }
 
-// SaveFailure writes a failing run's trace to FailureDir under a name made
+// saveFailure writes a failing run's trace to failureDir under a name made
 // from the test name, overwriting the previous one: while rapid shrinks,
 // the last failure saved is the minimal one. It returns the path, or an
 // explanation if the trace could not be written.
-func SaveFailure(testName string, tr *sim.Trace) string {
-	dir := FailureDir()
+func saveFailure(testName string, tr *sim.Trace) string {
+	dir := failureDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "(not saved: " + err.Error() + ")"
 	}

@@ -1,19 +1,19 @@
 // Package proptest holds wasisim's property suites and fuzz targets for the
-// drop semantics of WASI 0.3 (issue 7): rapid-generated programs run on a
-// deterministic world whose every scheduling choice is drawn from the same
-// *rapid.T (sim.NewRapid), so rapid shrinks programs and schedules
-// together.
+// drop semantics of WASI 0.3 (package host's doc, "Shared ownership"):
+// rapid-generated programs run on a deterministic world whose every
+// scheduling choice is drawn from the same *rapid.T (sim.NewRapid), so
+// rapid shrinks programs and schedules together.
 //
 // # Suites (the tests of this package)
 //
-//   - TestVFSMatchesModel: random operation sequences on vfs and on Model, a
+//   - TestVFSMatchesModel: random operation sequences on vfs and on model, a
 //     small map-based reference (open-at with flags, write, append,
 //     set-size, unlink, rename, link, symlink, mkdir, rmdir, readdir, locks
 //     on several open descriptions, close); results, the whole tree, every
 //     open description's bytes and lock, and the usage must agree after
 //     every step.
 //   - TestFileDropSemantics (p3 and p3-async-write): two guest tasks run
-//     scripts drawn up front (FileProgramGen) — open-at, write-via-stream
+//     scripts drawn up front (fileProgramGen) — open-at, write-via-stream
 //     and append-via-stream with random chunking, read-via-stream,
 //     read-directory, drops of descriptors, stream ends and futures at any
 //     legal point, guest and host-side try-lock/unlock, unlink, rename, a
@@ -31,7 +31,7 @@
 //     future resolved exactly once (from the trace). Under p3-async-write,
 //     dropping a descriptor lent to a write traps and changes nothing else.
 //   - TestSocketDropSemantics: a server and one or two clients
-//     (SocketCaseGen): bind/listen/accept/connect, send and receive with
+//     (socketCaseGen): bind/listen/accept/connect, send and receive with
 //     random chunking, drops of sockets, listen streams, stream ends and
 //     futures in any order. A port is bound exactly while some reference
 //     to its socket lives; bytes arrive in order and exactly once, a FIN
@@ -45,10 +45,10 @@
 //
 // # Determinism and replay
 //
-// Every run records a trace whose header holds the generated Case as JSON,
-// so Replay rebuilds any run from its trace alone. CheckCase replays every
+// Every run records a trace whose header holds the generated testCase as JSON,
+// so replay rebuilds any run from its trace alone. checkCase replays every
 // run it makes and requires an identical trace hash. A failing run saves
-// its trace to FailureDir (the last one saved is rapid's shrunk case);
+// its trace to failureDir (the last one saved is rapid's shrunk case);
 // copy it into testdata/regressions to keep it.
 //
 // # Budgets

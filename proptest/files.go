@@ -31,48 +31,48 @@ import (
 // The harness tracks every reference to every open file description
 // itself (descriptor handles, stream ends, future ends) and after each
 // step, and at points of the schedule chosen by rapid (a monitor task),
-// checks the invariants of issue 7 against vfs; see checkAll.
+// checks the invariants of the drop semantics against vfs; see checkAll.
 
-// FileOp is the kind of a FileStep.
-type FileOp string
+// fileOp is the kind of a fileStep.
+type fileOp string
 
 // The file steps.
 const (
-	OpOpen       FileOp = "open"        // open-at file A (create unless B=0), read|write
-	OpWrite      FileOp = "write"       // write-via-stream (append-via-stream on a log file) on descriptor A
-	OpPush       FileOp = "push"        // write N bytes into write A's stream
-	OpDropWriter FileOp = "drop-writer" // drop write A's stream (the writable end)
-	OpRead       FileOp = "read"        // read-via-stream(0) on descriptor A
-	OpReadDir    FileOp = "readdir"     // read-directory on the root
-	OpPull       FileOp = "pull"        // one stream read of up to N+1 elements from read A
-	OpDropReader FileOp = "drop-reader" // drop read A's stream early
-	OpAwait      FileOp = "await"       // read the future of operation A (only once it must resolve)
-	OpDropFuture FileOp = "drop-future" // drop the future (or, awaited, the subtask) of operation A
-	OpDropDesc   FileOp = "drop-desc"   // drop descriptor A
-	OpLock       FileOp = "lock"        // guest try-lock on descriptor A, exclusive if B=1
-	OpUnlock     FileOp = "unlock"      // guest unlock on descriptor A
-	OpHostLock   FileOp = "host-lock"   // the host opens file A and try-locks it (exclusive if B=1)
-	OpHostUnlock FileOp = "host-unlock" // the host unlocks and closes its open description A
-	OpUnlink     FileOp = "unlink"      // unlink-file-at file A
-	OpRename     FileOp = "rename"      // rename-at file A to file B
-	OpPipeWrite  FileOp = "pipe-write"  // actor 0: write N+1 bytes into the pipe
-	OpPipeDrop   FileOp = "pipe-drop"   // drop this actor's end of the pipe
-	OpPipeRead   FileOp = "pipe-read"   // actor 1: one read of up to N+1 bytes from the pipe
+	opOpen       fileOp = "open"        // open-at file A (create unless B=0), read|write
+	opWrite      fileOp = "write"       // write-via-stream (append-via-stream on a log file) on descriptor A
+	opPush       fileOp = "push"        // write N bytes into write A's stream
+	opDropWriter fileOp = "drop-writer" // drop write A's stream (the writable end)
+	opRead       fileOp = "read"        // read-via-stream(0) on descriptor A
+	opReadDir    fileOp = "readdir"     // read-directory on the root
+	opPull       fileOp = "pull"        // one stream read of up to N+1 elements from read A
+	opDropReader fileOp = "drop-reader" // drop read A's stream early
+	opAwait      fileOp = "await"       // read the future of operation A (only once it must resolve)
+	opDropFuture fileOp = "drop-future" // drop the future (or, awaited, the subtask) of operation A
+	opDropDesc   fileOp = "drop-desc"   // drop descriptor A
+	opLock       fileOp = "lock"        // guest try-lock on descriptor A, exclusive if B=1
+	opUnlock     fileOp = "unlock"      // guest unlock on descriptor A
+	opHostLock   fileOp = "host-lock"   // the host opens file A and try-locks it (exclusive if B=1)
+	opHostUnlock fileOp = "host-unlock" // the host unlocks and closes its open description A
+	opUnlink     fileOp = "unlink"      // unlink-file-at file A
+	opRename     fileOp = "rename"      // rename-at file A to file B
+	opPipeWrite  fileOp = "pipe-write"  // actor 0: write N+1 bytes into the pipe
+	opPipeDrop   fileOp = "pipe-drop"   // drop this actor's end of the pipe
+	opPipeRead   fileOp = "pipe-read"   // actor 1: one read of up to N+1 bytes from the pipe
 )
 
-// FileStep is one step of an actor's script.
-type FileStep struct {
-	Op FileOp `json:"op"`
+// fileStep is one step of an actor's script.
+type fileStep struct {
+	Op fileOp `json:"op"`
 	A  int    `json:"a,omitempty"`
 	B  int    `json:"b,omitempty"`
 	N  int    `json:"n,omitempty"`
 }
 
-func (s FileStep) String() string { return fmt.Sprintf("%s(a=%d b=%d n=%d)", s.Op, s.A, s.B, s.N) }
+func (s fileStep) String() string { return fmt.Sprintf("%s(a=%d b=%d n=%d)", s.Op, s.A, s.B, s.N) }
 
-// FileProgram is the scripts of the actors of a files case.
-type FileProgram struct {
-	Actors [][]FileStep `json:"actors"`
+// fileProgram is the scripts of the actors of a files case.
+type fileProgram struct {
+	Actors [][]fileStep `json:"actors"`
 }
 
 // fileNames are the names the programs use; files named "log…" are
@@ -94,21 +94,21 @@ func patternByte(tag, i int) byte { return byte(tag<<4 | i&15) }
 // pipeByte is byte i of the pipe: never zero.
 func pipeByte(i int) byte { return byte(i%251 + 1) }
 
-// FileProgramGen generates file programs for two actors.
-func FileProgramGen() *rapid.Generator[*FileProgram] {
-	common := []FileOp{OpOpen, OpOpen, OpOpen, OpWrite, OpWrite, OpWrite, OpPush, OpPush, OpPush, OpPush, OpDropWriter, OpDropWriter,
-		OpRead, OpReadDir, OpPull, OpPull, OpDropReader, OpAwait, OpAwait, OpDropFuture,
-		OpDropDesc, OpDropDesc, OpLock, OpLock, OpUnlock, OpHostLock, OpHostUnlock, OpUnlink, OpRename}
-	perActor := [][]FileOp{
-		append(slices.Clone(common), OpPipeWrite, OpPipeWrite, OpPipeDrop),
-		append(slices.Clone(common), OpPipeRead, OpPipeRead, OpPipeDrop),
+// fileProgramGen generates file programs for two actors.
+func fileProgramGen() *rapid.Generator[*fileProgram] {
+	common := []fileOp{opOpen, opOpen, opOpen, opWrite, opWrite, opWrite, opPush, opPush, opPush, opPush, opDropWriter, opDropWriter,
+		opRead, opReadDir, opPull, opPull, opDropReader, opAwait, opAwait, opDropFuture,
+		opDropDesc, opDropDesc, opLock, opLock, opUnlock, opHostLock, opHostUnlock, opUnlink, opRename}
+	perActor := [][]fileOp{
+		append(slices.Clone(common), opPipeWrite, opPipeWrite, opPipeDrop),
+		append(slices.Clone(common), opPipeRead, opPipeRead, opPipeDrop),
 	}
-	return rapid.Custom(func(t *rapid.T) *FileProgram {
-		p := &FileProgram{Actors: make([][]FileStep, 2)}
+	return rapid.Custom(func(t *rapid.T) *fileProgram {
+		p := &fileProgram{Actors: make([][]fileStep, 2)}
 		for a := range p.Actors {
 			n := rapid.IntRange(6, 40).Draw(t, "steps")
 			for range n {
-				p.Actors[a] = append(p.Actors[a], FileStep{
+				p.Actors[a] = append(p.Actors[a], fileStep{
 					Op: rapid.SampledFrom(perActor[a]).Draw(t, "op"),
 					A:  rapid.IntRange(0, 3).Draw(t, "a"),
 					B:  rapid.IntRange(0, 2).Draw(t, "b"),
@@ -120,20 +120,20 @@ func FileProgramGen() *rapid.Generator[*FileProgram] {
 	})
 }
 
-// FileCaseGen generates files cases: a program, an API variant, a host
+// fileCaseGen generates files cases: a program, an API variant, a host
 // chunk size and a world seed. variants restricts the variants drawn
 // (nil: both).
-func FileCaseGen(variants []string) *rapid.Generator[*Case] {
+func fileCaseGen(variants []string) *rapid.Generator[*testCase] {
 	if variants == nil {
 		variants = []string{"p3", "p3-async-write"}
 	}
-	return rapid.Custom(func(t *rapid.T) *Case {
-		return &Case{
+	return rapid.Custom(func(t *rapid.T) *testCase {
+		return &testCase{
 			Suite:   "files",
 			Variant: rapid.SampledFrom(variants).Draw(t, "variant"),
 			Chunk:   rapid.IntRange(1, 8).Draw(t, "chunk"),
 			Seed:    rapid.Uint64Range(0, 3).Draw(t, "seed"),
-			Files:   FileProgramGen().Draw(t, "program"),
+			Files:   fileProgramGen().Draw(t, "program"),
 		}
 	})
 }
@@ -214,7 +214,7 @@ type filesRun struct {
 	h     *host.Host
 	in    *host.Instance
 	v     host.Variant
-	prog  *FileProgram
+	prog  *fileProgram
 	root  *vfs.OFD // host-side probe on the root, for stats
 	tree  map[string]*inodeRec
 	nodes []*inodeRec
@@ -224,7 +224,7 @@ type filesRun struct {
 	descs   [][]*ofdRec
 	ops     [][]*opRec
 	nextTag []int
-	hostDs  []*ofdRec // host-side descriptions from OpHostLock
+	hostDs  []*ofdRec // host-side descriptions from opHostLock
 	// the pipe
 	pipeR, pipeW   host.Handle
 	pipeROK        bool
@@ -253,7 +253,7 @@ func (r *filesRun) failf(format string, args ...any) {
 	}
 }
 
-func setupFiles(w *sim.World, c *Case, v host.Variant) (judge, error) {
+func setupFiles(w *sim.World, c *testCase, v host.Variant) (judge, error) {
 	h, err := host.New(w, host.Options{Variant: v, Chunk: c.Chunk, Mutations: c.Mutations})
 	if err != nil {
 		return nil, err
@@ -305,11 +305,11 @@ func (r *filesRun) judge(res *sim.Result) error {
 
 // ---- actors ----
 
-func (r *filesRun) actor(a int, script []FileStep) error {
+func (r *filesRun) actor(a int, script []fileStep) error {
 	defer func() { r.done++ }()
 	pre, err := r.in.Preopens()
 	if err != nil {
-		return r.handleErr(a, FileStep{Op: "get-directories"}, err)
+		return r.handleErr(a, fileStep{Op: "get-directories"}, err)
 	}
 	r.roots[a] = pre[0].Handle
 	for _, st := range script {
@@ -325,7 +325,7 @@ func (r *filesRun) actor(a int, script []FileStep) error {
 		return nil
 	}
 	if err := r.cleanup(a); err != nil {
-		return r.handleErr(a, FileStep{Op: "cleanup"}, err)
+		return r.handleErr(a, fileStep{Op: "cleanup"}, err)
 	}
 	return nil
 }
@@ -334,7 +334,7 @@ func (r *filesRun) actor(a int, script []FileStep) error {
 // every actor when it is the expected one (dropping a lent descriptor
 // under p3-async-write, checked where it happens) or when another actor
 // already trapped; anything else is a failure.
-func (r *filesRun) handleErr(a int, st FileStep, err error) error {
+func (r *filesRun) handleErr(a int, st fileStep, err error) error {
 	var tr *host.Trap
 	if errors.As(err, &tr) && r.trapped != nil {
 		return nil
@@ -364,12 +364,12 @@ func (r *filesRun) liveDesc(a, i int) (*ofdRec, bool) {
 // more from the guest, so awaiting it cannot deadlock.
 func (o *opRec) mustResolve() bool { return !o.endOK || o.eof }
 
-func (r *filesRun) step(a int, st FileStep) error {
+func (r *filesRun) step(a int, st fileStep) error {
 	in := r.in
 	switch st.Op {
-	case OpOpen:
+	case opOpen:
 		return r.open(a, fileNames[st.A%len(fileNames)], st.B != 0)
-	case OpWrite:
+	case opWrite:
 		d, ok := r.liveDesc(a, st.A)
 		if !ok || r.nextTag[a] >= maxTags {
 			return nil
@@ -377,7 +377,7 @@ func (r *filesRun) step(a int, st FileStep) error {
 		tag := 1 + a*maxTags + r.nextTag[a]
 		r.nextTag[a]++
 		return r.startWrite(a, d, tag)
-	case OpPush:
+	case opPush:
 		o, ok := pick(r.ops[a], st.A, func(o *opRec) bool {
 			return (o.kind == kWrite || o.kind == kAppend) && o.endOK && !o.eof && o.written < maxWrite
 		})
@@ -400,9 +400,9 @@ func (r *filesRun) step(a int, st FileStep) error {
 			o.eof = true
 		}
 		return nil
-	case OpDropWriter, OpDropReader:
+	case opDropWriter, opDropReader:
 		o, ok := pick(r.ops[a], st.A, func(o *opRec) bool {
-			return o.endOK && (o.kind == kWrite || o.kind == kAppend) == (st.Op == OpDropWriter)
+			return o.endOK && (o.kind == kWrite || o.kind == kAppend) == (st.Op == opDropWriter)
 		})
 		if !ok {
 			return nil
@@ -412,7 +412,7 @@ func (r *filesRun) step(a int, st FileStep) error {
 		}
 		o.endOK = false
 		return nil
-	case OpRead:
+	case opRead:
 		d, ok := r.liveDesc(a, st.A)
 		if !ok {
 			return nil
@@ -425,7 +425,7 @@ func (r *filesRun) step(a int, st FileStep) error {
 		d.ops = append(d.ops, o)
 		r.ops[a] = append(r.ops[a], o)
 		return nil
-	case OpReadDir:
+	case opReadDir:
 		root := r.rootRec(a)
 		s, f, err := in.ReadDirectory(r.roots[a])
 		if err != nil {
@@ -435,19 +435,19 @@ func (r *filesRun) step(a int, st FileStep) error {
 		root.ops = append(root.ops, o)
 		r.ops[a] = append(r.ops[a], o)
 		return nil
-	case OpPull:
+	case opPull:
 		o, ok := pick(r.ops[a], st.A, func(o *opRec) bool { return (o.kind == kRead || o.kind == kReadDir) && o.endOK && !o.eof })
 		if !ok {
 			return nil
 		}
 		return r.pull(o, st.N+1)
-	case OpAwait:
+	case opAwait:
 		o, ok := pick(r.ops[a], st.A, func(o *opRec) bool { return o.futOK && !o.resolved && o.mustResolve() })
 		if !ok {
 			return nil
 		}
 		return r.await(o)
-	case OpDropFuture:
+	case opDropFuture:
 		o, ok := pick(r.ops[a], st.A, func(o *opRec) bool { return o.futOK && (!o.sub || o.resolved) })
 		if !ok {
 			return nil
@@ -457,19 +457,19 @@ func (r *filesRun) step(a int, st FileStep) error {
 		}
 		o.futOK = false
 		return nil
-	case OpDropDesc:
+	case opDropDesc:
 		d, ok := r.liveDesc(a, st.A)
 		if !ok {
 			return nil
 		}
 		return r.dropDesc(d)
-	case OpLock:
+	case opLock:
 		d, ok := r.liveDesc(a, st.A)
 		if !ok {
 			return nil
 		}
 		return r.lock(d, st.B == 1)
-	case OpUnlock:
+	case opUnlock:
 		d, ok := r.liveDesc(a, st.A)
 		if !ok {
 			return nil
@@ -479,16 +479,16 @@ func (r *filesRun) step(a int, st FileStep) error {
 		}
 		d.lock = vfs.LockNone
 		return nil
-	case OpHostLock:
+	case opHostLock:
 		return r.hostLock(fileNames[st.A%len(fileNames)], st.B == 1)
-	case OpHostUnlock:
+	case opHostUnlock:
 		d, ok := pick(r.hostDs, st.A, func(d *ofdRec) bool { return d.handleLive })
 		if !ok {
 			return nil
 		}
 		r.hostClose(d)
 		return nil
-	case OpUnlink:
+	case opUnlink:
 		name := fileNames[st.A%len(fileNames)]
 		err := in.UnlinkFileAt(r.roots[a], name)
 		if isTrap(err) {
@@ -508,7 +508,7 @@ func (r *filesRun) step(a int, st FileStep) error {
 		delete(r.tree, name)
 		n.links--
 		return nil
-	case OpRename:
+	case opRename:
 		from, to := fileNames[st.A%len(fileNames)], fileNames[st.B%len(fileNames)]
 		err := in.RenameAt(r.roots[a], from, r.roots[a], to)
 		if isTrap(err) {
@@ -530,7 +530,7 @@ func (r *filesRun) step(a int, st FileStep) error {
 			delete(r.tree, from)
 		}
 		return nil
-	case OpPipeWrite:
+	case opPipeWrite:
 		if a != 0 || !r.pipeWOK || r.pipeEOF {
 			return nil
 		}
@@ -549,12 +549,12 @@ func (r *filesRun) step(a int, st FileStep) error {
 			r.pipeEOF = true
 		}
 		return nil
-	case OpPipeRead:
+	case opPipeRead:
 		if a != 1 || !r.pipeROK || r.pipeEOFRead {
 			return nil
 		}
 		return r.pipeRead(st.N + 1)
-	case OpPipeDrop:
+	case opPipeDrop:
 		return r.pipeDrop(a)
 	}
 	return fmt.Errorf("unknown step %q", st.Op)

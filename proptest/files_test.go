@@ -15,7 +15,7 @@ func TestFileDropSemantics(t *testing.T) {
 	for _, v := range []string{"p3", "p3-async-write"} {
 		t.Run(v, func(t *testing.T) {
 			soak.Check(t, 300, func(t *rapid.T) {
-				CheckCase(t, FileCaseGen([]string{v}).Draw(t, "case"))
+				checkCase(t, fileCaseGen([]string{v}).Draw(t, "case"))
 			})
 		})
 	}

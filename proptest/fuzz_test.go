@@ -20,7 +20,7 @@ func FuzzFileCase(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
-		CheckCase(t, FileCaseGen(nil).Draw(t, "case"))
+		checkCase(t, fileCaseGen(nil).Draw(t, "case"))
 	}))
 }
 
@@ -30,7 +30,7 @@ func FuzzSocketCase(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
-		CheckCase(t, SocketCaseGen().Draw(t, "case"))
+		checkCase(t, socketCaseGen().Draw(t, "case"))
 	}))
 }
 
@@ -41,7 +41,7 @@ func FuzzVFSModel(f *testing.F) {
 	f.Add([]byte("\x03\x00\x00\x00\x00\x00\x00\x00\x07\x01\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
 		fs := vfs.New(vfs.Options{})
-		s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: NewModel()}
+		s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: newModel()}
 		t.Repeat(s.actions())
 	}))
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/wasisim/wasisim/vfs"
 )
 
-// Model is a small, obviously-correct reference for vfs: a tree of
+// model is a small, obviously-correct reference for vfs: a tree of
 // map-based directories, byte slices and link targets, with open
 // descriptions that count as references and hold flock-style locks. The
 // vfs-vs-model suite runs the same operations on both and requires equal
@@ -15,75 +15,75 @@ import (
 // paths the suite generates (relative names without "." or ".."), with
 // symbolic links resolved component by component relative to the
 // directory holding them, as vfs and WASI do.
-type Model struct {
-	Root *MNode
-	live []*MNode // every inode, for usage
+type model struct {
+	model *modelNode
+	live  []*modelNode // every inode, for usage
 }
 
-// MNode is an inode of the model.
-type MNode struct {
-	Type   vfs.DescType
-	Data   []byte // files: bytes held (the rest up to Size reads as zeros); links: the target
-	Size   int64
-	Ents   map[string]*MNode
-	Links  int
-	Opens  int
-	Parent *MNode
-	Locks  map[*MOFD]vfs.LockKind
+// modelNode is an inode of the model.
+type modelNode struct {
+	typ    vfs.DescType
+	data   []byte // files: bytes held (the rest up to Size reads as zeros); links: the target
+	size   int64
+	ents   map[string]*modelNode
+	links  int
+	opens  int
+	parent *modelNode
+	locks  map[*modelOFD]vfs.LockKind
 }
 
-// MOFD is an open file description of the model.
-type MOFD struct {
-	Node  *MNode
-	Flags vfs.DescFlags
-	Lock  vfs.LockKind
-	Open  bool
+// modelOFD is an open file description of the model.
+type modelOFD struct {
+	node  *modelNode
+	flags vfs.DescFlags
+	lock  vfs.LockKind
+	open  bool
 }
 
-// NewModel makes a model with an empty root.
-func NewModel() *Model {
-	r := &MNode{Type: vfs.TypeDirectory, Ents: map[string]*MNode{}, Links: 1}
-	return &Model{Root: r, live: []*MNode{r}}
+// newModel makes a model with an empty root.
+func newModel() *model {
+	r := &modelNode{typ: vfs.TypeDirectory, ents: map[string]*modelNode{}, links: 1}
+	return &model{model: r, live: []*modelNode{r}}
 }
 
-func (m *Model) newNode(t vfs.DescType) *MNode {
-	n := &MNode{Type: t}
+func (m *model) newNode(t vfs.DescType) *modelNode {
+	n := &modelNode{typ: t}
 	if t == vfs.TypeDirectory {
-		n.Ents = map[string]*MNode{}
+		n.ents = map[string]*modelNode{}
 	}
 	m.live = append(m.live, n)
 	return n
 }
 
-func (m *Model) link(dir *MNode, name string, n *MNode) {
-	dir.Ents[name] = n
-	n.Links++
-	if n.Type == vfs.TypeDirectory {
-		n.Parent = dir
+func (m *model) link(dir *modelNode, name string, n *modelNode) {
+	dir.ents[name] = n
+	n.links++
+	if n.typ == vfs.TypeDirectory {
+		n.parent = dir
 	}
 }
 
-func (m *Model) unlink(dir *MNode, name string, n *MNode) {
-	delete(dir.Ents, name)
-	n.Links--
-	if n.Type == vfs.TypeDirectory {
-		n.Links = 0
-		n.Parent = nil
+func (m *model) unlink(dir *modelNode, name string, n *modelNode) {
+	delete(dir.ents, name)
+	n.links--
+	if n.typ == vfs.TypeDirectory {
+		n.links = 0
+		n.parent = nil
 	}
 }
 
 type mlookup struct {
-	dir  *MNode
+	dir  *modelNode
 	name string
-	node *MNode
+	node *modelNode
 }
 
 // resolve follows the vfs rules for the paths the suite makes.
-func (m *Model) resolve(p string, follow bool) (mlookup, error) {
+func (m *model) resolve(p string, follow bool) (mlookup, error) {
 	if p == "" {
 		return mlookup{}, vfs.ErrNoEntry
 	}
-	stack := []*MNode{m.Root}
+	stack := []*modelNode{m.model}
 	hops := 0
 	s := p
 	for {
@@ -94,14 +94,14 @@ func (m *Model) resolve(p string, follow bool) (mlookup, error) {
 		}
 		last := strings.Trim(rest, "/") == ""
 		top := stack[len(stack)-1]
-		child := top.Ents[comp]
+		child := top.ents[comp]
 		if child == nil {
 			if last {
 				return mlookup{dir: top, name: comp}, nil
 			}
 			return mlookup{}, vfs.ErrNoEntry
 		}
-		switch child.Type {
+		switch child.typ {
 		case vfs.TypeSymbolicLink:
 			if last && !follow {
 				return mlookup{dir: top, name: comp, node: child}, nil
@@ -110,7 +110,7 @@ func (m *Model) resolve(p string, follow bool) (mlookup, error) {
 			if hops > vfs.MaxSymlinkHops {
 				return mlookup{}, vfs.ErrLoop
 			}
-			s = string(child.Data) + rest
+			s = string(child.data) + rest
 		case vfs.TypeDirectory:
 			if last {
 				return mlookup{dir: top, name: comp, node: child}, nil
@@ -126,13 +126,13 @@ func (m *Model) resolve(p string, follow bool) (mlookup, error) {
 	}
 }
 
-func (m *Model) newOFD(n *MNode, f vfs.DescFlags) *MOFD {
-	n.Opens++
-	return &MOFD{Node: n, Flags: f, Open: true}
+func (m *model) newOFD(n *modelNode, f vfs.DescFlags) *modelOFD {
+	n.opens++
+	return &modelOFD{node: n, flags: f, open: true}
 }
 
-// OpenAt is vfs OFD.OpenAt on the root (which has mutate-directory).
-func (m *Model) OpenAt(pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.DescFlags) (*MOFD, error) {
+// openAt is vfs OFD.openAt on the root (which has mutate-directory).
+func (m *model) openAt(pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.DescFlags) (*modelOFD, error) {
 	if of&vfs.OpenDirectory != 0 && of&(vfs.OpenCreate|vfs.OpenExclusive|vfs.OpenTruncate) != 0 {
 		return nil, vfs.ErrInvalid
 	}
@@ -157,11 +157,11 @@ func (m *Model) OpenAt(pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.D
 		m.link(lk.dir, lk.name, n)
 	case excl:
 		return nil, vfs.ErrExist
-	case n.Type == vfs.TypeSymbolicLink && of&vfs.OpenDirectory != 0:
+	case n.typ == vfs.TypeSymbolicLink && of&vfs.OpenDirectory != 0:
 		return nil, vfs.ErrNotDirectory // O_DIRECTORY before O_NOFOLLOW
-	case n.Type == vfs.TypeSymbolicLink:
+	case n.typ == vfs.TypeSymbolicLink:
 		return nil, vfs.ErrLoop
-	case n.Type == vfs.TypeDirectory:
+	case n.typ == vfs.TypeDirectory:
 		if df&vfs.Write != 0 {
 			return nil, vfs.ErrIsDirectory
 		}
@@ -170,75 +170,75 @@ func (m *Model) OpenAt(pf vfs.PathFlags, path string, of vfs.OpenFlags, df vfs.D
 			return nil, vfs.ErrNotDirectory
 		}
 		if of&vfs.OpenTruncate != 0 {
-			n.Data, n.Size = nil, 0
+			n.data, n.size = nil, 0
 		}
 	}
-	if n.Type != vfs.TypeDirectory {
+	if n.typ != vfs.TypeDirectory {
 		df &^= vfs.MutateDirectory
 	}
 	return m.newOFD(n, df), nil
 }
 
-func (o *MOFD) writable() error {
-	if o.Node.Type == vfs.TypeDirectory {
+func (o *modelOFD) writable() error {
+	if o.node.typ == vfs.TypeDirectory {
 		return vfs.ErrIsDirectory
 	}
-	if o.Flags&vfs.Write == 0 {
+	if o.flags&vfs.Write == 0 {
 		return vfs.ErrBadDescriptor
 	}
 	return nil
 }
 
-// WriteAt is vfs OFD.WriteAt.
-func (o *MOFD) WriteAt(p []byte, off int64) error {
+// writeAt is vfs OFD.writeAt.
+func (o *modelOFD) writeAt(p []byte, off int64) error {
 	if err := o.writable(); err != nil {
 		return err
 	}
 	if len(p) == 0 {
 		return nil
 	}
-	n := o.Node
+	n := o.node
 	end := off + int64(len(p))
-	if end > int64(len(n.Data)) {
+	if end > int64(len(n.data)) {
 		grown := make([]byte, end)
-		copy(grown, n.Data)
-		n.Data = grown
+		copy(grown, n.data)
+		n.data = grown
 	}
-	copy(n.Data[off:], p)
-	n.Size = max(n.Size, end)
+	copy(n.data[off:], p)
+	n.size = max(n.size, end)
 	return nil
 }
 
-// Append is vfs OFD.Append.
-func (o *MOFD) Append(p []byte) error {
+// append is vfs OFD.append.
+func (o *modelOFD) append(p []byte) error {
 	if err := o.writable(); err != nil {
 		return err
 	}
-	return o.WriteAt(p, o.Node.Size)
+	return o.writeAt(p, o.node.size)
 }
 
-// SetSize is vfs OFD.SetSize.
-func (o *MOFD) SetSize(size int64) error {
+// setSize is vfs OFD.setSize.
+func (o *modelOFD) setSize(size int64) error {
 	if err := o.writable(); err != nil {
 		return err
 	}
-	n := o.Node
-	if size < int64(len(n.Data)) {
-		n.Data = n.Data[:size:size]
+	n := o.node
+	if size < int64(len(n.data)) {
+		n.data = n.data[:size:size]
 	}
-	n.Size = size
+	n.size = size
 	return nil
 }
 
-// Content is the file's bytes as a read sees them.
-func (n *MNode) Content() []byte {
-	b := make([]byte, n.Size)
-	copy(b, n.Data)
+// content is the file's bytes as a read sees them.
+func (n *modelNode) content() []byte {
+	b := make([]byte, n.size)
+	copy(b, n.data)
 	return b
 }
 
-// UnlinkFileAt is vfs OFD.UnlinkFileAt on the root.
-func (m *Model) UnlinkFileAt(path string) error {
+// unlinkFileAt is vfs OFD.unlinkFileAt on the root.
+func (m *model) unlinkFileAt(path string) error {
 	lk, err := m.resolve(path, false)
 	if err != nil {
 		return err
@@ -246,15 +246,15 @@ func (m *Model) UnlinkFileAt(path string) error {
 	switch {
 	case lk.node == nil:
 		return vfs.ErrNoEntry
-	case lk.node.Type == vfs.TypeDirectory:
+	case lk.node.typ == vfs.TypeDirectory:
 		return vfs.ErrIsDirectory
 	}
 	m.unlink(lk.dir, lk.name, lk.node)
 	return nil
 }
 
-// CreateDirectoryAt is vfs OFD.CreateDirectoryAt on the root.
-func (m *Model) CreateDirectoryAt(path string) error {
+// createDirectoryAt is vfs OFD.createDirectoryAt on the root.
+func (m *model) createDirectoryAt(path string) error {
 	lk, err := m.resolve(path, false)
 	if err != nil {
 		return err
@@ -266,8 +266,8 @@ func (m *Model) CreateDirectoryAt(path string) error {
 	return nil
 }
 
-// RemoveDirectoryAt is vfs OFD.RemoveDirectoryAt on the root.
-func (m *Model) RemoveDirectoryAt(path string) error {
+// removeDirectoryAt is vfs OFD.removeDirectoryAt on the root.
+func (m *model) removeDirectoryAt(path string) error {
 	lk, err := m.resolve(path, false)
 	if err != nil {
 		return err
@@ -276,17 +276,17 @@ func (m *Model) RemoveDirectoryAt(path string) error {
 	switch {
 	case n == nil:
 		return vfs.ErrNoEntry
-	case n.Type != vfs.TypeDirectory:
+	case n.typ != vfs.TypeDirectory:
 		return vfs.ErrNotDirectory
-	case len(n.Ents) > 0:
+	case len(n.ents) > 0:
 		return vfs.ErrNotEmpty
 	}
 	m.unlink(lk.dir, lk.name, n)
 	return nil
 }
 
-// RenameAt is vfs OFD.RenameAt with both bases the root.
-func (m *Model) RenameAt(oldPath, newPath string) error {
+// renameAt is vfs OFD.renameAt with both bases the root.
+func (m *model) renameAt(oldPath, newPath string) error {
 	from, err := m.resolve(oldPath, false)
 	if err != nil {
 		return err
@@ -300,15 +300,15 @@ func (m *Model) RenameAt(oldPath, newPath string) error {
 		return vfs.ErrNoEntry
 	}
 	// Linux's order: a directory into its own subtree is refused first.
-	if n.Type == vfs.TypeDirectory {
-		for d := to.dir; d != nil; d = d.Parent {
+	if n.typ == vfs.TypeDirectory {
+		for d := to.dir; d != nil; d = d.parent {
 			if d == n {
 				return vfs.ErrInvalid
 			}
 		}
 	}
-	if t := to.node; t != nil && t.Type == vfs.TypeDirectory {
-		for d := from.dir; d != nil; d = d.Parent {
+	if t := to.node; t != nil && t.typ == vfs.TypeDirectory {
+		for d := from.dir; d != nil; d = d.parent {
 			if d == t {
 				return vfs.ErrNotEmpty // onto a directory that contains the source
 			}
@@ -318,14 +318,14 @@ func (m *Model) RenameAt(oldPath, newPath string) error {
 		return nil
 	}
 	if t := to.node; t != nil {
-		if n.Type == vfs.TypeDirectory {
-			if t.Type != vfs.TypeDirectory {
+		if n.typ == vfs.TypeDirectory {
+			if t.typ != vfs.TypeDirectory {
 				return vfs.ErrNotDirectory
 			}
-			if len(t.Ents) > 0 {
+			if len(t.ents) > 0 {
 				return vfs.ErrNotEmpty
 			}
-		} else if t.Type == vfs.TypeDirectory {
+		} else if t.typ == vfs.TypeDirectory {
 			return vfs.ErrIsDirectory
 		}
 	}
@@ -337,8 +337,8 @@ func (m *Model) RenameAt(oldPath, newPath string) error {
 	return nil
 }
 
-// LinkAt is vfs OFD.LinkAt with both bases the root.
-func (m *Model) LinkAt(pf vfs.PathFlags, oldPath, newPath string) error {
+// linkAt is vfs OFD.linkAt with both bases the root.
+func (m *model) linkAt(pf vfs.PathFlags, oldPath, newPath string) error {
 	from, err := m.resolve(oldPath, pf&vfs.SymlinkFollow != 0)
 	if err != nil {
 		return err
@@ -355,15 +355,15 @@ func (m *Model) LinkAt(pf vfs.PathFlags, oldPath, newPath string) error {
 	if to.node != nil {
 		return vfs.ErrExist
 	}
-	if n.Type == vfs.TypeDirectory {
+	if n.typ == vfs.TypeDirectory {
 		return vfs.ErrNotPermitted
 	}
 	m.link(to.dir, to.name, n)
 	return nil
 }
 
-// SymlinkAt is vfs OFD.SymlinkAt on the root.
-func (m *Model) SymlinkAt(target, path string) error {
+// symlinkAt is vfs OFD.symlinkAt on the root.
+func (m *model) symlinkAt(target, path string) error {
 	lk, err := m.resolve(path, false)
 	if err != nil {
 		return err
@@ -372,92 +372,92 @@ func (m *Model) SymlinkAt(target, path string) error {
 		return vfs.ErrExist
 	}
 	n := m.newNode(vfs.TypeSymbolicLink)
-	n.Data = []byte(target)
-	n.Size = int64(len(target))
+	n.data = []byte(target)
+	n.size = int64(len(target))
 	m.link(lk.dir, lk.name, n)
 	return nil
 }
 
-// ReadDirectory is vfs OFD.ReadDirectory: sorted entries.
-func (o *MOFD) ReadDirectory() ([]vfs.DirEntry, error) {
-	if o.Node.Type != vfs.TypeDirectory {
+// readDirectory is vfs OFD.readDirectory: sorted entries.
+func (o *modelOFD) readDirectory() ([]vfs.DirEntry, error) {
+	if o.node.typ != vfs.TypeDirectory {
 		return nil, vfs.ErrNotDirectory
 	}
-	if o.Node.Links == 0 {
+	if o.node.links == 0 {
 		return nil, vfs.ErrNoEntry // a removed directory (getdents: ENOENT)
 	}
-	return o.Node.entries(), nil
+	return o.node.entries(), nil
 }
 
-func (n *MNode) entries() []vfs.DirEntry {
+func (n *modelNode) entries() []vfs.DirEntry {
 	out := []vfs.DirEntry{}
-	for name, c := range n.Ents {
-		out = append(out, vfs.DirEntry{Name: name, Type: c.Type})
+	for name, c := range n.ents {
+		out = append(out, vfs.DirEntry{Name: name, Type: c.typ})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// TryLock is vfs OFD.TryLock (flock rules; a failed upgrade keeps the
+// tryLock is vfs OFD.tryLock (flock rules; a failed upgrade keeps the
 // shared lock).
-func (o *MOFD) TryLock(kind vfs.LockKind) error {
-	if o.Lock == kind {
+func (o *modelOFD) tryLock(kind vfs.LockKind) error {
+	if o.lock == kind {
 		return nil
 	}
-	n := o.Node
-	for other, k := range n.Locks {
+	n := o.node
+	for other, k := range n.locks {
 		if other != o && (kind == vfs.LockExclusive || k == vfs.LockExclusive) {
 			return vfs.ErrWouldBlock
 		}
 	}
-	if n.Locks == nil {
-		n.Locks = map[*MOFD]vfs.LockKind{}
+	if n.locks == nil {
+		n.locks = map[*modelOFD]vfs.LockKind{}
 	}
-	n.Locks[o] = kind
-	o.Lock = kind
+	n.locks[o] = kind
+	o.lock = kind
 	return nil
 }
 
-// Unlock releases o's lock.
-func (o *MOFD) Unlock() {
-	delete(o.Node.Locks, o)
-	o.Lock = vfs.LockNone
+// unlock releases o's lock.
+func (o *modelOFD) unlock() {
+	delete(o.node.locks, o)
+	o.lock = vfs.LockNone
 }
 
-// Close drops the (only) reference: locks go, and an unlinked inode with
+// close drops the (only) reference: locks go, and an unlinked inode with
 // no other open description is freed.
-func (o *MOFD) Close() {
-	o.Unlock()
-	o.Open = false
-	o.Node.Opens--
+func (o *modelOFD) close() {
+	o.unlock()
+	o.open = false
+	o.node.opens--
 }
 
-// Usage is what vfs FS.Usage should report.
-func (m *Model) Usage() vfs.Usage {
+// usage is what vfs FS.usage should report.
+func (m *model) usage() vfs.Usage {
 	var u vfs.Usage
 	for _, n := range m.live {
-		if n.Links == 0 && n.Opens == 0 && n != m.Root {
+		if n.links == 0 && n.opens == 0 && n != m.model {
 			continue
 		}
 		u.Inodes++
-		u.Bytes += int64(len(n.Data))
+		u.Bytes += int64(len(n.data))
 	}
 	return u
 }
 
-// LinkCount is what stat reports for n.
-func (n *MNode) LinkCount() uint64 {
-	if n.Type == vfs.TypeDirectory {
-		if n.Links == 0 {
+// linkCount is what stat reports for n.
+func (n *modelNode) linkCount() uint64 {
+	if n.typ == vfs.TypeDirectory {
+		if n.links == 0 {
 			return 0
 		}
 		sub := 0
-		for _, c := range n.Ents {
-			if c.Type == vfs.TypeDirectory {
+		for _, c := range n.ents {
+			if c.typ == vfs.TypeDirectory {
 				sub++
 			}
 		}
 		return uint64(2 + sub)
 	}
-	return uint64(n.Links)
+	return uint64(n.links)
 }

@@ -14,22 +14,21 @@ import (
 )
 
 var (
-	modelNames   = []string{"a", "b", "d", "s"}
 	modelPaths   = []string{"a", "b", "d", "s", "d/a", "d/b", "d/s", "a/a", "s/a"}
 	modelTargets = []string{"a", "b", "d", "s", "d/a", "a/b", "s/a"}
 )
 
 type ofdPair struct {
 	v    *vfs.OFD
-	m    *MOFD
+	m    *modelOFD
 	path string
 }
 
-// vfsMachine runs the same operations on vfs and on the Model.
+// vfsMachine runs the same operations on vfs and on the model.
 type vfsMachine struct {
 	fs   *vfs.FS
 	root *vfs.OFD
-	m    *Model
+	m    *model
 	ofds []*ofdPair
 }
 
@@ -61,11 +60,11 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 			df := rapid.SampledFrom([]vfs.DescFlags{vfs.Read, vfs.Read | vfs.Write, vfs.Write}).Draw(t, "dflags")
 			pf := vfs.PathFlags(rapid.IntRange(0, 1).Draw(t, "follow"))
 			vo, verr := s.root.OpenAt(pf, p, of, df)
-			mo, merr := s.m.OpenAt(pf, p, of, df)
+			mo, merr := s.m.openAt(pf, p, of, df)
 			sameErr(t, fmt.Sprintf("open-at %q %v %v %v", p, pf, of, df), verr, merr)
 			if verr == nil {
-				if vo.Flags() != mo.Flags {
-					t.Fatalf("open-at %q: flags %v, model %v", p, vo.Flags(), mo.Flags)
+				if vo.Flags() != mo.flags {
+					t.Fatalf("open-at %q: flags %v, model %v", p, vo.Flags(), mo.flags)
 				}
 				s.ofds = append(s.ofds, &ofdPair{vo, mo, p})
 			}
@@ -78,7 +77,7 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 			data := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "data")
 			off := rapid.Int64Range(0, 40).Draw(t, "off")
 			_, verr := o.v.WriteAt(data, off)
-			sameErr(t, "write", verr, o.m.WriteAt(data, off))
+			sameErr(t, "write", verr, o.m.writeAt(data, off))
 		},
 		"append": func(t *rapid.T) {
 			o, ok := s.pickOFD(t)
@@ -87,7 +86,7 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 			}
 			data := rapid.SliceOfN(rapid.Byte(), 0, 20).Draw(t, "data")
 			_, verr := o.v.Append(data)
-			sameErr(t, "append", verr, o.m.Append(data))
+			sameErr(t, "append", verr, o.m.append(data))
 		},
 		"set-size": func(t *rapid.T) {
 			o, ok := s.pickOFD(t)
@@ -95,7 +94,7 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 				return
 			}
 			n := rapid.Int64Range(0, 60).Draw(t, "size")
-			sameErr(t, "set-size", o.v.SetSize(n), o.m.SetSize(n))
+			sameErr(t, "set-size", o.v.SetSize(n), o.m.setSize(n))
 		},
 		"close": func(t *rapid.T) {
 			o, ok := s.pickOFD(t)
@@ -105,7 +104,7 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 			if err := o.v.DecRef(); err != nil {
 				t.Fatal(err)
 			}
-			o.m.Close()
+			o.m.close()
 			s.ofds = slices.DeleteFunc(s.ofds, func(x *ofdPair) bool { return x == o })
 		},
 		"lock": func(t *rapid.T) {
@@ -114,7 +113,7 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 				return
 			}
 			k := rapid.SampledFrom([]vfs.LockKind{vfs.LockShared, vfs.LockExclusive}).Draw(t, "kind")
-			sameErr(t, "try-lock "+k.String(), o.v.TryLock(k), o.m.TryLock(k))
+			sameErr(t, "try-lock "+k.String(), o.v.TryLock(k), o.m.tryLock(k))
 		},
 		"unlock": func(t *rapid.T) {
 			o, ok := s.pickOFD(t)
@@ -124,32 +123,32 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 			if err := o.v.Unlock(); err != nil {
 				t.Fatal(err)
 			}
-			o.m.Unlock()
+			o.m.unlock()
 		},
 		"unlink": func(t *rapid.T) {
 			p := path.Draw(t, "path")
-			sameErr(t, "unlink-file-at "+p, s.root.UnlinkFileAt(p), s.m.UnlinkFileAt(p))
+			sameErr(t, "unlink-file-at "+p, s.root.UnlinkFileAt(p), s.m.unlinkFileAt(p))
 		},
 		"mkdir": func(t *rapid.T) {
 			p := path.Draw(t, "path")
-			sameErr(t, "create-directory-at "+p, s.root.CreateDirectoryAt(p), s.m.CreateDirectoryAt(p))
+			sameErr(t, "create-directory-at "+p, s.root.CreateDirectoryAt(p), s.m.createDirectoryAt(p))
 		},
 		"rmdir": func(t *rapid.T) {
 			p := path.Draw(t, "path")
-			sameErr(t, "remove-directory-at "+p, s.root.RemoveDirectoryAt(p), s.m.RemoveDirectoryAt(p))
+			sameErr(t, "remove-directory-at "+p, s.root.RemoveDirectoryAt(p), s.m.removeDirectoryAt(p))
 		},
 		"rename": func(t *rapid.T) {
 			a, b := path.Draw(t, "from"), path.Draw(t, "to")
-			sameErr(t, "rename-at "+a+" "+b, s.root.RenameAt(a, s.root, b), s.m.RenameAt(a, b))
+			sameErr(t, "rename-at "+a+" "+b, s.root.RenameAt(a, s.root, b), s.m.renameAt(a, b))
 		},
 		"link": func(t *rapid.T) {
 			a, b := path.Draw(t, "from"), path.Draw(t, "to")
 			pf := vfs.PathFlags(rapid.IntRange(0, 1).Draw(t, "follow"))
-			sameErr(t, "link-at "+a+" "+b, s.root.LinkAt(pf, a, s.root, b), s.m.LinkAt(pf, a, b))
+			sameErr(t, "link-at "+a+" "+b, s.root.LinkAt(pf, a, s.root, b), s.m.linkAt(pf, a, b))
 		},
 		"symlink": func(t *rapid.T) {
 			target, p := rapid.SampledFrom(modelTargets).Draw(t, "target"), path.Draw(t, "path")
-			sameErr(t, "symlink-at "+target+" "+p, s.root.SymlinkAt(target, p), s.m.SymlinkAt(target, p))
+			sameErr(t, "symlink-at "+target+" "+p, s.root.SymlinkAt(target, p), s.m.symlinkAt(target, p))
 		},
 		"readdir": func(t *rapid.T) {
 			o, ok := s.pickOFD(t)
@@ -157,7 +156,7 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 				return
 			}
 			got, verr := o.v.ReadDirectory()
-			want, merr := o.m.ReadDirectory()
+			want, merr := o.m.readDirectory()
 			sameErr(t, "read-directory", verr, merr)
 			if verr == nil && !slices.Equal(got, want) {
 				t.Fatalf("read-directory of %s: %v, model %v", o.path, got, want)
@@ -169,13 +168,13 @@ func (s *vfsMachine) actions() map[string]func(*rapid.T) {
 
 // check compares the whole tree, every open description and the usage.
 func (s *vfsMachine) check(t *rapid.T) {
-	s.compareDir(t, "", s.root, s.m.Root)
+	s.compareDir(t, "", s.root, s.m.model)
 	for _, o := range s.ofds {
-		if got, want := o.v.LockState(), o.m.Lock; got != want {
+		if got, want := o.v.LockState(), o.m.lock; got != want {
 			t.Fatalf("%s (%s) lock %v, model %v", o.v, o.path, got, want)
 		}
-		if o.m.Node.Type == vfs.TypeRegularFile && o.v.Flags()&vfs.Read != 0 {
-			want := o.m.Node.Content()
+		if o.m.node.typ == vfs.TypeRegularFile && o.v.Flags()&vfs.Read != 0 {
+			want := o.m.node.content()
 			got := make([]byte, len(want)+1)
 			k, err := o.v.ReadAt(got, 0)
 			if err != nil || !bytes.Equal(got[:k], want) {
@@ -183,12 +182,12 @@ func (s *vfsMachine) check(t *rapid.T) {
 			}
 		}
 	}
-	if got, want := s.fs.Usage(), s.m.Usage(); got != want {
+	if got, want := s.fs.Usage(), s.m.usage(); got != want {
 		t.Fatalf("usage %+v, model %+v", got, want)
 	}
 }
 
-func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *MNode) {
+func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *modelNode) {
 	got, err := d.ReadDirectory()
 	if err != nil {
 		t.Fatalf("read-directory %q: %v", prefix, err)
@@ -198,18 +197,18 @@ func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *MNode)
 	}
 	for _, e := range got {
 		p := prefix + e.Name
-		c := n.Ents[e.Name]
+		c := n.ents[e.Name]
 		st, err := s.root.StatAt(0, p)
 		if err != nil {
 			t.Fatalf("stat-at %q: %v", p, err)
 		}
-		if st.Type != c.Type || st.LinkCount != c.LinkCount() || st.Size != uint64(c.Size) && c.Type != vfs.TypeDirectory {
-			t.Fatalf("stat-at %q: %v links %d size %d, model %v links %d size %d", p, st.Type, st.LinkCount, st.Size, c.Type, c.LinkCount(), c.Size)
+		if st.Type != c.typ || st.LinkCount != c.linkCount() || st.Size != uint64(c.size) && c.typ != vfs.TypeDirectory {
+			t.Fatalf("stat-at %q: %v links %d size %d, model %v links %d size %d", p, st.Type, st.LinkCount, st.Size, c.typ, c.linkCount(), c.size)
 		}
-		switch c.Type {
+		switch c.typ {
 		case vfs.TypeSymbolicLink:
-			if target, err := s.root.ReadlinkAt(p); err != nil || target != string(c.Data) {
-				t.Fatalf("readlink-at %q: %q %v, model %q", p, target, err, c.Data)
+			if target, err := s.root.ReadlinkAt(p); err != nil || target != string(c.data) {
+				t.Fatalf("readlink-at %q: %q %v, model %q", p, target, err, c.data)
 			}
 		case vfs.TypeDirectory:
 			sub, err := s.root.OpenAt(0, p, vfs.OpenDirectory, vfs.Read)
@@ -228,7 +227,7 @@ func (s *vfsMachine) compareDir(t *rapid.T, prefix string, d *vfs.OFD, n *MNode)
 func TestVFSMatchesModel(t *testing.T) {
 	soak.Check(t, 300, func(t *rapid.T) {
 		fs := vfs.New(vfs.Options{})
-		s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: NewModel()}
+		s := &vfsMachine{fs: fs, root: fs.Root(vfs.Read | vfs.MutateDirectory), m: newModel()}
 		t.Repeat(s.actions())
 	})
 }

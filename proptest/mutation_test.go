@@ -108,16 +108,16 @@ func TestMutationsAreCaught(t *testing.T) {
 
 func filesUnder(variants []string) func(*rapid.T, mutation.Set) {
 	return func(t *rapid.T, m mutation.Set) {
-		c := FileCaseGen(variants).Draw(t, "case")
+		c := fileCaseGen(variants).Draw(t, "case")
 		c.Mutations = m
-		CheckCase(t, c)
+		checkCase(t, c)
 	}
 }
 
 func socketsUnder(t *rapid.T, m mutation.Set) {
-	c := SocketCaseGen().Draw(t, "case")
+	c := socketCaseGen().Draw(t, "case")
 	c.Mutations = m
-	CheckCase(t, c)
+	checkCase(t, c)
 }
 
 func lastLines(s string, n int) string {

@@ -35,7 +35,7 @@ func TestRegressions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, got, err := Replay(tr)
+			res, got, err := replay(tr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,54 +36,54 @@ import (
 //   - accepted sockets outlive the listener: the data checks hold whether
 //     or not the listener is gone.
 
-// SockStep is one step of a client or connection script.
-type SockStep struct {
-	Op SockOp `json:"op"`
+// sockStep is one step of a client or connection script.
+type sockStep struct {
+	Op sockOp `json:"op"`
 	N  int    `json:"n,omitempty"`
 }
 
-// SockOp is the kind of a SockStep.
-type SockOp string
+// sockOp is the kind of a sockStep.
+type sockOp string
 
 // Client and server-connection steps.
 const (
-	SkSend       SockOp = "send"        // client: send(stream), once
-	SkPush       SockOp = "push"        // client: write N+1 bytes to the send stream
-	SkDropWriter SockOp = "drop-writer" // client: drop the send stream (FIN)
-	SkReceive    SockOp = "receive"     // server: receive(), once
-	SkPull       SockOp = "pull"        // server: one read of up to N+1 bytes
-	SkDropReader SockOp = "drop-reader" // server: drop the receive stream (SHUT_RD)
-	SkDropSock   SockOp = "drop-sock"   // drop the tcp-socket handle
-	SkAwait      SockOp = "await"       // read the send/receive future once it must resolve
-	SkDropFuture SockOp = "drop-future" // drop the send/receive future
+	skSend       sockOp = "send"        // client: send(stream), once
+	skPush       sockOp = "push"        // client: write N+1 bytes to the send stream
+	skDropWriter sockOp = "drop-writer" // client: drop the send stream (FIN)
+	skReceive    sockOp = "receive"     // server: receive(), once
+	skPull       sockOp = "pull"        // server: one read of up to N+1 bytes
+	skDropReader sockOp = "drop-reader" // server: drop the receive stream (SHUT_RD)
+	skDropSock   sockOp = "drop-sock"   // drop the tcp-socket handle
+	skAwait      sockOp = "await"       // read the send/receive future once it must resolve
+	skDropFuture sockOp = "drop-future" // drop the send/receive future
 )
 
-// SocketProgram is the scripts of a sockets case.
-type SocketProgram struct {
+// socketProgram is the scripts of a sockets case.
+type socketProgram struct {
 	// DropListenerAt and DropStreamAt are the numbers of accepted
 	// connections after which the server drops its listening tcp-socket
 	// handle and its listen stream.
 	DropListenerAt int          `json:"drop_listener_at"`
 	DropStreamAt   int          `json:"drop_stream_at"`
-	Clients        [][]SockStep `json:"clients"`
-	Conns          [][]SockStep `json:"conns"` // the server's script for its i-th accepted connection
+	Clients        [][]sockStep `json:"clients"`
+	Conns          [][]sockStep `json:"conns"` // the server's script for its i-th accepted connection
 }
 
 var serverAddr = netip.MustParseAddrPort("127.0.0.1:8080")
 
-func sockSteps(ops []SockOp) *rapid.Generator[[]SockStep] {
-	return rapid.SliceOfN(rapid.Custom(func(t *rapid.T) SockStep {
-		return SockStep{Op: rapid.SampledFrom(ops).Draw(t, "op"), N: rapid.IntRange(0, 24).Draw(t, "n")}
+func sockSteps(ops []sockOp) *rapid.Generator[[]sockStep] {
+	return rapid.SliceOfN(rapid.Custom(func(t *rapid.T) sockStep {
+		return sockStep{Op: rapid.SampledFrom(ops).Draw(t, "op"), N: rapid.IntRange(0, 24).Draw(t, "n")}
 	}), 2, 16)
 }
 
-// SocketCaseGen generates sockets cases (p3).
-func SocketCaseGen() *rapid.Generator[*Case] {
-	client := sockSteps([]SockOp{SkSend, SkSend, SkPush, SkPush, SkPush, SkPush, SkDropWriter, SkDropSock, SkAwait, SkDropFuture})
-	conn := sockSteps([]SockOp{SkReceive, SkReceive, SkPull, SkPull, SkPull, SkPull, SkDropReader, SkDropSock, SkAwait, SkDropFuture})
-	return rapid.Custom(func(t *rapid.T) *Case {
+// socketCaseGen generates sockets cases (p3).
+func socketCaseGen() *rapid.Generator[*testCase] {
+	client := sockSteps([]sockOp{skSend, skSend, skPush, skPush, skPush, skPush, skDropWriter, skDropSock, skAwait, skDropFuture})
+	conn := sockSteps([]sockOp{skReceive, skReceive, skPull, skPull, skPull, skPull, skDropReader, skDropSock, skAwait, skDropFuture})
+	return rapid.Custom(func(t *rapid.T) *testCase {
 		n := rapid.IntRange(1, 2).Draw(t, "clients")
-		p := &SocketProgram{
+		p := &socketProgram{
 			DropListenerAt: rapid.IntRange(0, n).Draw(t, "drop_listener_at"),
 			DropStreamAt:   rapid.IntRange(0, n).Draw(t, "drop_stream_at"),
 		}
@@ -91,7 +91,7 @@ func SocketCaseGen() *rapid.Generator[*Case] {
 			p.Clients = append(p.Clients, client.Draw(t, "client"))
 			p.Conns = append(p.Conns, conn.Draw(t, "conn"))
 		}
-		return &Case{
+		return &testCase{
 			Suite:   "sockets",
 			Variant: "p3",
 			Chunk:   rapid.IntRange(1, 8).Draw(t, "chunk"),
@@ -152,7 +152,7 @@ func (s *sockRec) refBounds() (lo, hi int) {
 type socketsRun struct {
 	w          *sim.World
 	h          *host.Host
-	prog       *SocketProgram
+	prog       *socketProgram
 	socks      []*sockRec
 	clients    []*sockRec // each client's connected socket (nil until connected or if refused)
 	clientIns  []*host.Instance
@@ -176,7 +176,7 @@ func (r *socketsRun) failf(format string, args ...any) {
 
 func clientByte(c, i int) byte { return byte((c+1)<<6 | i%61 + 1) }
 
-func setupSockets(w *sim.World, c *Case, v host.Variant) (judge, error) {
+func setupSockets(w *sim.World, c *testCase, v host.Variant) (judge, error) {
 	n := vnet.New(vnet.Options{World: w, BufferSize: 16})
 	h, err := host.New(w, host.Options{Variant: v, Chunk: c.Chunk, Net: n, Mutations: c.Mutations})
 	if err != nil {
@@ -305,7 +305,7 @@ func (r *socketsRun) clientOf(c *sockRec) int {
 	return c.client
 }
 
-func (r *socketsRun) conn(in *host.Instance, c *sockRec, ch host.Handle, script []SockStep) error {
+func (r *socketsRun) conn(in *host.Instance, c *sockRec, ch host.Handle, script []sockStep) error {
 	for _, st := range script {
 		if err := r.connStep(in, c, ch, st); err != nil {
 			return err
@@ -322,9 +322,9 @@ func (r *socketsRun) conn(in *host.Instance, c *sockRec, ch host.Handle, script 
 	return r.sockCleanup(in, c, ch)
 }
 
-func (r *socketsRun) connStep(in *host.Instance, c *sockRec, ch host.Handle, st SockStep) error {
+func (r *socketsRun) connStep(in *host.Instance, c *sockRec, ch host.Handle, st sockStep) error {
 	switch st.Op {
-	case SkReceive:
+	case skReceive:
 		if c.started || !c.handleLive {
 			return nil
 		}
@@ -333,11 +333,11 @@ func (r *socketsRun) connStep(in *host.Instance, c *sockRec, ch host.Handle, st 
 			return err
 		}
 		c.started, c.end, c.fut, c.endOK, c.futOK = true, d, f, true, true
-	case SkPull:
+	case skPull:
 		if c.started && c.endOK && !c.eof {
 			return r.pull(in, c, st.N+1)
 		}
-	case SkDropReader:
+	case skDropReader:
 		if c.started && c.endOK {
 			if err := in.Drop(c.end); err != nil {
 				return err
@@ -385,20 +385,20 @@ func (r *socketsRun) pull(in *host.Instance, c *sockRec, n int) error {
 	return nil
 }
 
-func (r *socketsRun) commonStep(in *host.Instance, s *sockRec, sh host.Handle, st SockStep) error {
+func (r *socketsRun) commonStep(in *host.Instance, s *sockRec, sh host.Handle, st sockStep) error {
 	switch st.Op {
-	case SkDropSock:
+	case skDropSock:
 		if s.handleLive {
 			if err := in.Drop(sh); err != nil {
 				return err
 			}
 			s.handleLive = false
 		}
-	case SkAwait:
+	case skAwait:
 		if s.started && s.futOK && !s.resolved && (!s.endOK || s.eof) {
 			return r.await(in, s)
 		}
-	case SkDropFuture:
+	case skDropFuture:
 		if s.started && s.futOK {
 			if err := in.Drop(s.fut); err != nil {
 				return err
@@ -457,7 +457,7 @@ func (r *socketsRun) sockCleanup(in *host.Instance, s *sockRec, sh host.Handle) 
 	return nil
 }
 
-func (r *socketsRun) client(in *host.Instance, i int, script []SockStep) error {
+func (r *socketsRun) client(in *host.Instance, i int, script []sockStep) error {
 	var sh host.Handle
 	for {
 		var err error
@@ -510,9 +510,9 @@ func (r *socketsRun) client(in *host.Instance, i int, script []SockStep) error {
 	return r.sockCleanup(in, s, sh)
 }
 
-func (r *socketsRun) clientStep(in *host.Instance, s *sockRec, sh host.Handle, i int, st SockStep) error {
+func (r *socketsRun) clientStep(in *host.Instance, s *sockRec, sh host.Handle, i int, st sockStep) error {
 	switch st.Op {
-	case SkSend:
+	case skSend:
 		if s.started || !s.handleLive {
 			return nil
 		}
@@ -525,7 +525,7 @@ func (r *socketsRun) clientStep(in *host.Instance, s *sockRec, sh host.Handle, i
 			return err
 		}
 		s.started, s.end, s.fut, s.endOK, s.futOK = true, wr, f, true, true
-	case SkPush:
+	case skPush:
 		if !s.started || !s.endOK || s.eof {
 			return nil
 		}
@@ -543,7 +543,7 @@ func (r *socketsRun) clientStep(in *host.Instance, s *sockRec, sh host.Handle, i
 		if res.Status == host.Dropped {
 			s.eof = true
 		}
-	case SkDropWriter:
+	case skDropWriter:
 		if s.started && s.endOK {
 			if err := in.Drop(s.end); err != nil {
 				return err

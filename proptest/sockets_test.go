@@ -13,6 +13,6 @@ import (
 // step and at the end, every run replayed for determinism.
 func TestSocketDropSemantics(t *testing.T) {
 	soak.Check(t, 300, func(t *rapid.T) {
-		CheckCase(t, SocketCaseGen().Draw(t, "case"))
+		checkCase(t, socketCaseGen().Draw(t, "case"))
 	})
 }

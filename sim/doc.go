@@ -1,6 +1,7 @@
 // Package sim is wasisim's deterministic world: cooperative tasks, the
 // choice strategies that order them, a virtual clock, seeded randomness,
-// trace recording and strict replay, and an exploration driver.
+// trace recording and strict replay, an exploration driver and a schedule
+// shrinker.
 //
 // # Tasks and choices
 //
@@ -61,6 +62,11 @@
 // Recording it costs almost nothing, and it reproduces the run exactly:
 // strict replay checks every choice and the outcome, and yields the full
 // trace of the same run.
+//
 // Replay re-runs a trace in strict mode, comparing every event; the first
 // mismatch is a *Divergence naming the step and both events.
+//
+// Explore finds failing runs; Shrink then minimises the schedule of one:
+// it searches for a run that fails the same way with as few departures
+// from the first alternative as it can find, and returns its trace.
 package sim

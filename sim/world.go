@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -604,6 +605,21 @@ var (
 	// ErrStepLimit ends a run that took more steps than Config.MaxSteps.
 	ErrStepLimit = errors.New("sim: step limit reached")
 )
+
+// ErrWouldBlock is the error of a non-blocking call that would have had
+// to wait (vfs's TryLock, vnet's Try* methods). The layers share this one
+// value, so errors.Is(err, ErrWouldBlock) holds whichever layer refused;
+// vfs.ErrWouldBlock and vnet.ErrWouldBlock are this value.
+// errors.Is(ErrWouldBlock, syscall.EAGAIN) holds, and as a net.Error it is
+// temporary and not a timeout.
+var ErrWouldBlock error = wouldBlock{}
+
+type wouldBlock struct{}
+
+func (wouldBlock) Error() string        { return "operation would block" }
+func (wouldBlock) Is(target error) bool { return target == syscall.EAGAIN }
+func (wouldBlock) Timeout() bool        { return false }
+func (wouldBlock) Temporary() bool      { return true }
 
 type killedSentinel struct{}
 

@@ -51,8 +51,9 @@
 //     POSIX fd gives EBADF and Wasmtime returns bad-descriptor for reads
 //     and writes. Reading or writing a directory is ErrIsDirectory.
 //   - Changing the tree through a base without MutateDirectory is
-//     ErrReadOnly, as the issue specifies (Wasmtime reports not-permitted
-//     for its preopen permissions). OpenAt with OpenCreate, OpenTruncate,
+//     ErrReadOnly, the wasi:filesystem code for a change the descriptor
+//     may not make (Wasmtime reports not-permitted for its preopen
+//     permissions). OpenAt with OpenCreate, OpenTruncate,
 //     Write or MutateDirectory counts as a change, as do SetTimesAt,
 //     CreateDirectoryAt, RemoveDirectoryAt, UnlinkFileAt, SymlinkAt, and
 //     RenameAt (both bases) and LinkAt (the new base).

@@ -3,6 +3,9 @@ package vfs
 import (
 	"errors"
 	"io/fs"
+	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
 )
 
 // ErrorCode is the wasi:filesystem error-code enum. The cases are declared
@@ -56,13 +59,42 @@ const (
 )
 
 var errorNames = [numErrorCodes]string{
-	"access", "already", "bad-descriptor", "busy", "deadlock", "quota", "exist",
-	"file-too-large", "illegal-byte-sequence", "in-progress", "interrupted", "invalid",
-	"io", "is-directory", "loop", "too-many-links", "message-size", "name-too-long",
-	"no-device", "no-entry", "no-lock", "insufficient-memory", "insufficient-space",
-	"not-directory", "not-empty", "not-recoverable", "unsupported", "no-tty",
-	"no-such-device", "overflow", "not-permitted", "pipe", "read-only", "invalid-seek",
-	"text-file-busy", "cross-device",
+	ErrAccess:              "access",
+	ErrAlready:             "already",
+	ErrBadDescriptor:       "bad-descriptor",
+	ErrBusy:                "busy",
+	ErrDeadlock:            "deadlock",
+	ErrQuota:               "quota",
+	ErrExist:               "exist",
+	ErrFileTooLarge:        "file-too-large",
+	ErrIllegalByteSequence: "illegal-byte-sequence",
+	ErrInProgress:          "in-progress",
+	ErrInterrupted:         "interrupted",
+	ErrInvalid:             "invalid",
+	ErrIO:                  "io",
+	ErrIsDirectory:         "is-directory",
+	ErrLoop:                "loop",
+	ErrTooManyLinks:        "too-many-links",
+	ErrMessageSize:         "message-size",
+	ErrNameTooLong:         "name-too-long",
+	ErrNoDevice:            "no-device",
+	ErrNoEntry:             "no-entry",
+	ErrNoLock:              "no-lock",
+	ErrInsufficientMemory:  "insufficient-memory",
+	ErrInsufficientSpace:   "insufficient-space",
+	ErrNotDirectory:        "not-directory",
+	ErrNotEmpty:            "not-empty",
+	ErrNotRecoverable:      "not-recoverable",
+	ErrUnsupported:         "unsupported",
+	ErrNoTTY:               "no-tty",
+	ErrNoSuchDevice:        "no-such-device",
+	ErrOverflow:            "overflow",
+	ErrNotPermitted:        "not-permitted",
+	ErrPipe:                "pipe",
+	ErrReadOnly:            "read-only",
+	ErrInvalidSeek:         "invalid-seek",
+	ErrTextFileBusy:        "text-file-busy",
+	ErrCrossDevice:         "cross-device",
 }
 
 // String is the WIT name of the case, e.g. "no-entry".
@@ -107,23 +139,14 @@ func ParseErrorCode(s string) (ErrorCode, bool) {
 // ErrWouldBlock is returned by TryLock when the lock is held in a
 // conflicting mode, and by Lock when it would have to wait but cannot
 // (no World, or not called from a world task). It is not an error-code
-// case: WASI 0.3 has no lock API.
-var ErrWouldBlock = errors.New("vfs: lock would block")
+// case: WASI 0.3 has no lock API. It is sim.ErrWouldBlock, the value
+// vnet.ErrWouldBlock is too.
+var ErrWouldBlock = sim.ErrWouldBlock
 
 // ErrRefCount is returned (and the call has no effect) by DecRef on an
 // OFD whose references are all gone, and by IncRef on a released OFD.
 var ErrRefCount = errors.New("vfs: reference count misuse")
 
-func itoa(u uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
+// itoa is strconv.FormatUint in base 10 under the short name the labels
+// and trace details of this package use.
+func itoa(u uint64) string { return strconv.FormatUint(u, 10) }

@@ -7,7 +7,7 @@ import (
 )
 
 func TestErrorCodeNamesAndOrder(t *testing.T) {
-	// WIT order of wasi:filesystem error-code (SEMANTICS.md §3).
+	// WIT order of wasi:filesystem error-code (wasi:filesystem/types).
 	wit := []string{"access", "already", "bad-descriptor", "busy", "deadlock", "quota", "exist",
 		"file-too-large", "illegal-byte-sequence", "in-progress", "interrupted", "invalid", "io",
 		"is-directory", "loop", "too-many-links", "message-size", "name-too-long", "no-device",

@@ -3,7 +3,10 @@ package vnet
 import (
 	"errors"
 	"os"
+	"strconv"
 	"syscall"
+
+	"github.com/wasisim/wasisim/sim"
 )
 
 // ErrorCode is the error-code enum of wasi:sockets@0.3.0 (interface
@@ -154,15 +157,9 @@ func (e *OtherError) Is(target error) bool { return target == ErrOther }
 
 // ErrWouldBlock is returned by the Try* methods when the operation would
 // have to wait. It is not a WIT error code (WASI 0.3 has no non-blocking
-// mode); errors.Is(ErrWouldBlock, syscall.EAGAIN) holds.
-var ErrWouldBlock error = wouldBlock{}
-
-type wouldBlock struct{}
-
-func (wouldBlock) Error() string        { return "vnet: operation would block" }
-func (wouldBlock) Is(target error) bool { return target == syscall.EAGAIN }
-func (wouldBlock) Timeout() bool        { return false }
-func (wouldBlock) Temporary() bool      { return true }
+// mode); errors.Is(ErrWouldBlock, syscall.EAGAIN) holds. It is
+// sim.ErrWouldBlock, the value vfs.ErrWouldBlock is too.
+var ErrWouldBlock = sim.ErrWouldBlock
 
 // LookupError is an error of wasi:sockets ip-name-lookup that has no
 // sockets error-code: the name is well formed but unknown.
@@ -177,24 +174,6 @@ var ErrNameUnresolvable = errors.New("name-unresolvable")
 // Is matches ErrNameUnresolvable.
 func (e *LookupError) Is(target error) bool { return target == ErrNameUnresolvable }
 
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	neg := i < 0
-	if neg {
-		i = -i
-	}
-	var b [20]byte
-	p := len(b)
-	for i > 0 {
-		p--
-		b[p] = byte('0' + i%10)
-		i /= 10
-	}
-	if neg {
-		p--
-		b[p] = '-'
-	}
-	return string(b[p:])
-}
+// itoa is strconv.Itoa under the short name the labels and trace details
+// of this package use.
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -368,7 +368,7 @@ func familyOf(a netip.Addr) Family {
 	return IPv6
 }
 
-// checkFamily validates that a has family f and is not IPv4-mapped IPv6,
+// checkAddr validates that a has family f and is not IPv4-mapped IPv6,
 // multicast or broadcast.
 func checkAddr(f Family, a netip.Addr) error {
 	if !a.IsValid() || f > IPv6 {

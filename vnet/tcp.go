@@ -855,7 +855,8 @@ func (s *TCPSocket) SetWriteDeadline(t time.Time) {
 	}
 }
 
-// getOpt and setOpt run f under the lock unless the socket is closed.
+// getOpt runs f under the lock unless the socket is closed; the option
+// getters and setters all go through it.
 func (s *TCPSocket) getOpt(f func(o *sockOpts)) error {
 	s.n.mu.Lock()
 	defer s.n.mu.Unlock()

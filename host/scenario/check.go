@@ -47,16 +47,16 @@ type aspec struct {
 	rest  bool     // repeats to the end of the line
 }
 
+// spec is how a verb is written: what it returns and what arguments it
+// takes.
 type spec struct {
 	res    string // result types, one letter each
 	optRes bool   // the results may be left out
 	args   []aspec
 	req    int // required args; the others are optional (-1: all)
-	doc    string
 }
 
 var (
-	openFlags  = []string{"read", "write", "create", "exclusive", "truncate", "directory", "mutate", "follow"}
 	lockKinds  = []string{"shared", "exclusive"}
 	families   = []string{"ipv4", "ipv6"}
 	protocols  = []string{"tcp", "udp"}
@@ -73,70 +73,14 @@ func restOf(a aspec) aspec                   { a.rest = true; return a }
 func sp(res string, args ...aspec) spec      { return spec{res: res, args: args, req: -1} }
 func opt(s spec, req int) spec               { s.req = req; return s }
 func optRes(s spec) spec                     { s.optRes = true; return s }
-func withDoc(s spec, doc string) spec        { s.doc = doc; return s }
 func dur(name string) aspec                  { return aspec{k: pDur, name: name} }
 func taskName(name string) aspec             { return aspec{k: pWord, name: name} }
 func kws(name string, ws []string) aspec     { return aspec{k: pWord, name: name, words: ws} }
 func vars(name string) aspec                 { return restOf(v(name)) }
 func flagsOf(name string, ws []string) aspec { return restOf(kws(name, ws)) }
 
-// verbs is every statement but expect.
-var verbs = map[string]spec{
-	"open":              sp("h", v("base"), str("path"), flagsOf("flag", openFlags)),
-	"stream":            sp("hh"),
-	"write-via-stream":  opt(sp("h", v("descriptor"), v("stream"), num("offset")), 2),
-	"append-via-stream": sp("h", v("descriptor"), v("stream")),
-	"read-via-stream":   opt(sp("hh", v("descriptor"), num("offset")), 1),
-	"read-directory":    sp("hh", v("descriptor")),
-	"write":             optRes(sp("c", v("writable end"), str("data"))),
-	"start-write":       sp("", v("writable end"), str("data")),
-	"finish-write":      optRes(sp("c", v("writable end"))),
-	"cancel-write":      optRes(sp("c", v("writable end"))),
-	"read":              optRes(opt(sp("c", v("readable end"), num("length")), 1)),
-	"read-all":          optRes(opt(sp("c", v("readable end"), num("length")), 1)),
-	"start-read":        sp("", v("readable end"), num("length")),
-	"finish-read":       optRes(sp("c", v("readable end"))),
-	"cancel-read":       optRes(sp("c", v("readable end"))),
-	"read-entries":      optRes(sp("c", v("read-directory stream"))),
-	"drop":              sp("", vars("handle")),
-	"drop-all":          sp(""),
-	"await":             optRes(sp("r", v("future"))),
-	"lock":              sp("", v("descriptor"), kws("lock kind", lockKinds)),
-	"trylock":           optRes(sp("r", v("descriptor"), kws("lock kind", lockKinds))),
-	"unlock":            sp("", v("descriptor")),
-	"unlink":            sp("", v("base"), str("path")),
-	"mkdir":             sp("", v("base"), str("path")),
-	"rmdir":             sp("", v("base"), str("path")),
-	"rename":            sp("", v("base"), str("old path"), str("new path")),
-	"set-size":          sp("", v("descriptor"), num("size")),
-	"yield":             sp(""),
-	"sleep":             sp("", dur("duration")),
-	"join":              sp("", taskName("task")),
-	"wait":              sp("", v("variable")),
-	"tcp-socket":        opt(sp("h", kws("family", families)), 0),
-	"bind":              sp("", v("socket"), addr("address")),
-	"connect":           sp("", v("socket"), addr("address")),
-	"listen":            sp("h", v("socket")),
-	"accept":            sp("h", v("listen stream")),
-	"send":              sp("h", v("socket"), v("stream")),
-	"receive":           sp("hh", v("socket")),
-	"local-address":     sp("a", v("socket")),
-	"remote-address":    sp("a", v("socket")),
-	"resolve":           optRes(sp("l", str("name"))),
-	"write-stdout":      sp("h", v("stream")),
-	"write-stderr":      sp("h", v("stream")),
-}
-
 // verbList is the sorted verb names, for messages.
-func verbList() string {
-	names := make([]string, 0, len(verbs)+1)
-	for k := range verbs {
-		names = append(names, k)
-	}
-	names = append(names, "expect")
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func verbList() string { return strings.Join(sortedKeys(verbs), ", ") }
 
 // reserved cannot be variable names: they start expect forms.
 var reserved = map[string]bool{"file": true, "lock": true, "port": true, "error": true, "trap": true, "stdout": true, "stderr": true, "root": true}
@@ -185,8 +129,12 @@ func validCode(s string) bool {
 	return err == nil
 }
 
+// checker checks a script, one statement at a time.
 type checker struct {
-	file string
+	file      string
+	taskNames map[string]bool
+	task      *Task // the task of the statement being checked
+	prev      *Stmt // the statement before it in its task (nil: none)
 }
 
 func (c *checker) errAt(pos Pos, expected, found string) error {
@@ -302,14 +250,17 @@ func endPos(st *Stmt) Pos {
 	return Pos{st.Pos.Line, st.Pos.Col + len(st.Verb)}
 }
 
+// stmt checks a statement's results and arguments and gives it its verb.
 func (c *checker) stmt(st *Stmt) error {
-	if st.Verb == "expect" {
-		return c.expect(st)
-	}
-	s, ok := verbs[st.Verb]
+	vb, ok := verbs[st.Verb]
 	if !ok {
 		return c.errAt(st.Pos, "a statement ("+verbList()+")", strconv.Quote(st.Verb))
 	}
+	st.verb = vb
+	if vb.args != nil {
+		return vb.args(c, st)
+	}
+	s := vb.spec
 	switch {
 	case len(st.Results) == 0 && s.res != "" && !s.optRes:
 		return c.msgAt(st.Pos, "%s returns %d value(s): write %s", st.Verb, len(s.res), usage(st.Verb, s))
@@ -534,10 +485,9 @@ type varInfo struct {
 
 // check validates every statement and the variables of each instance.
 func check(s *Script) error {
-	c := &checker{file: s.Name}
-	taskNames := map[string]bool{}
+	c := &checker{file: s.Name, taskNames: map[string]bool{}}
 	for _, t := range s.Tasks {
-		taskNames[t.Name] = true
+		c.taskNames[t.Name] = true
 	}
 	// Pass 1: statements, result types.
 	insts := map[string]map[string]varInfo{}
@@ -547,42 +497,29 @@ func check(s *Script) error {
 			vs = map[string]varInfo{"root": {ty: tyHandle}}
 			insts[t.Instance()] = vs
 		}
-		var prev *Stmt
+		c.task, c.prev = t, nil
 		for _, st := range t.Body {
 			if err := c.stmt(st); err != nil {
 				return err
 			}
-			if st.Verb == "expect" && (st.args[0].s == "error" || st.args[0].s == "trap") && st.args[0].kind == pWord {
-				if prev == nil || prev.Verb == "expect" {
-					return c.msgAt(st.Pos, "expect %s must follow the statement it checks", st.args[0].s)
-				}
-				st.checks = prev
-				prev.outcome = st
-			}
-			if st.Verb == "join" {
-				n := st.args[0].s
-				if !taskNames[n] {
-					return c.msgAt(st.args[0].pos, "no task named %s", n)
-				}
-				if n == t.Name {
-					return c.msgAt(st.args[0].pos, "task %s cannot join itself", n)
+			if st.verb.check != nil {
+				if err := st.verb.check(c, st); err != nil {
+					return err
 				}
 			}
-			if sp, ok := verbs[st.Verb]; ok {
-				for i, r := range st.Results {
-					ty := vtype(sp.res[i])
-					if old, ok := vs[r]; ok && old.ty != ty {
-						if r == "root" || old.pos.Line == 0 {
-							return c.msgAt(st.Pos, "%s is the preopened root directory and cannot be assigned", r)
-						}
-						return c.msgAt(st.Pos, "%s is %s here but %s at line %d", r, ty, old.ty, old.pos.Line)
+			for i, r := range st.Results {
+				ty := vtype(st.verb.res[i])
+				if old, ok := vs[r]; ok && old.ty != ty {
+					if r == "root" || old.pos.Line == 0 {
+						return c.msgAt(st.Pos, "%s is the preopened root directory and cannot be assigned", r)
 					}
-					if _, ok := vs[r]; !ok {
-						vs[r] = varInfo{ty: ty, pos: st.Pos}
-					}
+					return c.msgAt(st.Pos, "%s is %s here but %s at line %d", r, ty, old.ty, old.pos.Line)
+				}
+				if _, ok := vs[r]; !ok {
+					vs[r] = varInfo{ty: ty, pos: st.Pos}
 				}
 			}
-			prev = st
+			c.prev = st
 		}
 	}
 	// Pass 2: uses.
@@ -597,21 +534,41 @@ func check(s *Script) error {
 				if !ok {
 					return c.msgAt(a.pos, "variable %s is never assigned in instance %s", a.s, t.Instance())
 				}
-				if st.Verb == "expect" {
-					if i == 0 {
-						if err := checkExpectType(c, st, vi.ty); err != nil {
-							return err
-						}
+				if st.verb.use != nil {
+					if err := st.verb.use(c, st, i, vi); err != nil {
+						return err
 					}
 					continue
 				}
-				if vi.ty != tyHandle && st.Verb != "wait" {
+				if vi.ty != tyHandle {
 					return c.msgAt(a.pos, "%s is %s (line %d), not a handle", a.s, vi.ty, vi.pos.Line)
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// checkExpectPlace: expect error and expect trap check the statement
+// before them, which must not be an expect.
+func checkExpectPlace(c *checker, st *Stmt) error {
+	if (st.args[0].s == "error" || st.args[0].s == "trap") && st.args[0].kind == pWord {
+		if c.prev == nil || c.prev.Verb == "expect" {
+			return c.msgAt(st.Pos, "expect %s must follow the statement it checks", st.args[0].s)
+		}
+		st.checks = c.prev
+		c.prev.outcome = st
+	}
+	return nil
+}
+
+// checkExpectUse: the variable an expect checks holds a value the check
+// applies to.
+func checkExpectUse(c *checker, st *Stmt, i int, vi varInfo) error {
+	if i != 0 {
+		return nil
+	}
+	return checkExpectType(c, st, vi.ty)
 }
 
 func checkExpectType(c *checker, st *Stmt, ty vtype) error {

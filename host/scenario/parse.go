@@ -64,6 +64,7 @@ type Stmt struct {
 	Verb    string
 	Args    []Arg
 
+	verb    *verb  // what the statement is and does (set by the checker)
 	args    []pval // checked arguments
 	checks  *Stmt  // for "expect error/trap": the statement it checks
 	outcome *Stmt  // for a statement: the "expect error/trap" that follows it

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -432,4 +433,36 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("format not stable:\n%s\n---\n%s", out, out2)
 		}
 	})
+}
+
+// TestVerbTable: every verb runs something and is in the language's
+// reference (the package doc), and its result types are ones the checker
+// knows.
+func TestVerbTable(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The words of the doc's indented (code) lines.
+	code := regexp.MustCompile(`(?m)^//\t.*$`)
+	word := regexp.MustCompile(`[a-z][a-z-]*`)
+	inDoc := map[string]bool{}
+	for _, l := range code.FindAllString(string(doc), -1) {
+		for _, w := range word.FindAllString(l, -1) {
+			inDoc[w] = true
+		}
+	}
+	for name, vb := range verbs {
+		if vb.exec == nil {
+			t.Errorf("%s has no exec", name)
+		}
+		if !inDoc[name] {
+			t.Errorf("%s is not in the package doc", name)
+		}
+		for _, r := range vb.res {
+			if vtype(r).String() == "a value" {
+				t.Errorf("%s returns an unknown type %q", name, r)
+			}
+		}
+	}
 }

@@ -1,10 +1,6 @@
 package wasip1_test
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/wasisim/wasisim/host/wasip1"
@@ -86,50 +82,5 @@ func BenchmarkHostCall(b *testing.B) {
 	}
 	if g.Calls() != uint64(b.N) || g.Err() != nil {
 		b.Fatalf("%d calls, err %v", g.Calls(), g.Err())
-	}
-}
-
-func TestCLI(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("kept"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mod := filepath.Join(t.TempDir(), "files.wasm")
-	if err := os.WriteFile(mod, guest(t, "files"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	trace := filepath.Join(t.TempDir(), "trace.jsonl")
-	var out, errb bytes.Buffer
-	code := wasip1.RunCLI([]string{"run", "--dir", dir + "::/", "--seed", "9", "--trace", trace, "--dir-write-back", mod}, nil, &out, &errb)
-	if code != 0 || !strings.HasSuffix(out.String(), "done\n") {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
-	}
-	tree := hostTree(t, dir)
-	if tree["keep.txt"] != "file:kept" || tree["work/t.txt"] != "file:0123" || tree["work/sub/c1"] != "file:c1c1" {
-		t.Errorf("written-back tree:\n%s", treeString(tree))
-	}
-	tr, err := sim.ReadTraceFile(trace)
-	if err != nil || len(tr.Events) == 0 {
-		t.Fatalf("trace: %v", err)
-	}
-	// Exit codes and usage errors.
-	hello := filepath.Join(t.TempDir(), "hello.wasm")
-	os.WriteFile(hello, guest(t, "hello"), 0o644)
-	out.Reset()
-	if code := wasip1.RunCLI([]string{"--env", "EXIT=5", "--env", "GREETING=yo", hello, "x"}, strings.NewReader("in"), &out, &errb); code != 5 {
-		t.Errorf("exit code %d, want 5", code)
-	}
-	if !strings.Contains(out.String(), "arg x\nenv GREETING = yo\nstdin \"in\"") {
-		t.Errorf("stdout %q", out.String())
-	}
-	if code := wasip1.RunCLI([]string{"--bogus", hello}, nil, &out, &errb); code != 2 {
-		t.Errorf("bad flag: exit %d", code)
-	}
-	if code := wasip1.RunCLI([]string{"run"}, nil, &out, &errb); code != 2 {
-		t.Errorf("no module: exit %d", code)
-	}
-	o, err := wasip1.ParseCLI([]string{"run", "--dir", "a", "--dir", "b::/x", "--listen", ":8080", "m.wasm", "--not-a-flag"})
-	if err != nil || len(o.Dirs) != 2 || o.Dirs[0] != (wasip1.DirMap{Host: "a", Guest: "a"}) || o.Dirs[1].Guest != "/x" || o.Args[0] != "--not-a-flag" || o.Listen[0] != ":8080" {
-		t.Errorf("ParseCLI: %+v %v", o, err)
 	}
 }

@@ -18,10 +18,11 @@
 // the world unwinding a blocked guest — closes every descriptor. Preview 1
 // has no dup, so no two descriptors share an entry; sharing happens across
 // guests and the host (a listener preopened into a guest is IncRef'd for
-// it). Release therefore follows SEMANTICS.md §1: an OFD's advisory locks
-// are released and an unlinked inode freed when the last holder anywhere
-// drops it; a socket's port is unbound, and its pending connections reset,
-// when the last descriptor on it is closed. The file offset, fdflags and
+// it). Release therefore follows the shared ownership package host
+// describes: an OFD's advisory locks are released and an unlinked inode
+// freed when the last holder anywhere drops it; a socket's port is
+// unbound, and its pending connections reset, when the last descriptor on
+// it is closed. The file offset, fdflags and
 // rights live in the descriptor entry (vfs OFDs are offset-free).
 //
 // # Scheduling
@@ -145,8 +146,6 @@
 // a trap makes Err a *GuestError with the guest's name, exit code
 // (TrapExitCode) and the trace step.
 //
-// RunCLI and ParseCLI implement a wasmtime-compatible command line for
-// cmd/wasisim: run [--dir HOST::GUEST] [--env K=V] [--listen ADDR]
-// [--seed N] [--trace FILE] [--dir-write-back] MODULE [ARGS…]; CopyIn and
-// CopyOut move directory trees between the host and a world's vfs.
+// The wasmtime-shaped command line, `wasisim run [--dir HOST::GUEST]
+// [--env K=V] [--listen ADDR] … MODULE [ARGS…]`, is part of cmd/wasisim.
 package wasip1

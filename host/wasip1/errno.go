@@ -96,18 +96,86 @@ const (
 	numErrnos
 )
 
+// errnoNames are the POSIX names, keyed so that the table cannot drift
+// from the constants.
 var errnoNames = [numErrnos]string{
-	"ESUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN",
-	"EALREADY", "EBADF", "EBADMSG", "EBUSY", "ECANCELED", "ECHILD", "ECONNABORTED",
-	"ECONNREFUSED", "ECONNRESET", "EDEADLK", "EDESTADDRREQ", "EDOM", "EDQUOT", "EEXIST",
-	"EFAULT", "EFBIG", "EHOSTUNREACH", "EIDRM", "EILSEQ", "EINPROGRESS", "EINTR", "EINVAL",
-	"EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMLINK", "EMSGSIZE", "EMULTIHOP",
-	"ENAMETOOLONG", "ENETDOWN", "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV",
-	"ENOENT", "ENOEXEC", "ENOLCK", "ENOLINK", "ENOMEM", "ENOMSG", "ENOPROTOOPT", "ENOSPC",
-	"ENOSYS", "ENOTCONN", "ENOTDIR", "ENOTEMPTY", "ENOTRECOVERABLE", "ENOTSOCK", "ENOTSUP",
-	"ENOTTY", "ENXIO", "EOVERFLOW", "EOWNERDEAD", "EPERM", "EPIPE", "EPROTO",
-	"EPROTONOSUPPORT", "EPROTOTYPE", "ERANGE", "EROFS", "ESPIPE", "ESRCH", "ESTALE",
-	"ETIMEDOUT", "ETXTBSY", "EXDEV", "ENOTCAPABLE",
+	ESUCCESS:        "ESUCCESS",
+	E2BIG:           "E2BIG",
+	EACCES:          "EACCES",
+	EADDRINUSE:      "EADDRINUSE",
+	EADDRNOTAVAIL:   "EADDRNOTAVAIL",
+	EAFNOSUPPORT:    "EAFNOSUPPORT",
+	EAGAIN:          "EAGAIN",
+	EALREADY:        "EALREADY",
+	EBADF:           "EBADF",
+	EBADMSG:         "EBADMSG",
+	EBUSY:           "EBUSY",
+	ECANCELED:       "ECANCELED",
+	ECHILD:          "ECHILD",
+	ECONNABORTED:    "ECONNABORTED",
+	ECONNREFUSED:    "ECONNREFUSED",
+	ECONNRESET:      "ECONNRESET",
+	EDEADLK:         "EDEADLK",
+	EDESTADDRREQ:    "EDESTADDRREQ",
+	EDOM:            "EDOM",
+	EDQUOT:          "EDQUOT",
+	EEXIST:          "EEXIST",
+	EFAULT:          "EFAULT",
+	EFBIG:           "EFBIG",
+	EHOSTUNREACH:    "EHOSTUNREACH",
+	EIDRM:           "EIDRM",
+	EILSEQ:          "EILSEQ",
+	EINPROGRESS:     "EINPROGRESS",
+	EINTR:           "EINTR",
+	EINVAL:          "EINVAL",
+	EIO:             "EIO",
+	EISCONN:         "EISCONN",
+	EISDIR:          "EISDIR",
+	ELOOP:           "ELOOP",
+	EMFILE:          "EMFILE",
+	EMLINK:          "EMLINK",
+	EMSGSIZE:        "EMSGSIZE",
+	EMULTIHOP:       "EMULTIHOP",
+	ENAMETOOLONG:    "ENAMETOOLONG",
+	ENETDOWN:        "ENETDOWN",
+	ENETRESET:       "ENETRESET",
+	ENETUNREACH:     "ENETUNREACH",
+	ENFILE:          "ENFILE",
+	ENOBUFS:         "ENOBUFS",
+	ENODEV:          "ENODEV",
+	ENOENT:          "ENOENT",
+	ENOEXEC:         "ENOEXEC",
+	ENOLCK:          "ENOLCK",
+	ENOLINK:         "ENOLINK",
+	ENOMEM:          "ENOMEM",
+	ENOMSG:          "ENOMSG",
+	ENOPROTOOPT:     "ENOPROTOOPT",
+	ENOSPC:          "ENOSPC",
+	ENOSYS:          "ENOSYS",
+	ENOTCONN:        "ENOTCONN",
+	ENOTDIR:         "ENOTDIR",
+	ENOTEMPTY:       "ENOTEMPTY",
+	ENOTRECOVERABLE: "ENOTRECOVERABLE",
+	ENOTSOCK:        "ENOTSOCK",
+	ENOTSUP:         "ENOTSUP",
+	ENOTTY:          "ENOTTY",
+	ENXIO:           "ENXIO",
+	EOVERFLOW:       "EOVERFLOW",
+	EOWNERDEAD:      "EOWNERDEAD",
+	EPERM:           "EPERM",
+	EPIPE:           "EPIPE",
+	EPROTO:          "EPROTO",
+	EPROTONOSUPPORT: "EPROTONOSUPPORT",
+	EPROTOTYPE:      "EPROTOTYPE",
+	ERANGE:          "ERANGE",
+	EROFS:           "EROFS",
+	ESPIPE:          "ESPIPE",
+	ESRCH:           "ESRCH",
+	ESTALE:          "ESTALE",
+	ETIMEDOUT:       "ETIMEDOUT",
+	ETXTBSY:         "ETXTBSY",
+	EXDEV:           "EXDEV",
+	ENOTCAPABLE:     "ENOTCAPABLE",
 }
 
 // String is the POSIX name of the errno, e.g. "ENOENT".
@@ -186,10 +254,12 @@ var netErrnos = map[vnet.ErrorCode]Errno{
 	vnet.ErrOther:              EIO,
 }
 
-// ToErrno maps an error from vfs, vnet or this package to a preview 1
-// errno: vfs.ErrorCode and vnet.ErrorCode through their tables (also when
-// wrapped), vnet.ErrWouldBlock to EAGAIN, a name lookup failure to
-// ENOENT, an Errno to itself, nil to ESUCCESS and anything else to EIO.
+// ToErrno maps an error from vfs, vnet, sim or this package to a preview
+// 1 errno: nil and io.EOF to ESUCCESS, an Errno to itself, a vfs.ErrorCode
+// or vnet.ErrorCode through its table (also when wrapped; a code missing
+// from its table is EIO), sim.ErrWouldBlock (vfs.ErrWouldBlock and
+// vnet.ErrWouldBlock) to EAGAIN, a name lookup failure to ENOENT,
+// sim.ErrNotInTask to ENOTSUP and anything else to EIO.
 func ToErrno(err error) Errno {
 	if err == nil {
 		return ESUCCESS
@@ -212,14 +282,12 @@ func ToErrno(err error) Errno {
 		return EIO
 	}
 	switch {
-	case errors.Is(err, vnet.ErrWouldBlock):
+	case errors.Is(err, sim.ErrWouldBlock):
 		return EAGAIN
 	case errors.Is(err, vnet.ErrNameUnresolvable):
 		return ENOENT
 	case errors.Is(err, io.EOF):
 		return ESUCCESS
-	case errors.Is(err, vfs.ErrWouldBlock):
-		return EAGAIN
 	case errors.Is(err, sim.ErrNotInTask):
 		return ENOTSUP
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wasisim/wasisim/host/wasip1"
+	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
 )
@@ -73,6 +74,7 @@ func TestErrnoTables(t *testing.T) {
 		nil: wasip1.ESUCCESS, vnet.ErrWouldBlock: wasip1.EAGAIN, io.EOF: wasip1.ESUCCESS,
 		&vnet.LookupError{Name: "x"}: wasip1.ENOENT, &vnet.OtherError{Msg: "m"}: wasip1.EIO,
 		wasip1.ENOTCAPABLE: wasip1.ENOTCAPABLE, errors.New("other"): wasip1.EIO,
+		fmt.Errorf("lock: %w", vfs.ErrWouldBlock): wasip1.EAGAIN, sim.ErrNotInTask: wasip1.ENOTSUP,
 	} {
 		if got := wasip1.ToErrno(err); got != want {
 			t.Errorf("ToErrno(%v) = %v, want %v", err, got, want)

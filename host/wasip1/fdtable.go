@@ -95,7 +95,7 @@ const (
 // reference on its vfs OFD or vnet socket; closing the fd (fd_close, the
 // target of fd_renumber, or process exit) drops that reference, so the
 // object's release — its locks, its port — happens when the last holder
-// anywhere in the world lets go (SEMANTICS.md §1). Preview 1 has no dup,
+// anywhere in the world lets go (package doc). Preview 1 has no dup,
 // so no two slots share an entry.
 type fdEntry struct {
 	kind  fdKind

@@ -4,12 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io/fs"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -18,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasisim/wasisim/host/wasip1"
+	"github.com/wasisim/wasisim/internal/wasitest"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
@@ -64,38 +60,6 @@ func runSim(tb testing.TB, seed uint64, wasm []byte, args ...string) (*wasip1.Gu
 		tb.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, g.Stdout(), g.Stderr())
 	}
 	return g, fsys, res
-}
-
-// hostTree lists a host directory: path -> "dir", "file:<content>" or
-// "link:<target>".
-func hostTree(tb testing.TB, dir string) map[string]string {
-	tb.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if rel == "." {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			t, _ := os.Readlink(p)
-			out[rel] = "link:" + t
-		case d.IsDir():
-			out[rel] = "dir"
-		default:
-			b, _ := os.ReadFile(p)
-			out[rel] = "file:" + string(b)
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
 }
 
 // vfsTree lists a vfs tree in the same form.
@@ -147,19 +111,6 @@ func vfsTree(tb testing.TB, fsys *vfs.FS) map[string]string {
 	return out
 }
 
-func treeString(m map[string]string) string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s %q\n", k, m[k])
-	}
-	return b.String()
-}
-
 // TestFilesDifferential runs the file guest on wazero's own WASI over a
 // real directory and on wasisim: same stdout, exit code and final tree.
 func TestFilesDifferential(t *testing.T) {
@@ -173,7 +124,7 @@ func TestFilesDifferential(t *testing.T) {
 	if g.ExitCode() != wantCode {
 		t.Errorf("exit code %d, wazero %d", g.ExitCode(), wantCode)
 	}
-	if got, want := treeString(vfsTree(t, fsys)), treeString(hostTree(t, dir)); got != want {
+	if got, want := wasitest.TreeString(vfsTree(t, fsys)), wasitest.TreeString(wasitest.HostTree(t, dir)); got != want {
 		t.Errorf("final tree differs\nwasisim:\n%s\nwazero:\n%s", got, want)
 	}
 	if strings.Contains(wantOut, "error") {

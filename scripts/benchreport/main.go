@@ -1,7 +1,7 @@
 //go:build ignore
 
-// benchreport prints the headline table of issue 9 from the raw output of
-// scripts/bench: the median of every (benchmark, unit) over -count runs,
+// benchreport prints the headline table of the performance suite from the
+// raw output of scripts/bench: the median of every (benchmark, unit) over -count runs,
 // next to its peer, with the ratio and whether the goal holds.
 //
 //	go run ./scripts/benchreport/main.go RAWFILE

@@ -15,9 +15,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/scenario"
-	"github.com/wasisim/wasisim/host/wasip1"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -57,25 +57,6 @@ broken / divergence, 2 bad usage or bad input. The scenario language is
 documented in "go doc github.com/wasisim/wasisim/host/scenario".
 `
 
-// isWasmRun reports whether run's first operand is a .wasm module; flags
-// before it (which take a value only in the --flag=value or --flag value
-// forms wasip1.ParseCLI knows) are skipped.
-func isWasmRun(args []string) bool {
-	withValue := map[string]bool{"--dir": true, "--env": true, "--listen": true, "--seed": true, "--trace": true, "--max-steps": true,
-		"-dir": true, "-env": true, "-listen": true, "-seed": true, "-trace": true, "-max-steps": true}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") {
-			if withValue[a] {
-				i++
-			}
-			continue
-		}
-		return strings.HasSuffix(a, ".wasm")
-	}
-	return false
-}
-
 // Main runs the wasisim command with args (without the program name) and
 // returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -86,9 +67,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	c := &command{name: cmd, stdout: stdout, stderr: stderr}
 	switch cmd {
 	case "run":
-		if isWasmRun(rest) {
-			// A core module: the wasmtime-shaped runner of host/wasip1.
-			return wasip1.RunCLI(rest, os.Stdin, stdout, stderr)
+		if wasmrun.IsModuleRun(rest) {
+			// A core module: the wasmtime-shaped runner.
+			return wasmrun.Main(rest, os.Stdin, stdout, stderr)
 		}
 		return c.exit(c.run(rest))
 	case "explore":
@@ -356,7 +337,7 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// stderrIsTTY reports whether w is a terminal, for the progress line.
+// isTTY reports whether w is a terminal, for the progress line.
 func isTTY(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -108,47 +109,6 @@ func printEvents(w io.Writer, evs []sim.Event, names map[int]string, choices boo
 	}
 }
 
-// listStrategy replays a list of choice indexes, clamped to the
-// alternatives available, then takes alternative 0; it records what it
-// chose. Shrinking runs candidates with it.
-type listStrategy struct {
-	choices []int
-	from    string
-	i       int
-	taken   []int
-}
-
-func (s *listStrategy) Choose(cp sim.ChoicePoint) int {
-	c := 0
-	if s.i < len(s.choices) {
-		c = min(s.choices[s.i], cp.N-1)
-	}
-	s.i++
-	s.taken = append(s.taken, c)
-	return c
-}
-
-func (s *listStrategy) Spec() sim.Spec {
-	return sim.Spec{Name: "shrunk", Params: map[string]string{"from": s.from}}
-}
-
-func nonZero(cs []int) int {
-	n := 0
-	for _, c := range cs {
-		if c != 0 {
-			n++
-		}
-	}
-	return n
-}
-
-func trimZeros(cs []int) []int {
-	for len(cs) > 0 && cs[len(cs)-1] == 0 {
-		cs = cs[:len(cs)-1]
-	}
-	return cs
-}
-
 type shrinkJSON struct {
 	Trace           string `json:"trace"`
 	Out             string `json:"out"`
@@ -190,135 +150,40 @@ func (c *command) shrink(args []string) error {
 	if *out == "" {
 		*out = strings.TrimSuffix(pos[0], ".trace") + ".min.trace"
 	}
-	base := simConfig(s.Name, s)
-	base.Seed = tr.Header.Seed
-	base.Run = tr.Header.Run
-	sc := s.Scenario(scenario.Options{})
-	from := tr.Header.Strategy
-	try := func(cands []int, trace bool) (*sim.Result, *sim.Trace, []int, error) {
-		st := &listStrategy{choices: cands, from: from}
-		cfg := base
-		cfg.Strategy = st
-		cfg.Trace = trace
-		res, t, err := sim.RunOnce(cfg, sc)
-		return res, t, st.taken, err
+	opt := sim.ShrinkOptions{Attempts: *attempts, Time: *budget, Signature: signature}
+	if *budget <= 0 {
+		// No time for any candidate: only the trace's own run.
+		opt.Attempts, opt.Time = 1, 0
 	}
-	var orig []int
-	for _, e := range tr.Events {
-		if e.Of > 0 {
-			orig = append(orig, int(e.Choice))
-		}
-	}
-	res0, _, taken, err := try(orig, false)
-	if err != nil {
-		return err
-	}
-	if !res0.Failed() {
+	sh, err := sim.Shrink(tr, simConfig(s.Name, s), s.Scenario(scenario.Options{}), opt)
+	if errors.Is(err, sim.ErrNoFailure) {
 		return fmt.Errorf("the run of %s does not fail: nothing to shrink", pos[0])
 	}
-	sig := signature(res0)
-	cur, curSteps := trimZeros(taken), res0.Steps
-	n := 1
-	start := time.Now()
-	exhausted := false
-	// accept runs a candidate and keeps it if the same failure remains
-	// and the schedule is smaller: fewer non-zero choices, then fewer
-	// choices, then fewer steps.
-	accept := func(cand []int) bool {
-		if n >= *attempts || time.Since(start) > *budget {
-			exhausted = true
-			return false
-		}
-		n++
-		res, _, taken, err := try(cand, false)
-		if err != nil || !res.Failed() || signature(res) != sig {
-			return false
-		}
-		t := trimZeros(taken)
-		better := nonZero(t) < nonZero(cur) ||
-			(nonZero(t) == nonZero(cur) && (len(t) < len(cur) || (len(t) == len(cur) && res.Steps < curSteps)))
-		if better {
-			cur, curSteps = t, res.Steps
-		}
-		return better
-	}
-	for changed := true; changed && !exhausted; {
-		changed = false
-		// 1. Zero out chunks of the non-zero choices (delta debugging),
-		// from halves down to single choices.
-		for gran := 2; !exhausted; {
-			idx := []int{}
-			for i, c := range cur {
-				if c != 0 {
-					idx = append(idx, i)
-				}
-			}
-			if len(idx) == 0 {
-				break
-			}
-			g := min(gran, len(idx))
-			progress := false
-			for k := 0; k < g && !exhausted; k++ {
-				lo, hi := k*len(idx)/g, (k+1)*len(idx)/g
-				cand := append([]int(nil), cur...)
-				for _, i := range idx[lo:hi] {
-					cand[i] = 0
-				}
-				if accept(cand) {
-					progress, changed = true, true
-					break
-				}
-			}
-			if progress {
-				gran = max(gran-1, 2)
-				continue
-			}
-			if g == len(idx) {
-				break
-			}
-			gran = min(gran*2, len(idx))
-		}
-		// 2. Lower single choices (an earlier alternative instead).
-		for i := 0; i < len(cur) && !exhausted; i++ {
-			for v := 1; i < len(cur) && v < cur[i] && !exhausted; v++ {
-				cand := append([]int(nil), cur...)
-				cand[i] = v
-				if accept(cand) {
-					changed = true
-					break
-				}
-			}
-		}
-	}
-	resMin, trMin, _, err := try(cur, true)
 	if err != nil {
 		return err
 	}
-	if !resMin.Failed() || signature(resMin) != sig {
-		return fmt.Errorf("internal: the minimal schedule no longer fails the same way")
-	}
-	if err := trMin.WriteFile(*out); err != nil {
+	if err := sh.Trace.WriteFile(*out); err != nil {
 		return fmt.Errorf("cannot write the minimal trace: %w", err)
 	}
-	r := shrinkJSON{Trace: pos[0], Out: *out, Failure: sig, ChoicesBefore: len(orig), ChoicesAfter: len(cur),
-		NonZeroBefore: nonZero(orig), NonZeroAfter: nonZero(cur), StepsBefore: tr.End.Steps, StepsAfter: resMin.Steps,
-		EventsBefore: len(tr.Events), EventsAfter: len(trMin.Events), Attempts: n, Replay: "wasisim replay " + *out,
-		BudgetExhausted: exhausted}
+	r := shrinkJSON{Trace: pos[0], Out: *out, Failure: sh.Signature, ChoicesBefore: len(sh.Original), ChoicesAfter: len(sh.Choices),
+		NonZeroBefore: sh.OriginalNonZero, NonZeroAfter: sh.NonZero, StepsBefore: tr.End.Steps, StepsAfter: sh.Result.Steps,
+		EventsBefore: len(tr.Events), EventsAfter: len(sh.Trace.Events), Attempts: sh.Attempts, Replay: "wasisim replay " + *out,
+		BudgetExhausted: sh.Exhausted}
 	if *asJSON {
 		return writeJSON(c.stdout, r)
 	}
 	w := c.stdout
-	fmt.Fprintf(w, "shrink %s  failure: %s\n", pos[0], sig)
+	fmt.Fprintf(w, "shrink %s  failure: %s\n", pos[0], r.Failure)
 	fmt.Fprintf(w, "  choices   %4d -> %-4d (non-zero %d -> %d)\n", r.ChoicesBefore, r.ChoicesAfter, r.NonZeroBefore, r.NonZeroAfter)
 	fmt.Fprintf(w, "  steps     %4d -> %d\n", r.StepsBefore, r.StepsAfter)
 	fmt.Fprintf(w, "  events    %4d -> %d\n", r.EventsBefore, r.EventsAfter)
 	fmt.Fprintf(w, "removed %d of %d choices and %d of %d non-zero ones in %d attempts",
-		r.ChoicesBefore-r.ChoicesAfter, r.ChoicesBefore, r.NonZeroBefore-r.NonZeroAfter, r.NonZeroBefore, n)
-	if exhausted {
+		r.ChoicesBefore-r.ChoicesAfter, r.ChoicesBefore, r.NonZeroBefore-r.NonZeroAfter, r.NonZeroBefore, r.Attempts)
+	if r.BudgetExhausted {
 		fmt.Fprint(w, " (budget used up; the result is smaller but may not be minimal)")
 	}
 	fmt.Fprintf(w, "\nminimal trace: %s\nreplay: %s\n", *out, r.Replay)
-	for _, l := range failureLines(resMin) {
+	for _, l := range failureLines(sh.Result) {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	return nil

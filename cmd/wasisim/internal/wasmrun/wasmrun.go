@@ -1,4 +1,19 @@
-package wasip1
+// Package wasmrun is `wasisim run` for WASI preview-1 core modules: a
+// command line shaped like wasmtime's that runs one module (package
+// host/wasip1) in a fresh world, on a virtual file system filled from host
+// directories and written back after the run, and a loopback network:
+//
+//	run [--dir HOST[::GUEST]]… [--env K[=V]]… [--listen ADDR]… [--seed N]
+//	    [--trace FILE] [--dir-write-back] [--max-steps N] MODULE [ARGS…]
+//
+// --dir copies the host directory into the world's vfs before the run and
+// preopens it under GUEST (default: HOST as written); --dir-write-back
+// mirrors each such tree back to its host directory after the run
+// (creating, overwriting and deleting host files). --env K without a value
+// passes the host's K. --listen ADDR preopens a listening TCP socket on
+// the world's loopback network after the directories (fd 3+len(dirs)…).
+// --seed seeds the world (default 0); --trace writes the run's trace.
+package wasmrun
 
 import (
 	"errors"
@@ -13,38 +28,28 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wasisim/wasisim/host/wasip1"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
 )
 
-// DirMap is one --dir HOST::GUEST option.
-type DirMap struct {
-	Host, Guest string
+// dirMap is one --dir HOST::GUEST option.
+type dirMap struct {
+	host, guest string
 }
 
-// CLIOptions is a parsed wasmtime-style command line:
-//
-//	run [--dir HOST[::GUEST]]… [--env K[=V]]… [--listen ADDR]… [--seed N]
-//	    [--trace FILE] [--dir-write-back] [--max-steps N] MODULE [ARGS…]
-//
-// --dir copies the host directory into the world's vfs before the run and
-// preopens it under GUEST (default: HOST as written); --dir-write-back
-// mirrors each such tree back to its host directory after the run
-// (creating, overwriting and deleting host files). --env K without a value
-// passes the host's K. --listen ADDR preopens a listening TCP socket on
-// the world's loopback network after the directories (fd 3+len(dirs)…).
-// --seed seeds the world (default 0); --trace writes the run's trace.
-type CLIOptions struct {
-	Dirs      []DirMap
-	Env       []string
-	Listen    []string
-	Seed      uint64
-	Trace     string
-	WriteBack bool
-	MaxSteps  int64
-	Module    string
-	Args      []string
+// options is a parsed command line (see the package doc).
+type options struct {
+	dirs      []dirMap
+	env       []string
+	listen    []string
+	seed      uint64
+	trace     string
+	writeBack bool
+	maxSteps  int64
+	module    string
+	args      []string
 }
 
 type multiFlag []string
@@ -52,22 +57,53 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// ParseCLI parses a command line (with or without a leading "run").
-func ParseCLI(args []string) (*CLIOptions, error) {
+// flagSet declares the flags of the command line; parse fills o from it,
+// and IsModuleRun asks it which flags take a value.
+func flagSet(o *options, dirs, env, listen *multiFlag) *flag.FlagSet {
+	fl := flag.NewFlagSet("wasisim run", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	fl.Var(dirs, "dir", "HOST[::GUEST] directory to copy into the world and preopen")
+	fl.Var(env, "env", "K=V environment variable (K alone inherits)")
+	fl.Var(listen, "listen", "ADDR to preopen a listening TCP socket on")
+	fl.Uint64Var(&o.seed, "seed", 0, "world seed")
+	fl.StringVar(&o.trace, "trace", "", "write the trace to FILE")
+	fl.BoolVar(&o.writeBack, "dir-write-back", false, "copy --dir trees back to the host after the run")
+	fl.Int64Var(&o.maxSteps, "max-steps", 0, "scheduling step limit (0: sim default)")
+	return fl
+}
+
+// IsModuleRun reports whether the first operand of run's arguments is a
+// .wasm module, so that the command runs it here rather than as a
+// scenario. Flags before it are skipped, with the value that follows those
+// of this command line that take one (unless written --flag=value).
+func IsModuleRun(args []string) bool {
+	fl := flagSet(&options{}, new(multiFlag), new(multiFlag), new(multiFlag))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			if f := fl.Lookup(strings.TrimPrefix(a[1:], "-")); f != nil && !isBoolFlag(f) {
+				i++
+			}
+			continue
+		}
+		return strings.HasSuffix(a, ".wasm")
+	}
+	return false
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// parse parses a command line (with or without a leading "run").
+func parse(args []string) (*options, error) {
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
-	fl := flag.NewFlagSet("wasisim run", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
 	var dirs, env, listen multiFlag
-	o := &CLIOptions{}
-	fl.Var(&dirs, "dir", "HOST[::GUEST] directory to copy into the world and preopen")
-	fl.Var(&env, "env", "K=V environment variable (K alone inherits)")
-	fl.Var(&listen, "listen", "ADDR to preopen a listening TCP socket on")
-	fl.Uint64Var(&o.Seed, "seed", 0, "world seed")
-	fl.StringVar(&o.Trace, "trace", "", "write the trace to FILE")
-	fl.BoolVar(&o.WriteBack, "dir-write-back", false, "copy --dir trees back to the host after the run")
-	fl.Int64Var(&o.MaxSteps, "max-steps", 0, "scheduling step limit (0: sim default)")
+	o := &options{}
+	fl := flagSet(o, &dirs, &env, &listen)
 	if err := fl.Parse(args); err != nil {
 		return nil, err
 	}
@@ -79,46 +115,47 @@ func ParseCLI(args []string) (*CLIOptions, error) {
 		if host == "" || guest == "" {
 			return nil, fmt.Errorf("--dir %q: want HOST or HOST::GUEST", d)
 		}
-		o.Dirs = append(o.Dirs, DirMap{Host: host, Guest: guest})
+		o.dirs = append(o.dirs, dirMap{host: host, guest: guest})
 	}
 	for _, kv := range env {
 		if !strings.Contains(kv, "=") {
 			kv = kv + "=" + os.Getenv(kv)
 		}
-		o.Env = append(o.Env, kv)
+		o.env = append(o.env, kv)
 	}
-	o.Listen = listen
+	o.listen = listen
 	rest := fl.Args()
 	if len(rest) == 0 {
 		return nil, errors.New("no module given")
 	}
-	o.Module, o.Args = rest[0], rest[1:]
+	o.module, o.args = rest[0], rest[1:]
 	return o, nil
 }
 
-// RunCLI runs a wasmtime-style command line (see CLIOptions) and returns
-// the process exit code: the guest's exit code; 2 for a usage error; 1
-// when setup fails or the run fails (deadlock, step limit) with the guest
-// exiting 0; TrapExitCode for a trap. The guest's stdout and stderr go to
-// stdout and stderr; stdin (may be nil) is read to the end first.
-func RunCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := ParseCLI(args)
+// Main runs a command line (see the package doc; with or without a
+// leading "run") and returns the process exit code: the guest's exit code;
+// 2 for a usage error; 1 when setup fails or the run fails (deadlock, step
+// limit) with the guest exiting 0; wasip1.TrapExitCode for a trap. The
+// guest's stdout and stderr go to stdout and stderr; stdin (may be nil) is
+// read to the end first.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "wasisim run: %v\nusage: wasisim run [--dir HOST::GUEST] [--env K=V] [--listen ADDR] [--seed N] [--trace FILE] [--dir-write-back] MODULE [ARGS...]\n", err)
 		return 2
 	}
-	code, err := o.Run(stdin, stdout, stderr)
+	code, err := o.run(stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "wasisim run: %v\n", err)
 	}
 	return code
 }
 
-// Run executes the options in a fresh world; see RunCLI for the exit code.
+// run executes the options in a fresh world; see Main for the exit code.
 // The returned error describes a setup or run failure (already reflected
 // in the code).
-func (o *CLIOptions) Run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	wasm, err := os.ReadFile(o.Module)
+func (o *options) run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	wasm, err := os.ReadFile(o.module)
 	if err != nil {
 		return 1, err
 	}
@@ -128,33 +165,33 @@ func (o *CLIOptions) Run(stdin io.Reader, stdout, stderr io.Writer) (int, error)
 			return 1, fmt.Errorf("stdin: %w", err)
 		}
 	}
-	w, err := sim.New(sim.Config{Seed: o.Seed, Trace: o.Trace != "", MaxSteps: o.MaxSteps, Scenario: "wasip1 " + filepath.Base(o.Module)})
+	w, err := sim.New(sim.Config{Seed: o.seed, Trace: o.trace != "", MaxSteps: o.maxSteps, Scenario: "wasip1 " + filepath.Base(o.module)})
 	if err != nil {
 		return 1, err
 	}
 	fsys := vfs.New(vfs.Options{World: w})
 	n := vnet.New(vnet.Options{World: w})
-	cfg := Config{
-		Name: filepath.Base(o.Module), Module: wasm, Args: o.Args, Env: o.Env,
+	cfg := wasip1.Config{
+		Name: filepath.Base(o.module), Module: wasm, Args: o.args, Env: o.env,
 		Stdin: in, Stdout: stdout, Stderr: stderr, FS: fsys, Net: n,
 	}
 	root := fsys.Root(vfs.Read | vfs.MutateDirectory)
 	defer func() { _ = root.DecRef() }()
-	for i, d := range o.Dirs {
+	for i, d := range o.dirs {
 		vpath := "dir" + strconv.Itoa(i)
-		if err := CopyIn(root, vpath, d.Host); err != nil {
-			return 1, fmt.Errorf("--dir %s: %w", d.Host, err)
+		if err := copyIn(root, vpath, d.host); err != nil {
+			return 1, fmt.Errorf("--dir %s: %w", d.host, err)
 		}
-		cfg.Dirs = append(cfg.Dirs, Preopen{GuestPath: d.Guest, Path: vpath})
+		cfg.Dirs = append(cfg.Dirs, wasip1.Preopen{GuestPath: d.guest, Path: vpath})
 	}
-	for _, a := range o.Listen {
+	for _, a := range o.listen {
 		s, err := listenOn(n, a)
 		if err != nil {
 			return 1, fmt.Errorf("--listen %s: %w", a, err)
 		}
 		cfg.Listeners = append(cfg.Listeners, s)
 	}
-	g, err := Spawn(w, cfg)
+	g, err := wasip1.Spawn(w, cfg)
 	for _, s := range cfg.Listeners {
 		_ = s.DecRef()
 	}
@@ -162,15 +199,15 @@ func (o *CLIOptions) Run(stdin io.Reader, stdout, stderr io.Writer) (int, error)
 		return 1, err
 	}
 	res := w.Run()
-	if o.Trace != "" {
-		if err := w.Trace().WriteFile(o.Trace); err != nil {
+	if o.trace != "" {
+		if err := w.Trace().WriteFile(o.trace); err != nil {
 			return 1, err
 		}
 	}
-	if o.WriteBack {
-		for i, d := range o.Dirs {
-			if err := CopyOut(root, "dir"+strconv.Itoa(i), d.Host); err != nil {
-				return 1, fmt.Errorf("write back %s: %w", d.Host, err)
+	if o.writeBack {
+		for i, d := range o.dirs {
+			if err := copyOut(root, "dir"+strconv.Itoa(i), d.host); err != nil {
+				return 1, fmt.Errorf("write back %s: %w", d.host, err)
 			}
 		}
 	}
@@ -219,10 +256,10 @@ func listenOn(n *vnet.Net, addr string) (*vnet.TCPSocket, error) {
 	return s, nil
 }
 
-// CopyIn copies the host directory hostDir into the vfs directory vpath
+// copyIn copies the host directory hostDir into the vfs directory vpath
 // (relative to base, created if missing): directories, regular files and
 // symbolic links; other file types are skipped.
-func CopyIn(base *vfs.OFD, vpath, hostDir string) error {
+func copyIn(base *vfs.OFD, vpath, hostDir string) error {
 	if err := base.CreateDirectoryAt(vpath); err != nil && !errors.Is(err, vfs.ErrExist) {
 		return err
 	}
@@ -263,14 +300,14 @@ func CopyIn(base *vfs.OFD, vpath, hostDir string) error {
 	})
 }
 
-// maxCopyOut bounds the size of one file CopyOut writes back (a vfs file
+// maxCopyOut bounds the size of one file copyOut writes back (a vfs file
 // may be sparse up to vfs.MaxFileSize).
 const maxCopyOut = 1 << 30
 
-// CopyOut mirrors the vfs directory vpath (relative to base) onto hostDir:
+// copyOut mirrors the vfs directory vpath (relative to base) onto hostDir:
 // it writes every directory, file and symbolic link of the tree and
 // removes host entries the tree no longer has.
-func CopyOut(base *vfs.OFD, vpath, hostDir string) error {
+func copyOut(base *vfs.OFD, vpath, hostDir string) error {
 	if err := os.MkdirAll(hostDir, 0o755); err != nil {
 		return err
 	}
@@ -297,7 +334,7 @@ func CopyOut(base *vfs.OFD, vpath, hostDir string) error {
 		}
 		switch e.Type {
 		case vfs.TypeDirectory:
-			if err := CopyOut(base, src, dst); err != nil {
+			if err := copyOut(base, src, dst); err != nil {
 				return err
 			}
 		case vfs.TypeSymbolicLink:
