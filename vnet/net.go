@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/btree"
+
+	"github.com/wasisim/wasisim/internal/refs"
+	"github.com/wasisim/wasisim/internal/wait"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -137,9 +140,10 @@ type Net struct {
 	free    *btree.FreeListG[*binding]    // shared by the port tables
 	live    map[uint64]liveSocket
 	conns   map[connKey]*TCPSocket // established connections by address pair, made on first use
-	changed waiter
+	changed wait.Queue
 	gen     uint64
 	hosts   map[string][]netip.Addr
+	misuse  refs.Log
 }
 
 // connKey is a connection's address pair as seen from one end.
@@ -190,6 +194,7 @@ func New(opt Options) *Net {
 		n.rng = rand.New(rand.NewPCG(opt.Seed, 0x766e_6574))
 	}
 	n.changed = n.newWaiter("vnet change")
+	n.misuse.Register(n.w, "vnet", &n.mu)
 	if n.w != nil && !opt.NoLeakCheck {
 		n.w.AddLeakCheck("vnet", n.Live)
 	}
@@ -218,12 +223,12 @@ func (n *Net) event(kind, obj, detail string) {
 }
 
 // notify wakes the waiters of q (may be nil) and of WaitChange. mu held.
-func (n *Net) notify(q waiter) {
+func (n *Net) notify(q wait.Queue) {
 	if q != nil {
-		q.wakeAll()
+		q.Wake()
 	}
 	n.gen++
-	n.changed.wakeAll()
+	n.changed.Wake()
 }
 
 func (n *Net) newID() uint64 {
@@ -266,7 +271,7 @@ func (n *Net) waitChangeLocked(gen uint64, reason string, deadline time.Time) er
 		reason = "vnet change"
 	}
 	for n.gen == gen {
-		timedOut, err := n.changed.wait(&n.mu, reason, deadline)
+		timedOut, err := n.changed.Wait(&n.mu, reason, deadline)
 		if err != nil {
 			return err
 		}

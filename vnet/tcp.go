@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/wasisim/wasisim/internal/wait"
 )
 
 // TCPState is the state of a TCP socket in the WASI state machine:
@@ -71,15 +73,6 @@ func clampU64(v, lo, hi uint64) uint64 {
 	return max(lo, min(v, hi))
 }
 
-// refCount is the reference count and release hooks shared by TCP and
-// UDP sockets, as gVisor's FileDescription: each holder (a handle, a
-// stream, a future) owns one reference; the last DecRef releases.
-type refCount struct {
-	refs      int64
-	released  bool
-	onRelease []func()
-}
-
 // TCPSocket is a simulated TCP socket. It is reference-counted: New gives
 // one reference; IncRef adds holders, and the last DecRef releases the
 // socket (frees its port binding, resets a listener's unaccepted
@@ -88,11 +81,9 @@ type refCount struct {
 // ErrInvalidState and change nothing; after release every method returns
 // ErrInvalidState.
 type TCPSocket struct {
-	n    *Net
-	id   uint64
-	name string
-	fam  Family
-	rc   refCount
+	sockRefs
+	id  uint64
+	fam Family
 
 	state         TCPState
 	local, remote netip.AddrPort
@@ -101,7 +92,7 @@ type TCPSocket struct {
 	backlog       int
 
 	pending []*TCPSocket // listener: connections not yet accepted
-	acceptQ waiter
+	acceptQ wait.Queue
 
 	rx, tx         *pipe // connection: incoming and outgoing bytes
 	rdShut, wrShut bool
@@ -122,7 +113,8 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 
 func (n *Net) newTCPLocked(f Family) *TCPSocket {
 	id := n.newID()
-	s := &TCPSocket{n: n, id: id, name: "tcp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts(), backlog: DefaultBacklog}
+	s := &TCPSocket{id: id, fam: f, opts: n.defaultOpts(), backlog: DefaultBacklog}
+	s.init(n, "tcp#"+itoa(int(id)))
 	if n.live == nil {
 		n.live = map[uint64]liveSocket{}
 	}
@@ -136,9 +128,6 @@ func (n *Net) newTCPLocked(f Family) *TCPSocket {
 // ID is the socket's number, unique in the Net and assigned in creation
 // order (TCP and UDP share the sequence), so it is the same in every run.
 func (s *TCPSocket) ID() uint64 { return s.id }
-
-// String names the socket, e.g. "tcp#3".
-func (s *TCPSocket) String() string { return s.name }
 
 // Family is the socket's address family.
 func (s *TCPSocket) Family() Family { return s.fam }
@@ -156,70 +145,23 @@ func (s *TCPSocket) State() TCPState {
 // IsListening reports whether the socket is listening.
 func (s *TCPSocket) IsListening() bool { return s.State() == Listening }
 
-// IncRef adds a reference. On a released socket it does nothing (use
-// TryIncRef to find out).
-func (s *TCPSocket) IncRef() { s.TryIncRef() }
-
-// TryIncRef adds a reference unless the socket is already released.
-func (s *TCPSocket) TryIncRef() bool {
-	s.n.mu.Lock()
-	defer s.n.mu.Unlock()
-	if s.rc.released {
-		return false
-	}
-	s.rc.refs++
-	return true
-}
-
-// Refs is the number of references (0 once released).
-func (s *TCPSocket) Refs() int64 {
-	s.n.mu.Lock()
-	defer s.n.mu.Unlock()
-	return s.rc.refs
-}
-
-// OnRelease registers f to run (outside vnet's lock) when the socket is
-// released; on an already released socket f runs at once.
-func (s *TCPSocket) OnRelease(f func()) {
-	s.n.mu.Lock()
-	if s.rc.released {
-		s.n.mu.Unlock()
-		f()
-		return
-	}
-	s.rc.onRelease = append(s.rc.onRelease, f)
-	s.n.mu.Unlock()
-}
-
 // DecRef drops a reference; the last one releases the socket. DecRef on a
-// released socket is an error wrapping ErrInvalidState and changes nothing.
+// released socket is a misuse: it changes nothing and returns an error
+// wrapping ErrInvalidState.
 func (s *TCPSocket) DecRef() error {
-	s.n.mu.Lock()
-	if s.rc.released || s.rc.refs <= 0 {
-		s.n.mu.Unlock()
-		return fmt.Errorf("vnet: DecRef of released %s: %w", s.name, ErrInvalidState)
-	}
-	s.rc.refs--
-	if s.rc.refs > 0 {
-		s.n.mu.Unlock()
-		return nil
-	}
-	cbs := s.releaseLocked("")
-	s.n.mu.Unlock()
-	for _, f := range cbs {
-		f()
-	}
-	return nil
+	return s.decRef(func() []func() { return s.releaseLocked("") })
 }
 
 // Close is DecRef, for io.Closer.
 func (s *TCPSocket) Close() error { return s.DecRef() }
 
-// releaseLocked performs the release effects and returns the hooks to run.
+// releaseLocked performs the release effects and returns the hooks to run
+// after unlocking.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) releaseLocked(why string) []func() {
 	n := s.n
-	s.rc.released = true
-	s.rc.refs = 0
+	s.rc.ReleaseLocked()
 	detail := why
 	var extra []func()
 	if s.bind != nil {
@@ -236,7 +178,7 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 			extra = append(extra, c.releaseLocked("unaccepted")...)
 		}
 		s.pending = nil
-		s.acceptQ.wakeAll()
+		s.acceptQ.Wake()
 	case Connected:
 		if s.rx.n > 0 && !s.rx.reset {
 			s.resetLocked("closed with unread data")
@@ -247,8 +189,8 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 				n.event("fin", s.name, "close")
 			}
 		}
-		s.rx.q.wakeAll()
-		s.tx.q.wakeAll()
+		s.rx.q.Wake()
+		s.tx.q.Wake()
 	}
 	s.state = Closed
 	delete(n.live, s.id)
@@ -257,9 +199,7 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 	}
 	n.notify(nil)
 	n.event("release", s.name, detail)
-	cbs := append(s.rc.onRelease, extra...)
-	s.rc.onRelease = nil
-	return cbs
+	return append(s.rc.TakeHooksLocked(), extra...)
 }
 
 // resetLocked resets the connection (both directions) from s's side: s
@@ -297,7 +237,7 @@ func (s *TCPSocket) describe() string {
 	case Connected:
 		d += " " + s.local.String() + "->" + s.remote.String()
 	}
-	return d + " refs=" + itoa(int(s.rc.refs))
+	return d + " refs=" + itoa(int(s.rc.RefsLocked()))
 }
 
 // Bind binds the socket to a local address (port 0: an ephemeral port).
@@ -458,7 +398,7 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		}()
 	}
 	for {
-		if s.rc.released || s.state != Connecting {
+		if s.rc.ReleasedLocked() || s.state != Connecting {
 			return ErrInvalidState
 		}
 		l := n.findListener(s.fam, remote)
@@ -470,7 +410,7 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 			s.establish(l, remote)
 			return nil
 		}
-		timedOut, err := l.acceptQ.wait(&n.mu, "", s.wrDeadline)
+		timedOut, err := l.acceptQ.Wait(&n.mu, "", s.wrDeadline)
 		if err != nil {
 			return err
 		}
@@ -509,7 +449,7 @@ func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
 }
 
 func (s *TCPSocket) failConnect(err error) {
-	if s.rc.released {
+	if s.rc.ReleasedLocked() {
 		return
 	}
 	s.state = Closed
@@ -578,7 +518,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 		if !block {
 			return nil, ErrWouldBlock
 		}
-		timedOut, err := s.acceptQ.wait(&n.mu, "", s.rdDeadline)
+		timedOut, err := s.acceptQ.Wait(&n.mu, "", s.rdDeadline)
 		if err != nil {
 			return nil, err
 		}
@@ -634,7 +574,7 @@ func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 		if !block {
 			return 0, ErrWouldBlock
 		}
-		timedOut, err := rx.q.wait(&n.mu, "", s.rdDeadline)
+		timedOut, err := rx.q.Wait(&n.mu, "", s.rdDeadline)
 		if err != nil {
 			return 0, err
 		}
@@ -708,7 +648,7 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 		if !block {
 			return 0, ErrWouldBlock
 		}
-		timedOut, err := tx.q.wait(&n.mu, "", s.wrDeadline)
+		timedOut, err := tx.q.Wait(&n.mu, "", s.wrDeadline)
 		if err != nil {
 			return 0, err
 		}
@@ -838,10 +778,10 @@ func (s *TCPSocket) SetReadDeadline(t time.Time) {
 	defer s.n.mu.Unlock()
 	s.rdDeadline = t
 	if s.rx != nil {
-		s.rx.q.wakeAll()
+		s.rx.q.Wake()
 	}
 	if s.acceptQ != nil {
-		s.acceptQ.wakeAll()
+		s.acceptQ.Wake()
 	}
 }
 
@@ -851,7 +791,7 @@ func (s *TCPSocket) SetWriteDeadline(t time.Time) {
 	defer s.n.mu.Unlock()
 	s.wrDeadline = t
 	if s.tx != nil {
-		s.tx.q.wakeAll()
+		s.tx.q.Wake()
 	}
 }
 

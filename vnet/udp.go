@@ -1,9 +1,10 @@
 package vnet
 
 import (
-	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/wasisim/wasisim/internal/wait"
 )
 
 // UDPState is the state of a UDP socket.
@@ -35,11 +36,9 @@ type datagram struct {
 // UDPSocket is a simulated UDP socket, reference-counted like TCPSocket:
 // the last DecRef frees its port binding.
 type UDPSocket struct {
-	n    *Net
-	id   uint64
-	name string
-	fam  Family
-	rc   refCount
+	sockRefs
+	id  uint64
+	fam Family
 
 	state         UDPState
 	local, remote netip.AddrPort
@@ -49,7 +48,7 @@ type UDPSocket struct {
 	queue   []datagram
 	dropped uint64
 	pendErr error // ICMP-like error reported by the next Receive
-	q       waiter
+	q       wait.Queue
 
 	rdDeadline time.Time
 }
@@ -62,7 +61,8 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := n.newID()
-	u := &UDPSocket{n: n, id: id, name: "udp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts()}
+	u := &UDPSocket{id: id, fam: f, opts: n.defaultOpts()}
+	u.init(n, "udp#"+itoa(int(id)))
 	u.q = n.newWaiter(u.name + " receive")
 	if n.live == nil {
 		n.live = map[uint64]liveSocket{}
@@ -77,9 +77,6 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 // ID is the socket's number (shared sequence with TCP sockets).
 func (u *UDPSocket) ID() uint64 { return u.id }
 
-// String names the socket, e.g. "udp#4".
-func (u *UDPSocket) String() string { return u.name }
-
 // Family is the socket's address family.
 func (u *UDPSocket) Family() Family { return u.fam }
 
@@ -90,56 +87,17 @@ func (u *UDPSocket) State() UDPState {
 	return u.state
 }
 
-// IncRef adds a reference; no-op on a released socket.
-func (u *UDPSocket) IncRef() { u.TryIncRef() }
-
-// TryIncRef adds a reference unless the socket is already released.
-func (u *UDPSocket) TryIncRef() bool {
-	u.n.mu.Lock()
-	defer u.n.mu.Unlock()
-	if u.rc.released {
-		return false
-	}
-	u.rc.refs++
-	return true
-}
-
-// Refs is the number of references (0 once released).
-func (u *UDPSocket) Refs() int64 {
-	u.n.mu.Lock()
-	defer u.n.mu.Unlock()
-	return u.rc.refs
-}
-
-// OnRelease registers f to run when the socket is released (at once if it
-// already is).
-func (u *UDPSocket) OnRelease(f func()) {
-	u.n.mu.Lock()
-	if u.rc.released {
-		u.n.mu.Unlock()
-		f()
-		return
-	}
-	u.rc.onRelease = append(u.rc.onRelease, f)
-	u.n.mu.Unlock()
-}
-
 // DecRef drops a reference; the last one releases the socket (frees the
 // port, discards queued datagrams, wakes waiters). DecRef on a released
-// socket is an error wrapping ErrInvalidState.
-func (u *UDPSocket) DecRef() error {
+// socket is a misuse, as for TCPSocket.
+func (u *UDPSocket) DecRef() error { return u.decRef(u.releaseLocked) }
+
+// releaseLocked performs the release effects and returns the hooks to run
+// after unlocking.
+//
+// Preconditions: n.mu is held.
+func (u *UDPSocket) releaseLocked() []func() {
 	n := u.n
-	n.mu.Lock()
-	if u.rc.released || u.rc.refs <= 0 {
-		n.mu.Unlock()
-		return fmt.Errorf("vnet: DecRef of released %s: %w", u.name, ErrInvalidState)
-	}
-	u.rc.refs--
-	if u.rc.refs > 0 {
-		n.mu.Unlock()
-		return nil
-	}
-	u.rc.released = true
 	detail := ""
 	if u.bind != nil {
 		n.unbind(UDP, u.fam, u.bind)
@@ -153,13 +111,7 @@ func (u *UDPSocket) DecRef() error {
 	delete(n.live, u.id)
 	n.notify(u.q)
 	n.event("release", u.name, detail)
-	cbs := u.rc.onRelease
-	u.rc.onRelease = nil
-	n.mu.Unlock()
-	for _, f := range cbs {
-		f()
-	}
-	return nil
+	return u.rc.TakeHooksLocked()
 }
 
 // Close is DecRef, for io.Closer.
@@ -173,7 +125,7 @@ func (u *UDPSocket) describe() string {
 	case UDPConnected:
 		d += " " + u.local.String() + "->" + u.remote.String()
 	}
-	return d + " refs=" + itoa(int(u.rc.refs))
+	return d + " refs=" + itoa(int(u.rc.RefsLocked()))
 }
 
 // Bind binds the socket (port 0: ephemeral). UDP ports are never shared:
@@ -378,7 +330,7 @@ func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 		if !block {
 			return nil, netip.AddrPort{}, ErrWouldBlock
 		}
-		timedOut, err := u.q.wait(&n.mu, "", u.rdDeadline)
+		timedOut, err := u.q.Wait(&n.mu, "", u.rdDeadline)
 		if err != nil {
 			return nil, netip.AddrPort{}, err
 		}
@@ -417,7 +369,7 @@ func (u *UDPSocket) SetReadDeadline(t time.Time) {
 	u.n.mu.Lock()
 	defer u.n.mu.Unlock()
 	u.rdDeadline = t
-	u.q.wakeAll()
+	u.q.Wake()
 }
 
 func (u *UDPSocket) opt(f func(o *sockOpts)) error {
