@@ -51,7 +51,7 @@ func (f *future) leakInfo() string {
 // resolve sets the future's value; it is called exactly once by the host.
 func (f *future) resolve(v error) {
 	if f.resolved {
-		if f.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
+		if f.h.mut.Has(mutation.ResolveWriteEarly) {
 			return // the mutation resolved it first
 		}
 		panic("host: future resolved twice: " + f.name) // host bug, not guest input

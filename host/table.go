@@ -100,7 +100,7 @@ func (in *Instance) teardown() {
 		if f, ok := obj.(forceDropper); ok {
 			f.forceDrop()
 		} else if d, ok := obj.(dropper); ok {
-			d.drop()
+			in.h.drop(d)
 		}
 	}
 }
@@ -243,7 +243,7 @@ func (in *Instance) Drop(h Handle) error {
 	if in.h.w.Tracing() {
 		in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
 	}
-	d.drop()
+	in.h.drop(d)
 	return nil
 }
 
