@@ -157,9 +157,11 @@ func pollOneoff(g *Guest, m api.Memory, p []uint64) Errno {
 		netw := g.cfg.Net
 		for _, s := range subs {
 			if s.tag == eventFdRead || s.tag == eventFdWrite {
-				if e, errno := g.fds.get(s.fd); errno == ESUCCESS && e.sock != nil {
-					netw = e.sock.Net()
-					break
+				if e, errno := g.fds.get(s.fd); errno == ESUCCESS {
+					if sk, ok := e.(*sockFD); ok {
+						netw = sk.sock.Net()
+						break
+					}
 				}
 			}
 		}
@@ -198,7 +200,7 @@ func pollOneoff(g *Guest, m api.Memory, p []uint64) Errno {
 			default:
 				e, errno := g.fds.get(s.fd)
 				if errno == ESUCCESS {
-					errno = e.need(rightPollFdReadwrite)
+					errno = e.state().need(rightPollFdReadwrite)
 				}
 				if errno != ESUCCESS {
 					emit(s, errno, 0, 0)
@@ -256,14 +258,14 @@ func (g *Guest) clockDeadline(id uint32, timeout uint64, abs bool, now time.Dura
 
 // readiness reports whether a read (or write) on e would not block, the
 // bytes available, and event flags (hangup).
-func (g *Guest) readiness(e *fdEntry, read bool) (bool, uint64, uint16) {
-	switch e.kind {
-	case kindStdin:
-		if read {
+func (g *Guest) readiness(e fdEntry, read bool) (bool, uint64, uint16) {
+	switch e := e.(type) {
+	case *stdioFD:
+		if read && e.stream == 0 {
 			return true, uint64(len(g.stdin)), 0
 		}
 		return true, 0, 0
-	case kindSocket:
+	case *sockFD:
 		s := e.sock
 		if read {
 			if s.IsListening() {
@@ -280,7 +282,7 @@ func (g *Guest) readiness(e *fdEntry, read bool) (bool, uint64, uint16) {
 			return true, uint64(unread), flags
 		}
 		return s.Writable(), 0, 0
-	case kindFile:
+	case *fileFD:
 		if read {
 			if st, err := e.ofd.Stat(); err == nil && int64(st.Size) > e.pos {
 				return true, st.Size - uint64(e.pos), 0

@@ -77,16 +77,18 @@ func sockFuncs() []hostFunc {
 	}
 }
 
-// sockFD returns the socket behind fd (ENOTSOCK for other descriptors).
-func (g *Guest) sockFD(fd uint32, right uint64) (*fdEntry, Errno) {
+// sockFD returns the socket behind fd (ENOTSOCK for other descriptors)
+// if the guest did not drop right.
+func (g *Guest) sockFD(fd uint32, right uint64) (*sockFD, Errno) {
 	e, errno := g.fds.get(fd)
 	if errno != ESUCCESS {
 		return nil, errno
 	}
-	if e.sock == nil {
+	s, ok := e.(*sockFD)
+	if !ok {
 		return nil, ENOTSOCK
 	}
-	return e, e.need(right)
+	return s, s.need(right)
 }
 
 // connErrno maps a vnet error of an operation that needs a connection:
@@ -101,7 +103,7 @@ func connErrno(err error) Errno {
 // recv reads from a connected socket into iov. A blocking socket waits (a
 // world wait) for the first byte; later buffers take only what is there,
 // unless riflags has RECV_WAITALL. End of stream is 0 bytes.
-func (g *Guest) recv(e *fdEntry, iov [][]byte, riflags uint32) (uint32, uint16, Errno) {
+func (g *Guest) recv(e *sockFD, iov [][]byte, riflags uint32) (uint32, uint16, Errno) {
 	if riflags&^uint32(riflagRecvPeek|riflagRecvWaitall) != 0 {
 		return 0, 0, EINVAL
 	}
@@ -147,7 +149,7 @@ func (g *Guest) recv(e *fdEntry, iov [][]byte, riflags uint32) (uint32, uint16, 
 // send writes iov to a connected socket. A blocking socket sends
 // everything (waiting in the world while the peer's buffer is full); a
 // non-blocking one sends what fits, EAGAIN if nothing does.
-func (g *Guest) send(e *fdEntry, iov [][]byte) (uint32, Errno) {
+func (g *Guest) send(e *sockFD, iov [][]byte) (uint32, Errno) {
 	s := e.sock
 	if s.IsListening() {
 		return 0, ENOTCONN
@@ -202,9 +204,10 @@ func sockAccept(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	fd, errno := g.fds.put(&fdEntry{kind: kindSocket, sock: c, flags: uint16(flags), base: sockRights &^ rightSockAccept, inh: sockRights})
+	ce := g.newSockFD(c, fdState{flags: uint16(flags), base: sockRights &^ rightSockAccept, inh: sockRights})
+	fd, errno := g.fds.put(ce)
 	if errno != ESUCCESS {
-		_ = c.DecRef()
+		ce.close()
 		return errno
 	}
 	return putU32(m, u32(p[2]), fd)
@@ -308,9 +311,10 @@ func sockOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	fd, errno := g.fds.put(&fdEntry{kind: kindSocket, sock: s, base: sockRights, inh: sockRights})
+	e := g.newSockFD(s, fdState{base: sockRights, inh: sockRights})
+	fd, errno := g.fds.put(e)
 	if errno != ESUCCESS {
-		_ = s.DecRef()
+		e.close()
 		return errno
 	}
 	return putU32(m, resPtr, fd)
@@ -473,7 +477,7 @@ func optLen(m api.Memory, v uint32) (n uint32, ptr uint32, errno Errno) {
 
 // sockOpt decodes the arguments getsockopt and setsockopt share (fd,
 // level, name, value buffer and its length) and checks them.
-func sockOpt(g *Guest, m api.Memory, p []uint64) (e *fdEntry, name uint32, val []byte, lenPtr uint32, errno Errno) {
+func sockOpt(g *Guest, m api.Memory, p []uint64) (e *sockFD, name uint32, val []byte, lenPtr uint32, errno Errno) {
 	e, errno = g.sockFD(u32(p[0]), 0)
 	if errno != ESUCCESS {
 		return nil, 0, nil, 0, errno
