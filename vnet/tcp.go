@@ -111,8 +111,12 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 	return n.newTCPLocked(f), nil
 }
 
+// newTCPLocked makes an unbound TCP socket with one reference, owned by
+// the caller.
+//
+// Preconditions: n.mu is held.
 func (n *Net) newTCPLocked(f Family) *TCPSocket {
-	id := n.newID()
+	id := n.newIDLocked()
 	s := &TCPSocket{id: id, fam: f, opts: n.defaultOpts(), backlog: DefaultBacklog}
 	s.init(n, "tcp#"+itoa(int(id)))
 	if n.live == nil {
@@ -165,7 +169,7 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 	detail := why
 	var extra []func()
 	if s.bind != nil {
-		n.unbind(TCP, s.fam, s.bind)
+		n.unbindLocked(TCP, s.fam, s.bind)
 		if n.tracing() {
 			detail = "unbind " + netip.AddrPortFrom(s.bind.addr, s.bind.port).String()
 		}
@@ -197,7 +201,7 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 	if k := (connKey{s.local, s.remote}); n.conns[k] == s {
 		delete(n.conns, k)
 	}
-	n.notify(nil)
+	n.notifyLocked(nil)
 	n.event("release", s.name, detail)
 	return append(s.rc.TakeHooksLocked(), extra...)
 }
@@ -206,15 +210,21 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 // discards what it has not read; the peer's reads end with
 // ErrConnectionReset after the data already delivered, writes fail with
 // ErrConnectionReset.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) resetLocked(why string) { s.resetConnLocked(s.rx, why) }
 
 // resetByPeerLocked is a reset that s's peer sends: s keeps the bytes it
 // has not read yet (they read before the reset is reported), the peer
 // discards its own.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) resetByPeerLocked(why string) { s.resetConnLocked(s.tx, why) }
 
 // resetConnLocked resets both directions and empties discard, the
 // receive side of the socket that sends the reset.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) resetConnLocked(discard *pipe, why string) {
 	if s.rx == nil || s.rx.reset {
 		return
@@ -222,14 +232,17 @@ func (s *TCPSocket) resetConnLocked(discard *pipe, why string) {
 	s.rx.reset = true
 	s.tx.reset = true
 	discard.drop()
-	s.n.notify(s.rx.q)
-	s.n.notify(s.tx.q)
+	s.n.notifyLocked(s.rx.q)
+	s.n.notifyLocked(s.tx.q)
 	if s.n.tracing() {
 		s.n.event("reset", s.name, why)
 	}
 }
 
-func (s *TCPSocket) describe() string {
+// describeLocked is the socket's line in the leak report (Net.Live).
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) describeLocked() string {
 	d := fmt.Sprintf("%s %s", s.name, s.state)
 	switch s.state {
 	case Bound, Listening, Connecting:
@@ -259,16 +272,19 @@ func (s *TCPSocket) Bind(local netip.AddrPort) error {
 	return s.bindLocked(addr, local.Port())
 }
 
+// bindLocked binds the socket to addr:port (port 0: ephemeral).
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) bindLocked(addr netip.Addr, port uint16) error {
 	n := s.n
-	b, err := n.bindPort(TCP, s.fam, addr, port, s.id, s, nil)
+	b, err := n.bindPortLocked(TCP, s.fam, addr, port, s.id, s, nil)
 	if err != nil {
 		return err
 	}
 	s.bind = b
 	s.local = netip.AddrPortFrom(addr, b.port)
 	s.state = Bound
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("bind", s.name, s.local.String())
 	}
@@ -312,7 +328,7 @@ func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
 		return ErrInvalidArgument
 	}
 	s.backlog = int(min(v, MaxBacklog))
-	s.n.notify(s.acceptQ)
+	s.n.notifyLocked(s.acceptQ)
 	return nil
 }
 
@@ -330,7 +346,7 @@ func (s *TCPSocket) Listen() error {
 			return err
 		}
 	case Bound:
-		if n.listenConflict(s.fam, s.bind) {
+		if n.listenConflictLocked(s.fam, s.bind) {
 			return ErrAddressInUse
 		}
 	default:
@@ -338,7 +354,7 @@ func (s *TCPSocket) Listen() error {
 	}
 	s.state = Listening
 	s.acceptQ = n.newWaiter(s.name + " accept")
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("listen", s.name, s.local.String())
 	}
@@ -365,28 +381,28 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	remote = netip.AddrPortFrom(stripZone(remote.Addr()), remote.Port())
 	if err := checkRemote(s.fam, remote); err != nil {
 		if err == ErrRemoteUnreachable {
-			s.failConnect(err)
+			s.failConnectLocked(err)
 		}
 		return err
 	}
 	if s.state == Unbound {
 		if err := s.bindLocked(loopbackOf(s.fam), 0); err != nil {
-			s.failConnect(err)
+			s.failConnectLocked(err)
 			return err
 		}
 	}
 	if s.local.Addr().IsUnspecified() {
 		s.local = netip.AddrPortFrom(loopbackOf(s.fam), s.local.Port())
 	}
-	if n.tupleInUse(s, remote) {
+	if n.tupleInUseLocked(s, remote) {
 		// Two sockets may share a bound port (implicit SO_REUSEADDR), but
 		// not a connection's address and port pair: Linux refuses the
 		// second connect with EADDRNOTAVAIL.
-		s.failConnect(ErrAddressNotBindable)
+		s.failConnectLocked(ErrAddressNotBindable)
 		return ErrAddressNotBindable
 	}
 	s.state = Connecting
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("connect", s.name, s.local.String()+"->"+remote.String())
 	}
@@ -401,13 +417,13 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		if s.rc.ReleasedLocked() || s.state != Connecting {
 			return ErrInvalidState
 		}
-		l := n.findListener(s.fam, remote)
+		l := n.findListenerLocked(s.fam, remote)
 		if l == nil {
-			s.failConnect(ErrConnectionRefused)
+			s.failConnectLocked(ErrConnectionRefused)
 			return ErrConnectionRefused
 		}
 		if len(l.pending) < l.backlog {
-			s.establish(l, remote)
+			s.establishLocked(l, remote)
 			return nil
 		}
 		timedOut, err := l.acceptQ.Wait(&n.mu, "", s.wrDeadline)
@@ -415,30 +431,34 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 			return err
 		}
 		if timedOut {
-			s.failConnect(ErrTimeout)
+			s.failConnectLocked(ErrTimeout)
 			return ErrTimeout
 		}
 	}
 }
 
-// shortCopy shortens p when the fault hook draws a short copy; n.mu is held.
-func (n *Net) shortCopy(p []byte, sock, what string) []byte {
+// shortCopyLocked shortens p when the fault hook draws a short copy.
+//
+// Preconditions: n.mu is held.
+func (n *Net) shortCopyLocked(p []byte, sock, what string) []byte {
 	f := n.opt.Faults
-	if f == nil || len(p) < 2 || !n.fault(f.ShortRate) {
+	if f == nil || len(p) < 2 || !n.faultLocked(f.ShortRate) {
 		return p
 	}
-	k := 1 + n.random().IntN(len(p)-1)
+	k := 1 + n.randomLocked().IntN(len(p)-1)
 	if n.tracing() {
 		n.event("fault", sock, what+" "+itoa(k))
 	}
 	return p[:k]
 }
 
-// tupleInUse reports whether another connection still holds s's local
+// tupleInUseLocked reports whether another connection still holds s's local
 // address and port with remote in the kernel's sense; n.mu is held. A
 // lookup in the index of established connections: a connect costs the
 // same however many sockets are open.
-func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
+//
+// Preconditions: n.mu is held.
+func (n *Net) tupleInUseLocked(s *TCPSocket, remote netip.AddrPort) bool {
 	o := n.conns[connKey{s.local, remote}]
 	if o == nil || o == s || o.state != Connected {
 		return false
@@ -448,19 +468,24 @@ func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
 	return !(o.peerReset || o.rx.reset || o.rx.fin && o.tx.fin)
 }
 
-func (s *TCPSocket) failConnect(err error) {
+// failConnectLocked closes a socket whose connect failed.
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) failConnectLocked(err error) {
 	if s.rc.ReleasedLocked() {
 		return
 	}
 	s.state = Closed
-	s.n.notify(nil)
+	s.n.notifyLocked(nil)
 	if s.n.tracing() {
 		s.n.event("connect-failed", s.name, err.Error())
 	}
 }
 
-// establish creates the server side of a connection in l's accept queue.
-func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
+// establishLocked creates the server side of a connection in l's accept queue.
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
 	n := s.n
 	c := n.newTCPLocked(s.fam)
 	c.state = Connected
@@ -478,7 +503,7 @@ func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
 	n.conns[connKey{s.local, s.remote}] = s
 	n.conns[connKey{c.local, c.remote}] = c
 	l.pending = append(l.pending, c)
-	n.notify(l.acceptQ)
+	n.notifyLocked(l.acceptQ)
 	if n.tracing() {
 		n.event("established", s.name, c.name+" queued on "+l.name)
 	}
@@ -509,7 +534,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 			s.pending[0] = nil
 			s.pending = s.pending[1:]
 			c.opts = s.opts
-			n.notify(s.acceptQ)
+			n.notifyLocked(s.acceptQ)
 			if n.tracing() {
 				n.event("accept", s.name, c.name)
 			}
@@ -558,8 +583,8 @@ func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 			if len(p) == 0 {
 				return 0, nil
 			}
-			c := rx.read(n.shortCopy(p, s.name, "short read"))
-			n.notify(rx.q)
+			c := rx.read(n.shortCopyLocked(p, s.name, "short read"))
+			n.notifyLocked(rx.q)
 			return c, nil
 		}
 		if rx.reset {
@@ -626,7 +651,7 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			return 0, nil
 		}
 		if f := n.opt.Faults; f != nil {
-			if n.fault(f.ResetRate) {
+			if n.faultLocked(f.ResetRate) {
 				s.resetLocked("fault")
 				return 0, ErrConnectionReset
 			}
@@ -641,8 +666,8 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			return len(p), nil
 		}
 		if tx.space() > 0 {
-			c := tx.write(n.shortCopy(p, s.name, "short write"))
-			n.notify(tx.q)
+			c := tx.write(n.shortCopyLocked(p, s.name, "short write"))
+			n.notifyLocked(tx.q)
 			return c, nil
 		}
 		if !block {
@@ -671,7 +696,7 @@ func (s *TCPSocket) ShutdownWrite() error {
 	if !s.wrShut {
 		s.wrShut = true
 		s.tx.fin = true
-		n.notify(s.tx.q)
+		n.notifyLocked(s.tx.q)
 		if n.tracing() {
 			n.event("fin", s.name, "shutdown write")
 		}
@@ -695,7 +720,7 @@ func (s *TCPSocket) ShutdownRead() error {
 		s.rdShut = true
 		s.rx.discard = true
 		c := s.rx.drop()
-		n.notify(s.rx.q)
+		n.notifyLocked(s.rx.q)
 		if n.tracing() {
 			n.event("shutdown-read", s.name, "discarded "+itoa(c))
 		}

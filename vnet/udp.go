@@ -60,7 +60,7 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	id := n.newID()
+	id := n.newIDLocked()
 	u := &UDPSocket{id: id, fam: f, opts: n.defaultOpts()}
 	u.init(n, "udp#"+itoa(int(id)))
 	u.q = n.newWaiter(u.name + " receive")
@@ -100,7 +100,7 @@ func (u *UDPSocket) releaseLocked() []func() {
 	n := u.n
 	detail := ""
 	if u.bind != nil {
-		n.unbind(UDP, u.fam, u.bind)
+		n.unbindLocked(UDP, u.fam, u.bind)
 		if n.tracing() {
 			detail = "unbind " + netip.AddrPortFrom(u.bind.addr, u.bind.port).String()
 		}
@@ -109,7 +109,7 @@ func (u *UDPSocket) releaseLocked() []func() {
 	u.state = UDPClosed
 	u.queue = nil
 	delete(n.live, u.id)
-	n.notify(u.q)
+	n.notifyLocked(u.q)
 	n.event("release", u.name, detail)
 	return u.rc.TakeHooksLocked()
 }
@@ -117,7 +117,10 @@ func (u *UDPSocket) releaseLocked() []func() {
 // Close is DecRef, for io.Closer.
 func (u *UDPSocket) Close() error { return u.DecRef() }
 
-func (u *UDPSocket) describe() string {
+// describeLocked is the socket's line in the leak report (Net.Live).
+//
+// Preconditions: n.mu is held.
+func (u *UDPSocket) describeLocked() string {
 	d := u.name + " " + u.state.String()
 	switch u.state {
 	case UDPBound:
@@ -144,16 +147,19 @@ func (u *UDPSocket) Bind(local netip.AddrPort) error {
 	return u.bindLocked(addr, local.Port())
 }
 
+// bindLocked binds the socket to addr:port (port 0: ephemeral).
+//
+// Preconditions: n.mu is held.
 func (u *UDPSocket) bindLocked(addr netip.Addr, port uint16) error {
 	n := u.n
-	b, err := n.bindPort(UDP, u.fam, addr, port, u.id, nil, u)
+	b, err := n.bindPortLocked(UDP, u.fam, addr, port, u.id, nil, u)
 	if err != nil {
 		return err
 	}
 	u.bind = b
 	u.local = netip.AddrPortFrom(addr, b.port)
 	u.state = UDPBound
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("bind", u.name, u.local.String())
 	}
@@ -184,7 +190,7 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 	u.remote = remote
 	u.state = UDPConnected
 	u.pendErr = nil
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("connect", u.name, remote.String())
 	}
@@ -203,7 +209,7 @@ func (u *UDPSocket) Disconnect() error {
 	u.state = UDPBound
 	u.remote = netip.AddrPort{}
 	u.pendErr = nil
-	n.notify(nil)
+	n.notifyLocked(nil)
 	return nil
 }
 
@@ -267,11 +273,11 @@ func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	if from.Addr().IsUnspecified() {
 		from = netip.AddrPortFrom(loopbackOf(u.fam), from.Port())
 	}
-	r := n.findUDP(u.fam, dst)
+	r := n.findUDPLocked(u.fam, dst)
 	if r == nil {
 		if u.state == UDPConnected {
 			u.pendErr = ErrConnectionRefused
-			n.notify(u.q)
+			n.notifyLocked(u.q)
 		}
 		if n.tracing() {
 			n.event("unreachable", u.name, dst.String())
@@ -289,7 +295,7 @@ func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 		return nil
 	}
 	r.queue = append(r.queue, datagram{data: append([]byte(nil), data...), from: from})
-	n.notify(r.q)
+	n.notifyLocked(r.q)
 	if n.tracing() {
 		n.event("datagram", r.name, itoa(len(data))+" bytes from "+u.name)
 	}
@@ -324,7 +330,7 @@ func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 			d := u.queue[0]
 			u.queue[0] = datagram{}
 			u.queue = u.queue[1:]
-			n.notify(nil)
+			n.notifyLocked(nil)
 			return d.data, d.from, nil
 		}
 		if !block {

@@ -68,9 +68,6 @@ func fsFuncs() []hostFunc {
 	}
 }
 
-// spec is the preview-1 reference the host functions' docs link to.
-const spec = "https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md"
-
 // entry returns the descriptor at fd if the guest did not drop right.
 func (g *Guest) entry(fd uint32, right uint64) (fdEntry, Errno) {
 	e, errno := g.fds.get(fd)
@@ -128,7 +125,7 @@ func (g *Guest) dirFD(fd uint32, right uint64) (*dirFD, Errno) {
 	return nil, ENOTDIR
 }
 
-// fdAdvise is fd_advise: spec#-fd_advisefd-fd-offset-filesize-len-filesize-advice-advice---result-errno
+// fdAdvise is fd_advise: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_advisefd-fd-offset-filesize-len-filesize-advice-advice---result-errno
 func fdAdvise(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, offset, length, advice := u32(p[0]), int64(p[1]), int64(p[2]), u32(p[3])
 	f, errno := g.fileFD(fd, rightFdAdvise, ESPIPE, EBADF)
@@ -141,7 +138,7 @@ func fdAdvise(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(f.ofd.Advise(offset, length, vfs.Advice(advice)))
 }
 
-// fdAllocate is fd_allocate: spec#-fd_allocatefd-fd-offset-filesize-len-filesize---result-errno
+// fdAllocate is fd_allocate: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_allocatefd-fd-offset-filesize-len-filesize---result-errno
 func fdAllocate(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, offset, length := u32(p[0]), int64(p[1]), int64(p[2])
 	f, errno := g.fileFD(fd, rightFdAllocate, EBADF, EBADF)
@@ -164,7 +161,7 @@ func fdAllocate(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(f.ofd.SetSize(offset + length))
 }
 
-// fdClose is fd_close: spec#-fd_closefd-fd---result-errno
+// fdClose is fd_close: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_closefd-fd---result-errno
 func fdClose(g *Guest, m api.Memory, p []uint64) Errno {
 	fd := u32(p[0])
 	if _, errno := g.fds.get(fd); errno != ESUCCESS {
@@ -174,8 +171,7 @@ func fdClose(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
-// fdSync is fd_sync and fd_datasync (right tells which):
-// spec#-fd_syncfd-fd---result-errno, spec#-fd_datasyncfd-fd---result-errno
+// fdSync is fd_sync, and fd_datasync with rightFdDatasync: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_syncfd-fd---result-errno
 func fdSync(right uint64) func(g *Guest, m api.Memory, p []uint64) Errno {
 	return func(g *Guest, m api.Memory, p []uint64) Errno {
 		fd := u32(p[0])
@@ -187,7 +183,7 @@ func fdSync(right uint64) func(g *Guest, m api.Memory, p []uint64) Errno {
 	}
 }
 
-// fdFdstatGet is fd_fdstat_get: spec#-fd_fdstat_getfd-fd---resultfdstat-errno
+// fdFdstatGet is fd_fdstat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_getfd-fd---resultfdstat-errno
 func fdFdstatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, statPtr := u32(p[0]), u32(p[1])
 	e, errno := g.fds.get(fd)
@@ -207,7 +203,7 @@ func fdFdstatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
-// fdFdstatSetFlags is fd_fdstat_set_flags: spec#-fd_fdstat_set_flagsfd-fd-flags-fdflags---result-errno
+// fdFdstatSetFlags is fd_fdstat_set_flags: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_set_flagsfd-fd-flags-fdflags---result-errno
 func fdFdstatSetFlags(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, flags := u32(p[0]), u32(p[1])
 	e, errno := g.entry(fd, rightFdFdstatSetFlags)
@@ -226,7 +222,7 @@ func fdFdstatSetFlags(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
-// fdFdstatSetRights is fd_fdstat_set_rights: spec#-fd_fdstat_set_rightsfd-fd-fs_rights_base-rights-fs_rights_inheriting-rights---result-errno
+// fdFdstatSetRights is fd_fdstat_set_rights: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_set_rightsfd-fd-fs_rights_base-rights-fs_rights_inheriting-rights---result-errno
 func fdFdstatSetRights(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, base, inh := u32(p[0]), p[1], p[2]
 	e, errno := g.fds.get(fd)
@@ -260,7 +256,7 @@ func putFilestat(m api.Memory, ptr uint32, st vfs.Stat, typ uint8) Errno {
 	return ESUCCESS
 }
 
-// fdFilestatGet is fd_filestat_get: spec#-fd_filestat_getfd-fd---resultfilestat-errno
+// fdFilestatGet is fd_filestat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_filestat_getfd-fd---resultfilestat-errno
 func fdFilestatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, statPtr := u32(p[0]), u32(p[1])
 	e, errno := g.entry(fd, rightFdFilestatGet)
@@ -283,7 +279,7 @@ func fdFilestatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	return putFilestat(m, statPtr, st, fileType(st.Type))
 }
 
-// fdFilestatSetSize is fd_filestat_set_size: spec#-fd_filestat_set_sizefd-fd-size-filesize---result-errno
+// fdFilestatSetSize is fd_filestat_set_size: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_filestat_set_sizefd-fd-size-filesize---result-errno
 func fdFilestatSetSize(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, size := u32(p[0]), int64(p[1])
 	f, errno := g.fileFD(fd, rightFdFilestatSetSize, EINVAL, EISDIR)
@@ -315,7 +311,7 @@ func newTimes(atim, mtim uint64, flags uint32) (a, mt vfs.NewTimestamp, errno Er
 	return a, mt, ESUCCESS
 }
 
-// fdFilestatSetTimes is fd_filestat_set_times: spec#-fd_filestat_set_timesfd-fd-atim-timestamp-mtim-timestamp-fst_flags-fstflags---result-errno
+// fdFilestatSetTimes is fd_filestat_set_times: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_filestat_set_timesfd-fd-atim-timestamp-mtim-timestamp-fst_flags-fstflags---result-errno
 func fdFilestatSetTimes(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, atim, mtim, fstFlags := u32(p[0]), p[1], p[2], u32(p[3])
 	o, errno := g.openFD(fd, rightFdFilestatSetTimes, EINVAL)
@@ -342,7 +338,7 @@ func (g *Guest) preopenFD(fd uint32) (*dirFD, Errno) {
 	return nil, EBADF
 }
 
-// fdPrestatGet is fd_prestat_get: spec#-fd_prestat_getfd-fd---resultprestat-errno
+// fdPrestatGet is fd_prestat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_prestat_getfd-fd---resultprestat-errno
 func fdPrestatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, prestatPtr := u32(p[0]), u32(p[1])
 	d, errno := g.preopenFD(fd)
@@ -358,7 +354,7 @@ func fdPrestatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
-// fdPrestatDirName is fd_prestat_dir_name: spec#-fd_prestat_dir_namefd-fd-path-pointeru8-path_len-size---result-errno
+// fdPrestatDirName is fd_prestat_dir_name: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_prestat_dir_namefd-fd-path-pointeru8-path_len-size---result-errno
 func fdPrestatDirName(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
 	d, errno := g.preopenFD(fd)
@@ -532,7 +528,7 @@ func (g *Guest) writeIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int
 	return 0, EBADF
 }
 
-// fdRead is fd_read: spec#-fd_readfd-fd-iovs-iovec_array---resultsize-errno
+// fdRead is fd_read: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_readfd-fd-iovs-iovec_array---resultsize-errno
 func fdRead(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, iovs, iovsLen, nreadPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
 	n, errno := g.readIOV(fd, m, iovs, iovsLen, 0, false)
@@ -542,7 +538,7 @@ func fdRead(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, nreadPtr, n)
 }
 
-// fdPread is fd_pread: spec#-fd_preadfd-fd-iovs-iovec_array-offset-filesize---resultsize-errno
+// fdPread is fd_pread: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_preadfd-fd-iovs-iovec_array-offset-filesize---resultsize-errno
 func fdPread(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, iovs, iovsLen, offset, nreadPtr := u32(p[0]), u32(p[1]), u32(p[2]), int64(p[3]), u32(p[4])
 	n, errno := g.readIOV(fd, m, iovs, iovsLen, offset, true)
@@ -552,7 +548,7 @@ func fdPread(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, nreadPtr, n)
 }
 
-// fdWrite is fd_write: spec#-fd_writefd-fd-iovs-ciovec_array---resultsize-errno
+// fdWrite is fd_write: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_writefd-fd-iovs-ciovec_array---resultsize-errno
 func fdWrite(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, iovs, iovsLen, nwrittenPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
 	n, errno := g.writeIOV(fd, m, iovs, iovsLen, 0, false)
@@ -562,7 +558,7 @@ func fdWrite(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, nwrittenPtr, n)
 }
 
-// fdPwrite is fd_pwrite: spec#-fd_pwritefd-fd-iovs-ciovec_array-offset-filesize---resultsize-errno
+// fdPwrite is fd_pwrite: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_pwritefd-fd-iovs-ciovec_array-offset-filesize---resultsize-errno
 func fdPwrite(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, iovs, iovsLen, offset, nwrittenPtr := u32(p[0]), u32(p[1]), u32(p[2]), int64(p[3]), u32(p[4])
 	n, errno := g.writeIOV(fd, m, iovs, iovsLen, offset, true)
@@ -572,7 +568,7 @@ func fdPwrite(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, nwrittenPtr, n)
 }
 
-// fdReaddir is fd_readdir: spec#-fd_readdirfd-fd-buf-pointeru8-buf_len-size-cookie-dircookie---resultsize-errno
+// fdReaddir is fd_readdir: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_readdirfd-fd-buf-pointeru8-buf_len-size-cookie-dircookie---resultsize-errno
 //
 // Entries are ".", ".." and then the directory's entries as vfs lists
 // them (sorted, or shuffled with ShuffleReaddir); the cookie of an entry
@@ -642,7 +638,7 @@ func fdReaddir(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, usedPtr, used)
 }
 
-// fdRenumber is fd_renumber: spec#-fd_renumberfd-fd-to-fd---result-errno
+// fdRenumber is fd_renumber: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_renumberfd-fd-to-fd---result-errno
 func fdRenumber(g *Guest, m api.Memory, p []uint64) Errno {
 	from, to := u32(p[0]), u32(p[1])
 	if _, errno := g.fds.get(from); errno != ESUCCESS {
@@ -661,7 +657,7 @@ func fdRenumber(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
-// fdSeek is fd_seek: spec#-fd_seekfd-fd-offset-filedelta-whence-whence---resultfilesize-errno
+// fdSeek is fd_seek: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_seekfd-fd-offset-filedelta-whence-whence---resultfilesize-errno
 func fdSeek(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, offset, whence, newOffsetPtr := u32(p[0]), int64(p[1]), u32(p[2]), u32(p[3])
 	e, errno := g.fds.get(fd)
@@ -719,7 +715,7 @@ func seekable(e fdEntry) (*fileFD, Errno) {
 	return nil, ESPIPE
 }
 
-// fdTell is fd_tell: spec#-fd_tellfd-fd---resultfilesize-errno
+// fdTell is fd_tell: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_tellfd-fd---resultfilesize-errno
 func fdTell(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, offsetPtr := u32(p[0]), u32(p[1])
 	e, errno := g.entry(fd, rightFdTell)
@@ -733,7 +729,7 @@ func fdTell(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU64(m, offsetPtr, uint64(f.pos))
 }
 
-// pathCreateDirectory is path_create_directory: spec#-path_create_directoryfd-fd-path-string---result-errno
+// pathCreateDirectory is path_create_directory: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_create_directoryfd-fd-path-string---result-errno
 func pathCreateDirectory(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
 	d, errno := g.dirFD(fd, rightPathCreateDirectory)
@@ -754,7 +750,7 @@ func pathFlags(v uint32) vfs.PathFlags {
 	return 0
 }
 
-// pathFilestatGet is path_filestat_get: spec#-path_filestat_getfd-fd-flags-lookupflags-path-string---resultfilestat-errno
+// pathFilestatGet is path_filestat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_filestat_getfd-fd-flags-lookupflags-path-string---resultfilestat-errno
 func pathFilestatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, flags, pathPtr, pathLen, statPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
 	d, errno := g.dirFD(fd, rightPathFilestatGet)
@@ -775,7 +771,7 @@ func pathFilestatGet(g *Guest, m api.Memory, p []uint64) Errno {
 	return putFilestat(m, statPtr, st, fileType(st.Type))
 }
 
-// pathFilestatSetTimes is path_filestat_set_times: spec#-path_filestat_set_timesfd-fd-flags-lookupflags-path-string-atim-timestamp-mtim-timestamp-fst_flags-fstflags---result-errno
+// pathFilestatSetTimes is path_filestat_set_times: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_filestat_set_timesfd-fd-flags-lookupflags-path-string-atim-timestamp-mtim-timestamp-fst_flags-fstflags---result-errno
 func pathFilestatSetTimes(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, flags, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
 	atim, mtim, fstFlags := p[4], p[5], u32(p[6])
@@ -794,7 +790,7 @@ func pathFilestatSetTimes(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(d.ofd.SetTimesAt(pathFlags(flags), path, a, mt))
 }
 
-// pathLink is path_link: spec#-path_linkold_fd-fd-old_flags-lookupflags-old_path-string-new_fd-fd-new_path-string---result-errno
+// pathLink is path_link: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_linkold_fd-fd-old_flags-lookupflags-old_path-string-new_fd-fd-new_path-string---result-errno
 func pathLink(g *Guest, m api.Memory, p []uint64) Errno {
 	oldFD, oldFlags, oldPathPtr, oldPathLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
 	newFD, newPathPtr, newPathLen := u32(p[4]), u32(p[5]), u32(p[6])
@@ -817,7 +813,7 @@ func pathLink(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(od.ofd.LinkAt(pathFlags(oldFlags), oldPath, nd.ofd, newPath))
 }
 
-// pathOpen is path_open: spec#-path_openfd-fd-dirflags-lookupflags-path-string-oflags-oflags-fs_rights_base-rights-fs_rights_inheriting-rights-fdflags-fdflags---resultfd-errno
+// pathOpen is path_open: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_openfd-fd-dirflags-lookupflags-path-string-oflags-oflags-fs_rights_base-rights-fs_rights_inheriting-rights-fdflags-fdflags---resultfd-errno
 //
 // The access mode of the new open file description comes from the
 // requested rights: FD_READ or FD_READDIR ask for read; FD_WRITE or the
@@ -894,7 +890,7 @@ func pathOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, resPtr, newFD)
 }
 
-// pathReadlink is path_readlink: spec#-path_readlinkfd-fd-path-string-buf-pointeru8-buf_len-size---resultsize-errno
+// pathReadlink is path_readlink: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_readlinkfd-fd-path-string-buf-pointeru8-buf_len-size---resultsize-errno
 func pathReadlink(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, pathPtr, pathLen, bufPtr, bufLen, usedPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5])
 	d, errno := g.dirFD(fd, rightPathReadlink)
@@ -920,7 +916,7 @@ func pathReadlink(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, usedPtr, uint32(n))
 }
 
-// pathRemoveDirectory is path_remove_directory: spec#-path_remove_directoryfd-fd-path-string---result-errno
+// pathRemoveDirectory is path_remove_directory: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_remove_directoryfd-fd-path-string---result-errno
 func pathRemoveDirectory(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
 	d, errno := g.dirFD(fd, rightPathRemoveDirectory)
@@ -934,7 +930,7 @@ func pathRemoveDirectory(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(d.ofd.RemoveDirectoryAt(path))
 }
 
-// pathRename is path_rename: spec#-path_renamefd-fd-old_path-string-new_fd-fd-new_path-string---result-errno
+// pathRename is path_rename: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_renamefd-fd-old_path-string-new_fd-fd-new_path-string---result-errno
 func pathRename(g *Guest, m api.Memory, p []uint64) Errno {
 	oldFD, oldPathPtr, oldPathLen := u32(p[0]), u32(p[1]), u32(p[2])
 	newFD, newPathPtr, newPathLen := u32(p[3]), u32(p[4]), u32(p[5])
@@ -957,7 +953,7 @@ func pathRename(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(od.ofd.RenameAt(oldPath, nd.ofd, newPath))
 }
 
-// pathSymlink is path_symlink: spec#-path_symlinkold_path-string-fd-fd-new_path-string---result-errno
+// pathSymlink is path_symlink: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_symlinkold_path-string-fd-fd-new_path-string---result-errno
 func pathSymlink(g *Guest, m api.Memory, p []uint64) Errno {
 	targetPtr, targetLen, fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
 	d, errno := g.dirFD(fd, rightPathSymlink)
@@ -975,7 +971,7 @@ func pathSymlink(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(d.ofd.SymlinkAt(target, path))
 }
 
-// pathUnlinkFile is path_unlink_file: spec#-path_unlink_filefd-fd-path-string---result-errno
+// pathUnlinkFile is path_unlink_file: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_unlink_filefd-fd-path-string---result-errno
 func pathUnlinkFile(g *Guest, m api.Memory, p []uint64) Errno {
 	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
 	d, errno := g.dirFD(fd, rightPathUnlinkFile)
