@@ -77,7 +77,11 @@ type Preopen struct {
 
 // Host is the WASI 0.3 host of a world: the filesystem and network models,
 // the shared-ownership bookkeeping between handles, streams, futures and
-// the objects they keep alive, and the instances that call it.
+// the objects they keep alive, and the instances that call it. It has no
+// lock: its world's tasks call it one at a time (vfs and vnet lock
+// themselves). Every holder — a handle, a derived stream or future, a
+// preopen — takes its reference with sharedObj.Acquire (or adopt, for a
+// new object's first) and gives it back with ref.Release.
 type Host struct {
 	w       *sim.World
 	opt     Options
