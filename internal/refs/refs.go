@@ -191,23 +191,18 @@ func (c *Count) misuseLocked(op string, obj fmt.Stringer) *MisuseError {
 // failures of the world's run. It is guarded by the owner's mutex, which
 // Register is given so that the end-of-run check can take it.
 type Log struct {
-	w    *sim.World // nil: no events, no run to fail
-	list []string   // the misuses' messages, in order
+	w     *sim.World  // nil: no events, no run to fail
+	layer string      // what the run's failures name
+	mu    sync.Locker // the owner's mutex
+	list  []string    // the misuses' messages, in order
 }
 
 // Register makes every misuse a "misuse" event of w's trace (when tracing)
 // and a failure of w's run, reported under layer. mu is the owner's mutex.
-// A nil w does nothing.
+// A nil w does nothing. The check is added to the world at the first
+// misuse, so a run without one pays nothing for it.
 func (l *Log) Register(w *sim.World, layer string, mu sync.Locker) {
-	if w == nil {
-		return
-	}
-	l.w = w
-	w.AddMisuseCheck(layer, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return l.ListLocked()
-	})
+	l.w, l.layer, l.mu = w, layer, mu
 }
 
 // ListLocked lists the misuses seen so far, in order (a copy).
@@ -216,6 +211,13 @@ func (l *Log) Register(w *sim.World, layer string, mu sync.Locker) {
 func (l *Log) ListLocked() []string { return append([]string(nil), l.list...) }
 
 func (l *Log) recordLocked(e *MisuseError) {
+	if len(l.list) == 0 && l.w != nil {
+		l.w.AddMisuseCheck(l.layer, func() []string {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			return l.ListLocked()
+		})
+	}
 	l.list = append(l.list, e.Error())
 	if l.w != nil && l.w.Tracing() {
 		l.w.Event("misuse", e.Obj, e.Op+" on released")
