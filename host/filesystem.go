@@ -13,20 +13,17 @@ import (
 // descriptor is the object behind a descriptor handle: one reference to an
 // open file description.
 type descriptor struct {
+	handleRef
 	ofd *vfs.OFD
-	r   *ref
 }
 
-func (d *descriptor) dropCheck() (TrapKind, string) { return 0, "" }
-func (d *descriptor) drop()                         { d.r.Release() }
-func (d *descriptor) String() string                { return "descriptor " + d.r.Shared().Name() }
-func (d *descriptor) sharedRef() *ref               { return d.r }
+func (d *descriptor) String() string { return "descriptor " + d.r.Shared().Name() }
 
 // newDescriptor puts a fresh OFD (one reference, from open-at) in the table.
 func (in *Instance) newDescriptor(ofd *vfs.OFD) Handle {
 	h := Handle(len(in.table) + 1)
 	so := in.h.adopt(ofd, "ofd#"+strconv.FormatUint(ofd.ID(), 10), holder{what: "descriptor", inst: in, h: h})
-	return in.insert(KindDescriptor, &descriptor{ofd: ofd, r: so.First()})
+	return in.insert(KindDescriptor, &descriptor{handleRef: handleRef{so.First()}, ofd: ofd})
 }
 
 // PreopenDir is one entry of get-directories.
@@ -46,7 +43,7 @@ func (in *Instance) Preopens() ([]PreopenDir, error) {
 	for _, p := range in.h.pre {
 		h := Handle(len(in.table) + 1)
 		r := p.obj.Acquire(holder{what: "descriptor", inst: in, h: h, preopen: p.path})
-		in.insert(KindDescriptor, &descriptor{ofd: p.obj.Object().(*vfs.OFD), r: r})
+		in.insert(KindDescriptor, &descriptor{handleRef: handleRef{r}, ofd: p.obj.Object().(*vfs.OFD)})
 		out = append(out, PreopenDir{Handle: h, Path: p.path})
 	}
 	return out, nil

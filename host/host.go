@@ -227,6 +227,15 @@ func (x holder) String() string {
 	return s
 }
 
+// handleRef is the reference a descriptor, tcp-socket or udp-socket
+// handle holds, embedded in the handle's object: dropping the handle gives
+// it back, and dropping is never a trap.
+type handleRef struct{ r *ref }
+
+func (x handleRef) dropCheck() (TrapKind, string) { return 0, "" }
+func (x handleRef) drop()                         { x.r.Release() }
+func (x handleRef) sharedRef() *ref               { return x.r }
+
 // adopt starts tracking obj, taking over the reference its creator gave.
 func (h *Host) adopt(obj refs.Object, name string, by holder) *sharedObj {
 	so := refs.Adopt(obj, name, by)

@@ -12,26 +12,21 @@ import (
 
 // tcpSocket is the object behind a tcp-socket handle.
 type tcpSocket struct {
+	handleRef
 	s        *vnet.TCPSocket
-	r        *ref
 	sent     bool // send may be called at most once
 	received bool // receive likewise
 }
 
-func (t *tcpSocket) dropCheck() (TrapKind, string) { return 0, "" }
-func (t *tcpSocket) drop()                         { t.r.Release() }
-func (t *tcpSocket) String() string                { return "tcp-socket " + t.r.Shared().Name() }
-func (t *tcpSocket) sharedRef() *ref               { return t.r }
+func (t *tcpSocket) String() string { return "tcp-socket " + t.r.Shared().Name() }
 
+// udpSocket is the object behind a udp-socket handle.
 type udpSocket struct {
+	handleRef
 	s *vnet.UDPSocket
-	r *ref
 }
 
-func (u *udpSocket) dropCheck() (TrapKind, string) { return 0, "" }
-func (u *udpSocket) drop()                         { u.r.Release() }
-func (u *udpSocket) String() string                { return "udp-socket " + u.r.Shared().Name() }
-func (u *udpSocket) sharedRef() *ref               { return u.r }
+func (u *udpSocket) String() string { return "udp-socket " + u.r.Shared().Name() }
 
 // adoptTCP starts tracking a new socket for the handle h, taking over the
 // creator's reference.
@@ -51,7 +46,7 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 		return 0, err
 	}
 	h := Handle(len(in.table) + 1)
-	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h)}), nil
+	return in.insert(KindTCPSocket, &tcpSocket{handleRef: handleRef{in.adoptTCP(s, h)}, s: s}), nil
 }
 
 func (in *Instance) tcp(sock Handle, call string) (*tcpSocket, error) {
@@ -156,7 +151,7 @@ func (in *Instance) ReadSockets(h Handle, n int) ([]Handle, CopyResult, error) {
 	out := make([]Handle, len(socks))
 	for i, s := range socks {
 		hh := Handle(len(in.table) + 1)
-		out[i] = in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, hh)})
+		out[i] = in.insert(KindTCPSocket, &tcpSocket{handleRef: handleRef{in.adoptTCP(s, hh)}, s: s})
 	}
 	return out, res, nil
 }
@@ -284,7 +279,7 @@ func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
 	}
 	h := Handle(len(in.table) + 1)
 	so := in.h.adopt(s, s.String(), holder{what: "udp-socket", inst: in, h: h})
-	return in.insert(KindUDPSocket, &udpSocket{s: s, r: so.First()}), nil
+	return in.insert(KindUDPSocket, &udpSocket{handleRef: handleRef{so.First()}, s: s}), nil
 }
 
 func (in *Instance) udp(sock Handle, call string) (*udpSocket, func(), error) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
+
 	"github.com/wasisim/wasisim/internal/refs"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
@@ -221,6 +223,18 @@ func (g *Guest) newSockFD(s *vnet.TCPSocket, st fdState) *sockFD {
 	e := &sockFD{fdState: st, sock: s}
 	e.ref = g.hold(s, &e.fdState)
 	return e
+}
+
+// install puts a new entry at the lowest free fd and writes the fd to
+// resPtr. When the table is full the entry is closed, giving its reference
+// back.
+func (g *Guest) install(m api.Memory, e fdEntry, resPtr uint32) Errno {
+	fd, errno := g.fds.put(e)
+	if errno != ESUCCESS {
+		e.close()
+		return errno
+	}
+	return putU32(m, resPtr, fd)
 }
 
 // leaks lists the descriptors still open, with their holders (the run's

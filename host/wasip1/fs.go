@@ -881,13 +881,7 @@ func pathOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	if ofd.Type() == vfs.TypeDirectory {
 		rights = dirRights
 	}
-	e := g.newOFDEntry(ofd, fdState{flags: uint16(fdflags), base: base & rights, inh: inh & parentInh}, "")
-	newFD, errno := g.fds.put(e)
-	if errno != ESUCCESS {
-		e.close()
-		return errno
-	}
-	return putU32(m, resPtr, newFD)
+	return g.install(m, g.newOFDEntry(ofd, fdState{flags: uint16(fdflags), base: base & rights, inh: inh & parentInh}, ""), resPtr)
 }
 
 // pathReadlink is path_readlink: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_readlinkfd-fd-path-string-buf-pointeru8-buf_len-size---resultsize-errno

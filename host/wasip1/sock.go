@@ -205,13 +205,7 @@ func sockAccept(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	ce := g.newSockFD(c, fdState{flags: uint16(flags), base: sockRights &^ rightSockAccept, inh: sockRights})
-	newFD, errno := g.fds.put(ce)
-	if errno != ESUCCESS {
-		ce.close()
-		return errno
-	}
-	return putU32(m, resPtr, newFD)
+	return g.install(m, g.newSockFD(c, fdState{flags: uint16(flags), base: sockRights &^ rightSockAccept, inh: sockRights}), resPtr)
 }
 
 // sockRecv is sock_recv: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sock_recvfd-fd-ri_data-iovec_array-ri_flags-riflags---resultsize-roflags-errno
@@ -317,13 +311,7 @@ func sockOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	e := g.newSockFD(s, fdState{base: sockRights, inh: sockRights})
-	newFD, errno := g.fds.put(e)
-	if errno != ESUCCESS {
-		e.close()
-		return errno
-	}
-	return putU32(m, resPtr, newFD)
+	return g.install(m, g.newSockFD(s, fdState{base: sockRights, inh: sockRights}), resPtr)
 }
 
 // readAddr decodes a WasmEdge address: a {buf u32, buf_len u32} record

@@ -23,6 +23,20 @@ type obj struct {
 
 func (o *obj) String() string { return "obj#1" }
 
+// newObj makes an object with one reference whose misuses go to log.
+func newObj(log *Log) *obj {
+	o := &obj{mu: new(sync.Mutex)}
+	o.rc.Init(log)
+	return o
+}
+
+// misused is the object's misuse count.
+func (o *obj) misused() uint32 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rc.MisusedLocked()
+}
+
 func (o *obj) IncRef() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -45,10 +59,9 @@ func (o *obj) DecRef() error {
 }
 
 func TestCountReleasesAtTheLastReference(t *testing.T) {
-	var mu sync.Mutex
 	var log Log
-	o := &obj{mu: &mu}
-	o.rc.Init(&log)
+	o := newObj(&log)
+	mu := o.mu
 	var order []string
 	mu.Lock()
 	o.rc.OnReleaseLocked(func() { order = append(order, "a") })
@@ -72,11 +85,10 @@ func TestCountReleasesAtTheLastReference(t *testing.T) {
 
 func TestMisuseIsRecordedNotApplied(t *testing.T) {
 	w := sim.MustNew(sim.Config{Seed: 1, Trace: true})
-	var mu sync.Mutex
 	var log Log
-	log.Register(w, "test", &mu)
-	o := &obj{mu: &mu}
-	o.rc.Init(&log)
+	o := newObj(&log)
+	mu := o.mu
+	log.Register(w, "test", mu)
 	w.Go("t", func(*sim.Task) error {
 		if err := o.DecRef(); err != nil {
 			return err
@@ -109,9 +121,7 @@ func TestMisuseIsRecordedNotApplied(t *testing.T) {
 }
 
 func TestSharedNamesItsHolders(t *testing.T) {
-	var mu sync.Mutex
-	o := &obj{mu: &mu}
-	o.rc.Init(nil)
+	o := newObj(nil)
 	s := Adopt[name](o, "obj#1", "handle 1")
 	stream := s.Acquire("stream#2")
 	if got := strings.Join(s.Holders(), ", "); got != "handle 1, stream#2" {
@@ -123,19 +133,14 @@ func TestSharedNamesItsHolders(t *testing.T) {
 	if o.released != 1 || s.Held() {
 		t.Errorf("released %d, held %v", o.released, s.Held())
 	}
-	late := s.Acquire("late")
-	late.Release()
-	mu.Lock()
-	defer mu.Unlock()
-	if o.rc.MisusedLocked() != 1 {
-		t.Errorf("IncRef on a released object: %d misuses", o.rc.MisusedLocked())
+	s.Acquire("late").Release()
+	if o.misused() != 1 {
+		t.Errorf("IncRef on a released object: %d misuses", o.misused())
 	}
 }
 
 func TestReleaseAll(t *testing.T) {
-	var mu sync.Mutex
-	o := &obj{mu: &mu}
-	o.rc.Init(nil)
+	o := newObj(nil)
 	s := Adopt[name](o, "obj#1", "a")
 	b := s.Acquire("b")
 	s.ReleaseAll()
@@ -143,9 +148,7 @@ func TestReleaseAll(t *testing.T) {
 	if o.released != 1 || s.Held() || s.HeldOnlyBy(func(name) bool { return true }) {
 		t.Errorf("released %d", o.released)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if o.rc.MisusedLocked() != 0 {
+	if o.misused() != 0 {
 		t.Error("ReleaseAll then Release was a misuse")
 	}
 }
