@@ -31,9 +31,9 @@ func keepAlive[T any](so *sharedObj, s *stream[T], f *future) {
 	if so == nil {
 		return
 	}
-	s.whenDead(so.acquire(holder{what: s.name}).release)
+	s.whenDead(so.Acquire(holder{what: s.name}).Release)
 	if f != nil {
-		f.whenDropped(so.acquire(holder{what: f.name}).release)
+		f.whenDropped(so.Acquire(holder{what: f.name}).Release)
 	}
 }
 

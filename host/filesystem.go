@@ -13,27 +13,17 @@ import (
 // descriptor is the object behind a descriptor handle: one reference to an
 // open file description.
 type descriptor struct {
+	handleRef
 	ofd *vfs.OFD
-	r   *ref
-	mut mutation.Set
 }
 
-func (d *descriptor) dropCheck() (TrapKind, string) { return 0, "" }
-
-func (d *descriptor) drop() {
-	if d.mut.Has(mutation.ReleaseLocksOnHandleDrop) {
-		d.ofd.Unlock() //nolint:errcheck // mutation: early release
-	}
-	d.r.release()
-}
-func (d *descriptor) String() string  { return "descriptor " + d.r.so.name }
-func (d *descriptor) sharedRef() *ref { return d.r }
+func (d *descriptor) String() string { return "descriptor " + d.r.Shared().Name() }
 
 // newDescriptor puts a fresh OFD (one reference, from open-at) in the table.
 func (in *Instance) newDescriptor(ofd *vfs.OFD) Handle {
 	h := Handle(len(in.table) + 1)
 	so := in.h.adopt(ofd, "ofd#"+strconv.FormatUint(ofd.ID(), 10), holder{what: "descriptor", inst: in, h: h})
-	return in.insert(KindDescriptor, &descriptor{ofd: ofd, r: so.first(), mut: in.h.opt.Mutations})
+	return in.insert(KindDescriptor, &descriptor{handleRef: handleRef{so.First()}, ofd: ofd})
 }
 
 // PreopenDir is one entry of get-directories.
@@ -52,8 +42,8 @@ func (in *Instance) Preopens() ([]PreopenDir, error) {
 	var out []PreopenDir
 	for _, p := range in.h.pre {
 		h := Handle(len(in.table) + 1)
-		r := p.obj.acquire(holder{what: "descriptor", inst: in, h: h, preopen: p.path})
-		in.insert(KindDescriptor, &descriptor{ofd: p.obj.obj.(*vfs.OFD), r: r, mut: in.h.opt.Mutations})
+		r := p.obj.Acquire(holder{what: "descriptor", inst: in, h: h, preopen: p.path})
+		in.insert(KindDescriptor, &descriptor{handleRef: handleRef{r}, ofd: p.obj.Object().(*vfs.OFD)})
 		out = append(out, PreopenDir{Handle: h, Path: p.path})
 	}
 	return out, nil
@@ -101,7 +91,7 @@ func (in *Instance) ReadViaStream(fd Handle, offset uint64) (data, result Handle
 	if err != nil {
 		return 0, 0, err
 	}
-	s, f, data, result := output[byte](in, d.r.so, "read-via-stream of "+d.r.so.name)
+	s, f, data, result := output[byte](in, d.r.Shared(), "read-via-stream of "+d.r.Shared().Name())
 	if offset > math.MaxInt64 {
 		s.dropWriter()
 		f.resolve(vfs.ErrInvalid)
@@ -109,7 +99,7 @@ func (in *Instance) ReadViaStream(fd Handle, offset uint64) (data, result Handle
 	}
 	ofd, off := d.ofd, int64(offset)
 	buf := make([]byte, in.h.opt.Chunk)
-	produce(in, "read-via-stream "+d.r.so.name, s, f, func() ([]byte, error) {
+	produce(in, "read-via-stream "+d.r.Shared().Name(), s, f, func() ([]byte, error) {
 		n, err := ofd.ReadAt(buf, off)
 		if err != nil {
 			return nil, err
@@ -147,7 +137,7 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 		return 0, err
 	}
 	what := call[len("descriptor."):]
-	s, f, result, err := in.input(data, call, d.r.so, what+" of "+d.r.so.name, endLend)
+	s, f, result, err := in.input(data, call, d.r.Shared(), what+" of "+d.r.Shared().Name(), endLend)
 	if err != nil {
 		return 0, err
 	}
@@ -161,12 +151,12 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 		refuse(s, f, vfs.ErrBadDescriptor)
 		return result, nil
 	}
-	if in.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
+	if in.h.mut.Has(mutation.ResolveWriteEarly) {
 		// Mutation: report ok as soon as the guest drops the stream, while
 		// the consumer may still hold a chunk it has not written.
 		s.whenWriterDropped(func() { f.resolve(nil) })
 	}
-	in.consume(what+" "+d.r.so.name, s, f, func(buf []byte) error {
+	in.consume(what+" "+d.r.Shared().Name(), s, f, func(buf []byte) error {
 		var n int
 		var err error
 		if appendMode {
@@ -176,7 +166,7 @@ func (in *Instance) writeVia(fd, data Handle, off int64, appendMode bool, call s
 		}
 		off += int64(n)
 		if in.h.w.Tracing() {
-			in.h.w.Event("write", d.r.so.name, strconv.Itoa(n)+" bytes")
+			in.h.w.Event("write", d.r.Shared().Name(), strconv.Itoa(n)+" bytes")
 		}
 		return err
 	}, nil)
@@ -193,12 +183,12 @@ func (in *Instance) ReadDirectory(fd Handle) (entries, result Handle, err error)
 	if err != nil {
 		return 0, 0, err
 	}
-	s, f, entries, result := output[vfs.DirEntry](in, d.r.so, "read-directory of "+d.r.so.name)
+	s, f, entries, result := output[vfs.DirEntry](in, d.r.Shared(), "read-directory of "+d.r.Shared().Name())
 	list, lerr := d.ofd.ReadDirectory() // a snapshot at the call
 	if lerr == nil {
 		lerr = io.EOF
 	}
-	produce(in, "read-directory "+d.r.so.name, s, f, func() ([]vfs.DirEntry, error) {
+	produce(in, "read-directory "+d.r.Shared().Name(), s, f, func() ([]vfs.DirEntry, error) {
 		l := list
 		list = nil
 		return l, lerr

@@ -64,7 +64,7 @@ func (f *future) resolve(v error) {
 		val = v
 	}
 	if f.resolved {
-		if f.h.opt.Mutations.Has(mutation.ResolveWriteEarly) {
+		if f.h.mut.Has(mutation.ResolveWriteEarly) {
 			return // the mutation resolved it first
 		}
 		panic("host: future resolved twice: " + f.name) // host bug, not guest input

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wasisim/wasisim/internal/mutation"
+	"github.com/wasisim/wasisim/internal/refs"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
@@ -74,9 +75,6 @@ type Options struct {
 	// it, and nothing is kept in memory (Host.Stdout and Host.Stderr then
 	// return nothing). A write error is the guest's error (pipe).
 	Stdout, Stderr io.Writer
-	// Mutations switches on deliberate bugs, for the property suites'
-	// proof that they catch them. Only this module can name the type.
-	Mutations mutation.Set
 }
 
 // Preopen is a directory given to every instance.
@@ -89,20 +87,28 @@ type Preopen struct {
 
 // Host is the WASI 0.3 host of a world: the filesystem and network models,
 // the shared-ownership bookkeeping between handles, streams, futures and
-// the objects they keep alive, and the instances that call it.
+// the objects they keep alive, and the instances that call it. It has no
+// lock: its world's tasks call it one at a time (vfs and vnet lock
+// themselves). Every holder — a handle, a derived stream or future, a
+// preopen — takes its reference with sharedObj.Acquire (or adopt, for a
+// new object's first) and gives it back with ref.Release.
 type Host struct {
-	w      *sim.World
-	opt    Options
-	fs     *vfs.FS
-	net    *vnet.Net
-	nextID uint64
-	live   map[uint64]tracked // streams and futures not yet finished
-	shared []*sharedObj       // in creation order
-	pre    []preopen
-	insts  []*Instance
-	stdout []byte
-	stderr []byte
-	stdin  stdinState
+	w       *sim.World
+	opt     Options
+	fs      *vfs.FS
+	net     *vnet.Net
+	nextID  uint64
+	live    map[uint64]tracked // streams and futures not yet finished
+	shared  []*sharedObj       // in creation order
+	pre     []preopen
+	insts   []*Instance
+	stdout  []byte
+	stderr  []byte
+	stdin   stdinState
+	// mut is the set of deliberate bugs this module's property suites
+	// switched on for the world (mutation.Enable), read once by New; zero
+	// in every other use.
+	mut mutation.Set
 }
 
 type preopen struct {
@@ -125,7 +131,7 @@ func New(w *sim.World, opt Options) (*Host, error) {
 	if opt.Chunk == 0 {
 		opt.Chunk = DefaultChunk
 	}
-	h := &Host{w: w, opt: opt, fs: opt.FS, net: opt.Net, live: map[uint64]tracked{}}
+	h := &Host{w: w, opt: opt, fs: opt.FS, net: opt.Net, live: map[uint64]tracked{}, mut: mutation.Take(w)}
 	h.stdin = stdinState{buf: opt.Stdin, eof: opt.StdinReader == nil}
 	if h.fs == nil {
 		h.fs = vfs.New(vfs.Options{World: w})
@@ -200,23 +206,14 @@ func (h *Host) untrackIfDead(id uint64, t tracked) {
 
 // ---- shared ownership ----
 
-// refcounted is what vfs open file descriptions and vnet sockets share.
-type refcounted interface {
-	IncRef() error
-	DecRef() error
-}
+// sharedObj is an open file description or a socket and the holders of
+// its references (handles, streams, futures), through package refs: the
+// object is released by its own last DecRef; the holders are for leak
+// reports.
+type sharedObj = refs.Shared[holder]
 
-// sharedObj is an underlying object (an open file description, a socket)
-// and who holds references to it: handles, streams, futures. The object is
-// released by its own last DecRef; the holders are for leak reports.
-type sharedObj struct {
-	obj     refcounted
-	name    string
-	holders []*ref
-	// closed is set when a mutation closed the object early; later
-	// releases then only update the bookkeeping.
-	closed bool
-}
+// ref is one reference held by one holder.
+type ref = refs.Ref[holder]
 
 // holder says who holds a reference. It is formatted only for reports, so
 // that taking a reference costs no string building.
@@ -241,73 +238,20 @@ func (x holder) String() string {
 	return s
 }
 
-// forceClose drops every reference at once (the CloseSocketOnHandleDrop
-// mutation: what a host without shared ownership would do).
-func (so *sharedObj) forceClose() {
-	if so.closed {
-		return
-	}
-	so.closed = true
-	for range so.holders {
-		if err := so.obj.DecRef(); err != nil {
-			return
-		}
-	}
-}
+// handleRef is the reference a descriptor, tcp-socket or udp-socket
+// handle holds, embedded in the handle's object: dropping the handle gives
+// it back, and dropping is never a trap.
+type handleRef struct{ r *ref }
 
-// ref is one reference held by one holder.
-type ref struct {
-	so       *sharedObj
-	holder   holder
-	released bool
-}
+func (x handleRef) dropCheck() (TrapKind, string) { return 0, "" }
+func (x handleRef) drop()                         { x.r.Release() }
+func (x handleRef) sharedRef() *ref               { return x.r }
 
 // adopt starts tracking obj, taking over the reference its creator gave.
-func (h *Host) adopt(obj refcounted, name string, by holder) *sharedObj {
-	so := &sharedObj{obj: obj, name: name}
-	so.holders = []*ref{{so: so, holder: by}}
+func (h *Host) adopt(obj refs.Object, name string, by holder) *sharedObj {
+	so := refs.Adopt(obj, name, by)
 	h.shared = append(h.shared, so)
 	return so
-}
-
-// acquire adds a reference for a holder.
-func (so *sharedObj) acquire(by holder) *ref {
-	if err := so.obj.IncRef(); err != nil {
-		// Only a host bug can resurrect a released object.
-		panic(fmt.Sprintf("host: IncRef on %s: %v", so.name, err))
-	}
-	r := &ref{so: so, holder: by}
-	so.holders = append(so.holders, r)
-	return r
-}
-
-// first is the reference adopt took over.
-func (so *sharedObj) first() *ref { return so.holders[0] }
-
-// release drops the reference once; the last one releases the object.
-func (r *ref) release() {
-	if r == nil || r.released {
-		return
-	}
-	r.released = true
-	so := r.so
-	if i := slices.Index(so.holders, r); i >= 0 {
-		so.holders = slices.Delete(so.holders, i, i+1)
-	}
-	if so.closed {
-		return
-	}
-	if err := so.obj.DecRef(); err != nil {
-		panic(fmt.Sprintf("host: DecRef on %s: %v", so.name, err))
-	}
-}
-
-func (so *sharedObj) holderNames() []string {
-	out := make([]string, len(so.holders))
-	for i, r := range so.holders {
-		out[i] = r.holder.String()
-	}
-	return out
 }
 
 // Holders lists what references the object behind a descriptor or socket
@@ -317,7 +261,7 @@ func (in *Instance) Holders(h Handle) []string {
 		return nil
 	}
 	if r, ok := in.table[h-1].obj.(interface{ sharedRef() *ref }); ok {
-		return r.sharedRef().so.holderNames()
+		return r.sharedRef().Shared().Holders()
 	}
 	return nil
 }
@@ -327,14 +271,14 @@ func (h *Host) leaks() []string {
 	var out []string
 	kept := h.shared[:0]
 	for _, so := range h.shared {
-		if len(so.holders) == 0 {
+		if !so.Held() {
 			continue
 		}
 		kept = append(kept, so)
-		if !slices.ContainsFunc(so.holders, func(r *ref) bool { return r.holder.preopen == "" }) {
+		if so.HeldOnlyBy(func(x holder) bool { return x.preopen != "" }) {
 			continue // only the host and guests' preopen handles hold it
 		}
-		out = append(out, so.name+" held by "+strings.Join(so.holderNames(), ", "))
+		out = append(out, so.Name()+" held by "+strings.Join(so.Holders(), ", "))
 	}
 	h.shared = kept
 	ids := make([]uint64, 0, len(h.live))

@@ -6,71 +6,33 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vnet"
 )
 
-// sockObj adapts a vnet socket to the host's reference bookkeeping.
-type sockObj struct {
-	tcp *vnet.TCPSocket
-	udp *vnet.UDPSocket
-}
-
-func (o *sockObj) IncRef() error {
-	ok := false
-	if o.tcp != nil {
-		ok = o.tcp.TryIncRef()
-	} else {
-		ok = o.udp.TryIncRef()
-	}
-	if !ok {
-		return errors.New("socket already released")
-	}
-	return nil
-}
-
-func (o *sockObj) DecRef() error {
-	if o.tcp != nil {
-		return o.tcp.DecRef()
-	}
-	return o.udp.DecRef()
-}
-
 // tcpSocket is the object behind a tcp-socket handle.
 type tcpSocket struct {
+	handleRef
 	s        *vnet.TCPSocket
-	r        *ref
-	mut      mutation.Set
 	sent     bool // send may be called at most once
 	received bool // receive likewise
 }
 
-func (t *tcpSocket) dropCheck() (TrapKind, string) { return 0, "" }
-func (t *tcpSocket) drop() {
-	if t.mut.Has(mutation.CloseSocketOnHandleDrop) {
-		t.r.so.forceClose() // mutation: close with the handle
-	}
-	t.r.release()
-}
-func (t *tcpSocket) String() string  { return "tcp-socket " + t.r.so.name }
-func (t *tcpSocket) sharedRef() *ref { return t.r }
+func (t *tcpSocket) String() string { return "tcp-socket " + t.r.Shared().Name() }
 
+// udpSocket is the object behind a udp-socket handle.
 type udpSocket struct {
+	handleRef
 	s *vnet.UDPSocket
-	r *ref
 }
 
-func (u *udpSocket) dropCheck() (TrapKind, string) { return 0, "" }
-func (u *udpSocket) drop()                         { u.r.release() }
-func (u *udpSocket) String() string                { return "udp-socket " + u.r.so.name }
-func (u *udpSocket) sharedRef() *ref               { return u.r }
+func (u *udpSocket) String() string { return "udp-socket " + u.r.Shared().Name() }
 
-// adoptTCP returns the shared-ownership record of a new socket, adopting
-// the creator's reference.
+// adoptTCP starts tracking a new socket for the handle h, taking over the
+// creator's reference.
 func (in *Instance) adoptTCP(s *vnet.TCPSocket, h Handle) *ref {
-	so := in.h.adopt(&sockObj{tcp: s}, s.String(), holder{what: "tcp-socket", inst: in, h: h})
-	return so.first()
+	so := in.h.adopt(s, s.String(), holder{what: "tcp-socket", inst: in, h: h})
+	return so.First()
 }
 
 // NewTCPSocket is the tcp-socket constructor.
@@ -90,7 +52,7 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 // reference its creator (NewTCP, an accept) gave.
 func (in *Instance) insertTCP(s *vnet.TCPSocket) Handle {
 	h := Handle(len(in.table) + 1)
-	return in.insert(KindTCPSocket, &tcpSocket{s: s, r: in.adoptTCP(s, h), mut: in.h.opt.Mutations})
+	return in.insert(KindTCPSocket, &tcpSocket{handleRef: handleRef{in.adoptTCP(s, h)}, s: s})
 }
 
 func (in *Instance) tcp(sock Handle, call string) (*tcpSocket, error) {
@@ -131,13 +93,13 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 		return 0, err
 	}
 	h := in.h
-	s := newStream[*vnet.TCPSocket](h, "listen of "+t.r.so.name)
+	s := newStream[*vnet.TCPSocket](h, "listen of "+t.r.Shared().Name())
 	s.produced = true
-	keepAlive(t.r.so, s, nil)
+	keepAlive(t.r.Shared(), s, nil)
 	l := t.s
 	n := h.net
 	s.whenReaderDropped(n.Wake)
-	h.w.Go("listen "+t.r.so.name, func(*sim.Task) error {
+	h.w.Go("listen "+t.r.Shared().Name(), func(*sim.Task) error {
 		defer s.dropWriter()
 		for {
 			// Accept only when a guest is reading: connections wait in the
@@ -207,7 +169,7 @@ func (in *Instance) Send(sock, data Handle) (Handle, error) {
 	if err != nil {
 		return 0, err
 	}
-	s, f, result, err := in.input(data, call, t.r.so, "send of "+t.r.so.name, endLend)
+	s, f, result, err := in.input(data, call, t.r.Shared(), "send of "+t.r.Shared().Name(), endLend)
 	if err != nil {
 		return 0, err
 	}
@@ -217,7 +179,7 @@ func (in *Instance) Send(sock, data Handle) (Handle, error) {
 	}
 	t.sent = true
 	sk := t.s
-	in.consume("send "+t.r.so.name, s, f, func(buf []byte) error {
+	in.consume("send "+t.r.Shared().Name(), s, f, func(buf []byte) error {
 		for len(buf) > 0 {
 			n, err := sk.Write(buf)
 			if err != nil {
@@ -240,7 +202,7 @@ func (in *Instance) Receive(sock Handle) (data, result Handle, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	s, f, data, result := output[byte](in, t.r.so, "receive of "+t.r.so.name)
+	s, f, data, result := output[byte](in, t.r.Shared(), "receive of "+t.r.Shared().Name())
 	if t.received || t.s.State() != vnet.Connected {
 		s.dropWriter()
 		f.resolve(vnet.ErrInvalidState)
@@ -252,7 +214,7 @@ func (in *Instance) Receive(sock Handle) (data, result Handle, err error) {
 	// wakes a producer blocked in Read.
 	s.whenReaderDropped(func() { sk.ShutdownRead() }) //nolint:errcheck
 	buf := make([]byte, in.h.opt.Chunk)
-	produce(in, "receive "+t.r.so.name, s, f, func() ([]byte, error) {
+	produce(in, "receive "+t.r.Shared().Name(), s, f, func() ([]byte, error) {
 		n, err := sk.Read(buf)
 		return buf[:n], err
 	}, nil)
@@ -317,8 +279,8 @@ func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
 		return 0, err
 	}
 	h := Handle(len(in.table) + 1)
-	so := in.h.adopt(&sockObj{udp: s}, s.String(), holder{what: "udp-socket", inst: in, h: h})
-	return in.insert(KindUDPSocket, &udpSocket{s: s, r: so.first()}), nil
+	so := in.h.adopt(s, s.String(), holder{what: "udp-socket", inst: in, h: h})
+	return in.insert(KindUDPSocket, &udpSocket{handleRef: handleRef{so.First()}, s: s}), nil
 }
 
 func (in *Instance) udp(sock Handle, call string) (*udpSocket, func(), error) {

@@ -250,7 +250,7 @@ func (s *stream[T]) dropWriter() {
 	s.wrDrop = true
 	if r := s.rop; r != nil {
 		s.rop = nil
-		if s.h.opt.Mutations.Has(mutation.DeliverAfterDropped) && r.space > 0 {
+		if s.h.mut.Has(mutation.DeliverAfterDropped) && r.space > 0 {
 			var junk T // mutation: an element that was never written
 			r.buf = append(r.buf, junk)
 			s.complete(r, 1, Dropped)

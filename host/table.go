@@ -121,7 +121,7 @@ func (in *Instance) teardown() {
 		if f, ok := obj.(forceDropper); ok {
 			f.forceDrop()
 		} else if d, ok := obj.(dropper); ok {
-			d.drop()
+			in.h.drop(d)
 		}
 	}
 }
@@ -279,7 +279,7 @@ func (in *Instance) Drop(h Handle) error {
 	if in.h.w.Tracing() {
 		in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
 	}
-	d.drop()
+	in.h.drop(d)
 	return nil
 }
 

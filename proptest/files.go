@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/wasisim/wasisim/host"
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 )
@@ -254,7 +255,8 @@ func (r *filesRun) failf(format string, args ...any) {
 }
 
 func setupFiles(w *sim.World, c *testCase, v host.Variant) (judge, error) {
-	h, err := host.New(w, host.Options{Variant: v, Chunk: c.Chunk, Mutations: c.Mutations})
+	mutation.Enable(w, c.Mutations)
+	h, err := host.New(w, host.Options{Variant: v, Chunk: c.Chunk})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/wasisim/wasisim/host"
+	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vnet"
 )
@@ -178,7 +179,8 @@ func clientByte(c, i int) byte { return byte((c+1)<<6 | i%61 + 1) }
 
 func setupSockets(w *sim.World, c *testCase, v host.Variant) (judge, error) {
 	n := vnet.New(vnet.Options{World: w, BufferSize: 16})
-	h, err := host.New(w, host.Options{Variant: v, Chunk: c.Chunk, Net: n, Mutations: c.Mutations})
+	mutation.Enable(w, c.Mutations)
+	h, err := host.New(w, host.Options{Variant: v, Chunk: c.Chunk, Net: n})
 	if err != nil {
 		return nil, err
 	}

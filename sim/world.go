@@ -81,6 +81,7 @@ type World struct {
 	cmpChoices bool
 
 	leakChecks []leakCheck
+	misuseChks []leakCheck
 	// idle are the hooks run when nothing can run (OnIdle); replayInput
 	// is the outside input a replay delivers from its trace (nil in a
 	// live run).
@@ -193,6 +194,13 @@ func (w *World) WallNow() time.Time { return w.cfg.Epoch.Add(w.now) }
 // what still references it.
 func (w *World) AddLeakCheck(layer string, check func() []string) {
 	w.leakChecks = append(w.leakChecks, leakCheck{layer, check})
+}
+
+// AddMisuseCheck registers a function run at the end of Run that lists the
+// misuses a layer saw (a reference dropped after its object was released,
+// a released object resurrected). Each one fails the run.
+func (w *World) AddMisuseCheck(layer string, check func() []string) {
+	w.misuseChks = append(w.misuseChks, leakCheck{layer, check})
 }
 
 // Event records that something observable happened: a copy step, a drop,
@@ -452,6 +460,11 @@ func (w *World) end() *Result {
 			res.Leaks = append(res.Leaks, Leak{Layer: lc.layer, Object: obj})
 		}
 	}
+	for _, mc := range w.misuseChks {
+		for _, m := range mc.check() {
+			res.Misuses = append(res.Misuses, Misuse{Layer: mc.layer, What: m})
+		}
+	}
 	if se, ok := w.strategy.(interface{ Err() error }); ok && se.Err() != nil && res.Divergence == nil {
 		res.Divergence = &Divergence{Step: w.step, Reason: se.Err().Error()}
 	}
@@ -496,6 +509,7 @@ type Result struct {
 	Tasks      []TaskResult
 	Deadlock   []Blocked
 	Leaks      []Leak
+	Misuses    []Misuse
 	Divergence *Divergence
 	// Err is a run-level failure: the step limit, a bad strategy choice.
 	Err error
@@ -521,8 +535,14 @@ type Leak struct {
 	Object string
 }
 
+// Misuse is a misuse of a reference count seen during a run.
+type Misuse struct {
+	Layer string
+	What  string
+}
+
 // Failed reports whether anything went wrong: a task error, a deadlock, a
-// leak, a divergence or a run error.
+// leak, a reference-count misuse, a divergence or a run error.
 func (r *Result) Failed() bool { return r.Error() != nil }
 
 // Error combines every failure of the run into one error (nil if none).
@@ -544,6 +564,9 @@ func (r *Result) Error() error {
 	}
 	for _, l := range r.Leaks {
 		errs = append(errs, fmt.Errorf("leak in %s: %s", l.Layer, l.Object))
+	}
+	for _, m := range r.Misuses {
+		errs = append(errs, fmt.Errorf("misuse in %s: %s", m.Layer, m.What))
 	}
 	return errors.Join(errs...)
 }

@@ -15,16 +15,28 @@
 // Everything is reached through an open file description, *OFD, the
 // equivalent of gVisor's vfs.FileDescription: Root makes one on the root
 // directory (a preopen) and OpenAt makes a new one for each open, even of
-// an inode that is already open. An OFD is reference-counted — each WASI
-// handle and each in-flight stream holds a reference — and its last DecRef
-// releases it: its advisory locks are released and an unlinked inode whose
-// last link and last OFD are gone is freed (Usage drops). With a World,
-// releases and frees are trace events ("release", "free"); Live lists the
-// OFDs still referenced, for leak reports.
+// an inode that is already open. An OFD is reference-counted through
+// internal/refs, the mechanism vnet's sockets use too — each WASI handle,
+// each in-flight stream and each preview-1 descriptor holds a reference —
+// and its last DecRef releases it: its advisory locks are released and an
+// unlinked inode whose last link and last OFD are gone is freed (Usage
+// drops). With a World, releases and frees are trace events ("release",
+// "free"); Live lists the OFDs still referenced, for leak reports. A
+// DecRef after release or an IncRef of a released OFD is a misuse: it
+// changes nothing, returns an error wrapping ErrRefCount, is listed by
+// RefErrors and, with a World, is a "misuse" event and a failure of the
+// run.
 //
 // Advisory locks are flock-style, owned by an OFD; see TryLock and Lock.
-// Lock waits on a sim.WaitQueue, so the world's scheduler decides when a
-// blocked locker proceeds and reports a lock never released as a deadlock.
+// Lock waits on the wait queue vnet's blocking calls use (internal/wait):
+// with a World, a sim.WaitQueue, so the world's scheduler decides when a
+// blocked locker proceeds and reports a lock never released as a
+// deadlock; without one, the calling goroutine blocks.
+//
+// Locking: one mutex per FS guards everything in it (see FS). Functions
+// named …Locked must be called with it held, and say so in a
+// "Preconditions:" line; the two named lock… (lockLive, lockDir) return
+// holding it.
 //
 // Path operations take a base directory OFD and a relative path, resolved
 // with WASI's sandboxing rules (see resolve.go): a leading "/", ".." that

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/btree"
 
+	"github.com/wasisim/wasisim/internal/refs"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -47,21 +48,27 @@ type Options struct {
 // file descriptions. All methods are safe for concurrent use; with a World,
 // all calls come from the world's tasks anyway, one at a time.
 type FS struct {
+	// mu guards everything an FS holds: the fields below that are not
+	// immutable, every inode (its data, entries, links and locks) and
+	// every OFD's reference count and lock mode. Functions named
+	// …Locked require it; functions named lock… return holding it.
 	mu       sync.Mutex
-	opt      Options
-	w        *sim.World
-	clock    Clock
-	root     *inode
-	nextIno  uint64
-	nextOFD  uint64
-	usage    Usage
-	live     map[uint64]*OFD
-	freelist *btree.FreeListG[dirent]
-	refErrs  []string
+	opt      Options                  // immutable after New
+	w        *sim.World               // immutable
+	clock    Clock                    // immutable
+	root     *inode                   // immutable; the inode is guarded by mu
+	nextIno  uint64                   // guarded by mu
+	nextOFD  uint64                   // guarded by mu
+	usage    Usage                    // guarded by mu
+	live     map[uint64]*OFD          // guarded by mu: OFDs not yet released
+	freelist *btree.FreeListG[dirent] // guarded by mu
+	misuse   refs.Log                 // guarded by mu
 }
 
 // inode is a file, directory or symbolic link. It is kept small: an empty
-// file costs one inode plus one directory entry.
+// file costs one inode plus one directory entry. Every field is guarded by
+// FS.mu, and every inode method requires it (Preconditions: FS.mu is
+// held).
 type inode struct {
 	ino                 uint64
 	size                int64                 // logical size; data holds the first len(data) bytes, the rest are zeros
@@ -127,6 +134,7 @@ func New(opt Options) *FS {
 	if f.w != nil && opt.LeakCheck {
 		f.w.AddLeakCheck("vfs", f.Live)
 	}
+	f.misuse.Register(f.w, "vfs", &f.mu)
 	return f
 }
 
@@ -140,7 +148,7 @@ func (f *FS) Root(flags DescFlags) *OFD {
 	if flags&Read == 0 {
 		flags |= Read
 	}
-	return f.newOFD(f.root, flags, "/")
+	return f.newOFDLocked(f.root, flags, "/")
 }
 
 // Usage reports the bytes and inodes currently held.
@@ -163,17 +171,18 @@ func (f *FS) Live() []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		d := f.live[id]
-		out[i] = d.label() + " " + d.name + " refs=" + itoa(uint64(d.refs))
+		out[i] = d.label() + " " + d.name + " refs=" + itoa(uint64(d.rc.RefsLocked()))
 	}
 	return out
 }
 
-// RefErrors lists the reference-count misuses seen so far (a DecRef past
-// zero, an IncRef of a released OFD), in order. Each had no effect.
+// RefErrors lists the reference-count misuses seen so far (a DecRef after
+// release, an IncRef of a released OFD), in order. Each had no effect;
+// with a World each is also a failure of the run.
 func (f *FS) RefErrors() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.refErrs...)
+	return f.misuse.ListLocked()
 }
 
 func (f *FS) now() int64 { return f.clock.Now().UnixNano() }
@@ -182,8 +191,10 @@ func (f *FS) tracing() bool { return f.w != nil && f.w.Tracing() }
 
 func (f *FS) event(kind, obj, detail string) { f.w.Event(kind, obj, detail) }
 
-// newInode allocates an inode, charging the inode quota.
-func (f *FS) newInode(typ DescType) (*inode, error) {
+// newInodeLocked allocates an inode, charging the inode quota.
+//
+// Preconditions: f.mu is held.
+func (f *FS) newInodeLocked(typ DescType) (*inode, error) {
 	if f.opt.MaxInodes > 0 && f.usage.Inodes >= f.opt.MaxInodes {
 		return nil, ErrQuota
 	}
@@ -193,8 +204,10 @@ func (f *FS) newInode(typ DescType) (*inode, error) {
 	return &inode{ino: f.nextIno, typ: typ, atime: now, mtime: now, ctime: now}, nil
 }
 
-// maybeFree frees an inode's memory once it has no link and no OFD.
-func (f *FS) maybeFree(n *inode) {
+// maybeFreeLocked frees an inode's memory once it has no link and no OFD.
+//
+// Preconditions: f.mu is held.
+func (f *FS) maybeFreeLocked(n *inode) {
 	if n.nlink > 0 || n.opens > 0 || n.ino == 0 {
 		return
 	}
@@ -211,8 +224,10 @@ func (f *FS) maybeFree(n *inode) {
 	n.ino = 0 // marks it freed; Stat on a stale OFD never sees it (OFDs keep opens > 0)
 }
 
-// charge accounts for delta more bytes of data in memory.
-func (f *FS) charge(delta int64) error {
+// chargeLocked accounts for delta more bytes of data in memory.
+//
+// Preconditions: f.mu is held.
+func (f *FS) chargeLocked(delta int64) error {
 	if delta > 0 && f.opt.MaxBytes > 0 && f.usage.Bytes+delta > f.opt.MaxBytes {
 		return ErrInsufficientSpace
 	}
@@ -231,7 +246,10 @@ func (n *inode) lookup(name string) *inode {
 	return e.node
 }
 
-func (f *FS) link(dir *inode, name string, n *inode, now int64) {
+// linkLocked adds dir's entry name for n.
+//
+// Preconditions: f.mu is held.
+func (f *FS) linkLocked(dir *inode, name string, n *inode, now int64) {
 	if dir.ents == nil {
 		if f.freelist == nil { // made on first use: a new FS stays small
 			f.freelist = btree.NewFreeListG[dirent](64)
@@ -247,8 +265,10 @@ func (f *FS) link(dir *inode, name string, n *inode, now int64) {
 	dir.mtime, dir.ctime = now, now
 }
 
-// unlink removes dir's entry name for n and drops the link.
-func (f *FS) unlink(dir *inode, name string, n *inode, now int64) {
+// unlinkLocked removes dir's entry name for n and drops the link.
+//
+// Preconditions: f.mu is held.
+func (f *FS) unlinkLocked(dir *inode, name string, n *inode, now int64) {
 	dir.ents.Delete(dirent{name: name})
 	n.nlink--
 	if n.typ == TypeDirectory {

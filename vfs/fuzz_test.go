@@ -42,7 +42,7 @@ func FuzzResolve(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p string, follow bool) {
 		fsys := base.fs
 		fsys.mu.Lock()
-		lk, err := fsys.resolve(base.node, p, follow)
+		lk, err := fsys.resolveLocked(base.node, p, follow)
 		fsys.mu.Unlock()
 		if err != nil {
 			if _, ok := err.(ErrorCode); !ok {

@@ -27,7 +27,9 @@ func NewIOFS(dir *OFD) *IOFS { return &IOFS{base: dir} }
 // internalRoot is an OFD on the root used by adapters. It is not counted
 // by Live and never released.
 func (f *FS) internalRoot(flags DescFlags) *OFD {
-	return &OFD{fs: f, node: f.root, refs: 1, flags: flags, name: "/"}
+	d := &OFD{fs: f, node: f.root, flags: flags, name: "/"}
+	d.rc.Init(&f.misuse)
+	return d
 }
 
 func pathErr(op, name string, err error) error {

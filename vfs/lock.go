@@ -2,8 +2,9 @@ package vfs
 
 import (
 	"sort"
+	"time"
 
-	"github.com/wasisim/wasisim/sim"
+	"github.com/wasisim/wasisim/internal/wait"
 )
 
 // Advisory locks are flock(2)-style: a lock is on an inode, owned by an
@@ -20,10 +21,12 @@ import (
 // while a blocking Lock first drops the shared lock, as Linux does, so two
 // upgraders cannot deadlock each other, then waits.
 
+// lockState is the flock state of one inode; like the inode, it is
+// guarded by FS.mu.
 type lockState struct {
 	excl   *OFD
-	shared []*OFD // in acquisition order
-	q      *sim.WaitQueue
+	shared []*OFD     // in acquisition order
+	q      wait.Queue // blocked Lock calls; made by the first
 }
 
 // LockInfo describes one held lock.
@@ -37,47 +40,49 @@ type LockInfo struct {
 // ErrWouldBlock if another OFD holds a conflicting lock, and ErrInvalid
 // for a kind other than LockShared or LockExclusive.
 func (d *OFD) TryLock(kind LockKind) error {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	return f.tryLock(d, kind, false)
+	return f.tryLockLocked(d, kind, false)
 }
 
 // Lock acquires or converts the OFD's lock, waiting while another OFD holds
-// a conflicting one. The wait is on a sim.WaitQueue of the FS's world, so
-// the world's strategy decides when the waiter proceeds, and a wait that
-// never ends is reported as a deadlock naming the lock. Without a World,
-// or when not called from a world task, Lock cannot wait and returns
-// ErrWouldBlock instead.
+// a conflicting one, through the same wait queues as vnet's blocking
+// calls (package internal/wait). With a World the wait is on a
+// sim.WaitQueue, so the world's strategy decides when the waiter proceeds,
+// and a wait that never ends is reported as a deadlock naming the lock;
+// called outside a world task, Lock cannot wait and returns ErrWouldBlock.
+// Without a World the caller's goroutine blocks until the lock is free.
 func (d *OFD) Lock(kind LockKind) error {
+	f, err := d.lockLive()
+	if err != nil {
+		return err
+	}
+	defer f.mu.Unlock()
 	for {
-		f, err := d.begin()
-		if err != nil {
-			return err
-		}
-		err = f.tryLock(d, kind, true)
-		if err != ErrWouldBlock || f.w == nil || f.w.Current() == nil {
-			f.mu.Unlock()
+		err := f.tryLockLocked(d, kind, true)
+		if err != ErrWouldBlock || !wait.CanWait(f.w) {
 			return err
 		}
 		ls := d.node.locks
 		if ls.q == nil {
-			ls.q = f.w.NewWaitQueue("flock inode " + itoa(d.node.ino))
+			ls.q = wait.New(f.w, "flock inode "+itoa(d.node.ino))
 		}
-		q := ls.q
 		reason := "flock " + kind.String() + " inode " + itoa(d.node.ino) + " for " + d.label()
-		f.mu.Unlock()
-		if err := q.Wait(reason); err != nil {
+		if _, err := ls.q.Wait(&f.mu, reason, time.Time{}); err != nil {
 			return err
+		}
+		if d.rc.ReleasedLocked() {
+			return ErrBadDescriptor
 		}
 	}
 }
 
 // Unlock releases the OFD's lock; without one it does nothing.
 func (d *OFD) Unlock() error {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}
@@ -142,10 +147,12 @@ func (f *FS) Locks() []LockInfo {
 	return out
 }
 
-// tryLock acquires or converts d's lock; f.mu is held. blocking says the
-// caller will wait on failure, so an upgrade that conflicts drops the
-// shared lock first.
-func (f *FS) tryLock(d *OFD, kind LockKind, blocking bool) error {
+// tryLockLocked acquires or converts d's lock. blocking says the caller
+// will wait on failure, so an upgrade that conflicts drops the shared lock
+// first.
+//
+// Preconditions: f.mu is held.
+func (f *FS) tryLockLocked(d *OFD, kind LockKind, blocking bool) error {
 	if kind != LockShared && kind != LockExclusive {
 		return ErrInvalid
 	}
@@ -193,8 +200,9 @@ func (f *FS) tryLock(d *OFD, kind LockKind, blocking bool) error {
 	return nil
 }
 
-// unlockLocked releases d's lock, if any, with a "release" event; f.mu is
-// held.
+// unlockLocked releases d's lock, if any, with a "release" event.
+//
+// Preconditions: f.mu is held.
 func (f *FS) unlockLocked(d *OFD, why string) {
 	if d.lock == LockNone {
 		return
@@ -224,19 +232,19 @@ func (ls *lockState) removeShared(d *OFD) {
 
 func (ls *lockState) wake() {
 	if ls.q != nil {
-		ls.q.Broadcast()
+		ls.q.Wake()
 	}
 }
 
 // LockHoldersAt lists the locks held on the inode at path relative to the
 // directory d, as LockHolders does.
 func (d *OFD) LockHoldersAt(pf PathFlags, path string) ([]LockInfo, error) {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return nil, err
 	}
 	defer f.mu.Unlock()
-	n, err := f.resolveNode(d.node, path, pf)
+	n, err := f.resolveNodeLocked(d.node, path, pf)
 	if err != nil {
 		return nil, err
 	}

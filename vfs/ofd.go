@@ -3,6 +3,8 @@ package vfs
 import (
 	"fmt"
 	"time"
+
+	"github.com/wasisim/wasisim/internal/refs"
 )
 
 // OFD is an open file description: what OpenAt and Root create, in the
@@ -16,19 +18,22 @@ import (
 // An OFD has no file position: reads and writes take an offset, as WASI's
 // streams do. Methods on a released OFD fail with ErrBadDescriptor.
 type OFD struct {
-	fs        *FS
-	node      *inode
-	id        uint64
-	refs      int64
-	flags     DescFlags
-	lock      LockKind
-	name      string
-	onRelease []func()
+	fs    *FS        // immutable
+	node  *inode     // immutable; the inode is guarded by fs.mu
+	id    uint64     // immutable
+	flags DescFlags  // immutable
+	name  string     // immutable
+	rc    refs.Count // guarded by fs.mu
+	lock  LockKind   // guarded by fs.mu
 }
 
-func (f *FS) newOFD(n *inode, flags DescFlags, name string) *OFD {
+// newOFDLocked makes an OFD on n with one reference, owned by the caller.
+//
+// Preconditions: f.mu is held.
+func (f *FS) newOFDLocked(n *inode, flags DescFlags, name string) *OFD {
 	f.nextOFD++
-	d := &OFD{fs: f, node: n, id: f.nextOFD, refs: 1, flags: flags, name: name}
+	d := &OFD{fs: f, node: n, id: f.nextOFD, flags: flags, name: name}
+	d.rc.Init(&f.misuse)
 	n.opens++
 	f.live[d.id] = d
 	if f.tracing() {
@@ -39,15 +44,16 @@ func (f *FS) newOFD(n *inode, flags DescFlags, name string) *OFD {
 
 func (d *OFD) label() string { return "ofd#" + itoa(d.id) }
 
-// begin locks the FS and checks that d is a live OFD. On success the
-// caller must unlock f.mu.
-func (d *OFD) begin() (*FS, error) {
+// lockLive locks the FS and checks that d is a live OFD.
+//
+// Postconditions: on success f.mu is held and the caller unlocks it.
+func (d *OFD) lockLive() (*FS, error) {
 	if d == nil || d.fs == nil {
 		return nil, ErrBadDescriptor
 	}
 	f := d.fs
 	f.mu.Lock()
-	if d.refs <= 0 {
+	if d.rc.ReleasedLocked() {
 		f.mu.Unlock()
 		return nil, ErrBadDescriptor
 	}
@@ -114,54 +120,42 @@ func (d *OFD) Refs() int64 {
 	}
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
-	return d.refs
+	return d.rc.RefsLocked()
 }
 
-// IncRef adds a reference. Resurrecting a released OFD is refused with
-// ErrRefCount and changes nothing.
+// IncRef takes a reference. On a released OFD it is a misuse (package
+// refs): it changes nothing, is recorded (RefErrors; with a World, a
+// failure of the run) and returns an error wrapping ErrRefCount.
 func (d *OFD) IncRef() error {
-	f, err := d.begin()
-	if err != nil {
-		if d != nil && d.fs != nil {
-			return d.fs.refError(d, "IncRef")
-		}
-		return err
+	if d == nil || d.fs == nil {
+		return ErrBadDescriptor
 	}
-	d.refs++
-	f.mu.Unlock()
-	return nil
-}
-
-func (f *FS) refError(d *OFD, op string) error {
+	f := d.fs
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	msg := op + " on released " + d.label() + " (" + d.name + ")"
-	f.refErrs = append(f.refErrs, msg)
-	if f.tracing() {
-		f.event("misuse", d.label(), op+" on released")
+	if err := d.rc.IncRefLocked(d); err != nil {
+		return fmt.Errorf("%w: %w (%s)", ErrRefCount, err, d.name)
 	}
-	return fmt.Errorf("%w: %s", ErrRefCount, msg)
+	return nil
 }
 
 // DecRef drops a reference. The last one releases the OFD: its locks are
 // released (a "release" world event each), the inode's open count drops
 // (freeing an unlinked inode's data, with a "free" event, if nothing else
 // holds it), then the OnRelease hooks run in registration order, outside
-// the FS lock. A DecRef past zero changes nothing, is recorded (RefErrors)
-// and returns an error wrapping ErrRefCount.
+// the FS lock. A DecRef after release is a misuse, as for IncRef.
 func (d *OFD) DecRef() error {
 	if d == nil || d.fs == nil {
 		return ErrBadDescriptor
 	}
 	f := d.fs
 	f.mu.Lock()
-	if d.refs <= 0 {
+	last, err := d.rc.DecRefLocked(d)
+	if !last {
 		f.mu.Unlock()
-		return f.refError(d, "DecRef")
-	}
-	d.refs--
-	if d.refs > 0 {
-		f.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("%w: %w (%s)", ErrRefCount, err, d.name)
+		}
 		return nil
 	}
 	delete(f.live, d.id)
@@ -171,9 +165,8 @@ func (d *OFD) DecRef() error {
 	f.unlockLocked(d, "")
 	n := d.node
 	n.opens--
-	f.maybeFree(n)
-	hooks := d.onRelease
-	d.onRelease = nil
+	f.maybeFreeLocked(n)
+	hooks := d.rc.TakeHooksLocked()
 	f.mu.Unlock()
 	for _, h := range hooks {
 		h()
@@ -184,17 +177,20 @@ func (d *OFD) DecRef() error {
 // OnRelease registers fn to run when the last reference is dropped. On a
 // released OFD fn runs at once.
 func (d *OFD) OnRelease(fn func()) {
-	f, err := d.begin()
-	if err != nil {
-		if fn != nil {
-			fn()
-		}
+	if fn == nil {
 		return
 	}
-	if fn != nil {
-		d.onRelease = append(d.onRelease, fn)
+	if d == nil || d.fs == nil {
+		fn()
+		return
 	}
+	f := d.fs
+	f.mu.Lock()
+	ok := d.rc.OnReleaseLocked(fn)
 	f.mu.Unlock()
+	if !ok {
+		fn()
+	}
 }
 
 // IsSameObject reports whether d and other refer to the same inode.
@@ -205,10 +201,12 @@ func (d *OFD) IsSameObject(other *OFD) bool {
 	return d.node == other.node
 }
 
-// dirOp checks that d is a live directory OFD, optionally with
-// MutateDirectory. On success f.mu is held.
-func (d *OFD) dirOp(mutate bool) (*FS, error) {
-	f, err := d.begin()
+// lockDir locks the FS and checks that d is a live directory OFD,
+// optionally with MutateDirectory.
+//
+// Postconditions: on success f.mu is held and the caller unlocks it.
+func (d *OFD) lockDir(mutate bool) (*FS, error) {
+	f, err := d.lockLive()
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +235,7 @@ func (d *OFD) dirOp(mutate bool) (*FS, error) {
 // MutateDirectory refuses OpenCreate, OpenTruncate, Write and
 // MutateDirectory with ErrReadOnly, so a read-only tree stays read-only.
 func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OFD, error) {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return nil, err
 	}
@@ -255,9 +253,9 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 		return nil, ErrReadOnly
 	}
 	excl := of&(OpenCreate|OpenExclusive) == OpenCreate|OpenExclusive
-	resolve := f.resolve
+	resolve := f.resolveLocked
 	if of&OpenCreate != 0 {
-		resolve = f.resolveCreate
+		resolve = f.resolveCreateLocked
 	}
 	lk, err := resolve(d.node, path, pf&SymlinkFollow != 0 && !excl)
 	if err != nil {
@@ -282,10 +280,10 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 		if lk.dir.nlink == 0 {
 			return nil, ErrNoEntry
 		}
-		if n, err = f.newInode(TypeRegularFile); err != nil {
+		if n, err = f.newInodeLocked(TypeRegularFile); err != nil {
 			return nil, err
 		}
-		f.link(lk.dir, lk.name, n, now)
+		f.linkLocked(lk.dir, lk.name, n, now)
 	case excl:
 		return nil, ErrExist
 	case n.typ == TypeSymbolicLink:
@@ -302,13 +300,13 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 			return nil, ErrNotDirectory
 		}
 		if of&OpenTruncate != 0 {
-			f.truncate(n, 0, now)
+			f.truncateLocked(n, 0, now)
 		}
 	}
 	if n.typ != TypeDirectory {
 		df &^= MutateDirectory
 	}
-	return f.newOFD(n, df, joinName(d.name, path)), nil
+	return f.newOFDLocked(n, df, joinName(d.name, path)), nil
 }
 
 func joinName(base, p string) string {
@@ -323,7 +321,7 @@ func joinName(base, p string) string {
 // count means the end was reached. A directory is ErrIsDirectory; an OFD
 // without Read is ErrBadDescriptor; a negative offset is ErrInvalid.
 func (d *OFD) ReadAt(p []byte, off int64) (int, error) {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return 0, err
 	}
@@ -349,8 +347,10 @@ func (d *OFD) ReadAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-// writable checks that d may write file data; f.mu is held.
-func (d *OFD) writable() error {
+// writableLocked checks that d may write file data.
+//
+// Preconditions: f.mu is held.
+func (d *OFD) writableLocked() error {
 	if d.node.typ == TypeDirectory {
 		return ErrIsDirectory
 	}
@@ -367,35 +367,39 @@ func (d *OFD) writable() error {
 // ErrBadDescriptor; a directory ErrIsDirectory; a negative offset
 // ErrInvalid.
 func (d *OFD) WriteAt(p []byte, off int64) (int, error) {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return 0, err
 	}
 	defer f.mu.Unlock()
-	if err := d.writable(); err != nil {
+	if err := d.writableLocked(); err != nil {
 		return 0, err
 	}
 	if off < 0 {
 		return 0, ErrInvalid
 	}
-	return f.write(d.node, p, off)
+	return f.writeLocked(d.node, p, off)
 }
 
 // Append writes p at the current end of the file, atomically: no other
 // write lands between finding the end and writing. Errors as WriteAt.
 func (d *OFD) Append(p []byte) (int, error) {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return 0, err
 	}
 	defer f.mu.Unlock()
-	if err := d.writable(); err != nil {
+	if err := d.writableLocked(); err != nil {
 		return 0, err
 	}
-	return f.write(d.node, p, d.node.size)
+	return f.writeLocked(d.node, p, d.node.size)
 }
 
-func (f *FS) write(n *inode, p []byte, off int64) (int, error) {
+// writeLocked writes p at off into n, growing it (zero-filling a gap) and
+// charging the byte quota; all or nothing.
+//
+// Preconditions: f.mu is held.
+func (f *FS) writeLocked(n *inode, p []byte, off int64) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -408,7 +412,7 @@ func (f *FS) write(n *inode, p []byte, off int64) (int, error) {
 		if end > f.opt.MaxFileBytes {
 			return 0, ErrFileTooLarge
 		}
-		if err := f.charge(end - old); err != nil {
+		if err := f.chargeLocked(end - old); err != nil {
 			return 0, err
 		}
 		n.growData(end)
@@ -428,12 +432,12 @@ func (f *FS) write(n *inode, p []byte, off int64) (int, error) {
 // ErrBadDescriptor without Write, ErrInvalid for a negative size,
 // ErrFileTooLarge past MaxFileSize.
 func (d *OFD) SetSize(size int64) error {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	if err := d.writable(); err != nil {
+	if err := d.writableLocked(); err != nil {
 		return err
 	}
 	if size < 0 {
@@ -442,11 +446,14 @@ func (d *OFD) SetSize(size int64) error {
 	if size > MaxFileSize {
 		return ErrFileTooLarge
 	}
-	f.truncate(d.node, size, f.now())
+	f.truncateLocked(d.node, size, f.now())
 	return nil
 }
 
-func (f *FS) truncate(n *inode, size int64, now int64) {
+// truncateLocked sets n's size, giving back the bytes past it.
+//
+// Preconditions: f.mu is held.
+func (f *FS) truncateLocked(n *inode, size int64, now int64) {
 	if held := n.dataLen(); size < held {
 		f.usage.Bytes -= held - size
 		n.shrinkData(size)
@@ -457,7 +464,7 @@ func (f *FS) truncate(n *inode, size int64, now int64) {
 
 // Stat returns the inode's metadata (WASI stat).
 func (d *OFD) Stat() (Stat, error) {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return Stat{}, err
 	}
@@ -468,15 +475,18 @@ func (d *OFD) Stat() (Stat, error) {
 // SetTimes sets the access and modification times (WASI set-times); the
 // change time becomes the clock's now.
 func (d *OFD) SetTimes(atime, mtime NewTimestamp) error {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	return f.setTimes(d.node, atime, mtime)
+	return f.setTimesLocked(d.node, atime, mtime)
 }
 
-func (f *FS) setTimes(n *inode, atime, mtime NewTimestamp) error {
+// setTimesLocked sets n's access and modification times; ctime is now.
+//
+// Preconditions: f.mu is held.
+func (f *FS) setTimesLocked(n *inode, atime, mtime NewTimestamp) error {
 	now := f.now()
 	a, err := tsValue(atime, n.atime, now)
 	if err != nil {
@@ -513,20 +523,23 @@ func tsValue(ts NewTimestamp, cur, now int64) (int64, error) {
 // StatAt stats the object at path (WASI stat-at); SymlinkFollow follows a
 // symbolic link in the last component.
 func (d *OFD) StatAt(pf PathFlags, path string) (Stat, error) {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return Stat{}, err
 	}
 	defer f.mu.Unlock()
-	n, err := f.resolveNode(d.node, path, pf)
+	n, err := f.resolveNodeLocked(d.node, path, pf)
 	if err != nil {
 		return Stat{}, err
 	}
 	return n.stat(f.opt.Device), nil
 }
 
-func (f *FS) resolveNode(base *inode, path string, pf PathFlags) (*inode, error) {
-	lk, err := f.resolve(base, path, pf&SymlinkFollow != 0)
+// resolveNodeLocked resolves path from base to an existing object.
+//
+// Preconditions: f.mu is held.
+func (f *FS) resolveNodeLocked(base *inode, path string, pf PathFlags) (*inode, error) {
+	lk, err := f.resolveLocked(base, path, pf&SymlinkFollow != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -539,23 +552,23 @@ func (f *FS) resolveNode(base *inode, path string, pf PathFlags) (*inode, error)
 // SetTimesAt sets the times of the object at path (WASI set-times-at). It
 // needs MutateDirectory on d (ErrReadOnly), as Wasmtime requires.
 func (d *OFD) SetTimesAt(pf PathFlags, path string, atime, mtime NewTimestamp) error {
-	f, err := d.dirOp(true)
+	f, err := d.lockDir(true)
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	n, err := f.resolveNode(d.node, path, pf)
+	n, err := f.resolveNodeLocked(d.node, path, pf)
 	if err != nil {
 		return err
 	}
-	return f.setTimes(n, atime, mtime)
+	return f.setTimesLocked(n, atime, mtime)
 }
 
 // MetadataHash hashes the inode's identity and version (WASI
 // metadata-hash): device, inode number, type, size, link count, mtime and
 // ctime. Equal hashes mean, very likely, the same unchanged object.
 func (d *OFD) MetadataHash() (MetadataHash, error) {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return MetadataHash{}, err
 	}
@@ -565,12 +578,12 @@ func (d *OFD) MetadataHash() (MetadataHash, error) {
 
 // MetadataHashAt is MetadataHash of the object at path.
 func (d *OFD) MetadataHashAt(pf PathFlags, path string) (MetadataHash, error) {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return MetadataHash{}, err
 	}
 	defer f.mu.Unlock()
-	n, err := f.resolveNode(d.node, path, pf)
+	n, err := f.resolveNodeLocked(d.node, path, pf)
 	if err != nil {
 		return MetadataHash{}, err
 	}
@@ -587,35 +600,37 @@ func (d *OFD) CreateDirectoryAt(path string) error {
 		if lk.dir.nlink == 0 {
 			return ErrNoEntry
 		}
-		n, err := f.newInode(TypeDirectory)
+		n, err := f.newInodeLocked(TypeDirectory)
 		if err != nil {
 			return err
 		}
-		f.link(lk.dir, lk.name, n, n.mtime)
+		f.linkLocked(lk.dir, lk.name, n, n.mtime)
 		return nil
 	})
 }
 
-// entryOp runs an operation that changes the directory entry at path
-// (its last component not followed) with the FS locked.
+// entryOp runs op on the directory entry at path (its last component not
+// followed) with f.mu held, so op may call …Locked functions.
 func (d *OFD) entryOp(path string, op func(f *FS, lk lookup) error) error {
-	f, err := d.dirOp(true)
+	f, err := d.lockDir(true)
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	lk, err := f.resolveEntry(d.node, path)
+	lk, err := f.resolveEntryLocked(d.node, path)
 	if err != nil {
 		return err
 	}
 	return op(f, lk)
 }
 
-// removeEntry unlinks the entry lk names and frees its inode if nothing
-// else holds it.
-func (f *FS) removeEntry(lk lookup) error {
-	f.unlink(lk.dir, lk.name, lk.node, f.now())
-	f.maybeFree(lk.node)
+// removeEntryLocked unlinks the entry lk names and frees its inode if
+// nothing else holds it.
+//
+// Preconditions: f.mu is held.
+func (f *FS) removeEntryLocked(lk lookup) error {
+	f.unlinkLocked(lk.dir, lk.name, lk.node, f.now())
+	f.maybeFreeLocked(lk.node)
 	return nil
 }
 
@@ -638,7 +653,7 @@ func (d *OFD) RemoveDirectoryAt(path string) error {
 		case n.ents != nil && n.ents.Len() > 0:
 			return ErrNotEmpty
 		}
-		return f.removeEntry(lk)
+		return f.removeEntryLocked(lk)
 	})
 }
 
@@ -655,20 +670,22 @@ func (d *OFD) UnlinkFileAt(path string) error {
 		case lk.slash:
 			return ErrNotDirectory // "f/" or "symlink/": the entry is not a directory
 		}
-		return f.removeEntry(lk)
+		return f.removeEntryLocked(lk)
 	})
 }
 
-// other checks a second base directory for a two-directory operation;
-// f.mu is held.
-func (d *OFD) other(o *OFD, mutate bool) error {
+// otherLocked checks a second base directory for a two-directory
+// operation.
+//
+// Preconditions: f.mu is held.
+func (d *OFD) otherLocked(o *OFD, mutate bool) error {
 	if o == nil || o.fs == nil {
 		return ErrBadDescriptor
 	}
 	if o.fs != d.fs {
 		return ErrCrossDevice
 	}
-	if o.refs <= 0 {
+	if o.rc.ReleasedLocked() {
 		return ErrBadDescriptor
 	}
 	if o.node.typ != TypeDirectory {
@@ -688,19 +705,19 @@ func (d *OFD) other(o *OFD, mutate bool) error {
 // ErrInvalid (a directory into its own subtree, "." or ".."),
 // ErrCrossDevice (another FS). Both bases need MutateDirectory.
 func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
-	f, err := d.dirOp(true)
+	f, err := d.lockDir(true)
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	if err := d.other(newBase, true); err != nil {
+	if err := d.otherLocked(newBase, true); err != nil {
 		return err
 	}
-	from, err := f.resolveEntry(d.node, oldPath)
+	from, err := f.resolveEntryLocked(d.node, oldPath)
 	if err != nil {
 		return err
 	}
-	to, err := f.resolveEntry(newBase.node, newPath)
+	to, err := f.resolveEntryLocked(newBase.node, newPath)
 	if err != nil {
 		return err
 	}
@@ -735,12 +752,12 @@ func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
 		}
 	}
 	now := f.now()
-	f.unlink(from.dir, from.name, n, now)
+	f.unlinkLocked(from.dir, from.name, n, now)
 	if t := to.node; t != nil {
-		f.unlink(to.dir, to.name, t, now)
-		f.maybeFree(t)
+		f.unlinkLocked(to.dir, to.name, t, now)
+		f.maybeFreeLocked(t)
 	}
-	f.link(to.dir, to.name, n, now)
+	f.linkLocked(to.dir, to.name, n, now)
 	return nil
 }
 
@@ -748,19 +765,19 @@ func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
 // link-at). Linking a directory is ErrNotPermitted; an existing newPath
 // ErrExist; too many links ErrTooManyLinks. newBase needs MutateDirectory.
 func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string) error {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
-	if err := d.other(newBase, true); err != nil {
+	if err := d.otherLocked(newBase, true); err != nil {
 		return err
 	}
-	n, err := f.resolveNode(d.node, oldPath, pf)
+	n, err := f.resolveNodeLocked(d.node, oldPath, pf)
 	if err != nil {
 		return err
 	}
-	to, err := f.resolveEntry(newBase.node, newPath)
+	to, err := f.resolveEntryLocked(newBase.node, newPath)
 	if err != nil {
 		return err
 	}
@@ -776,7 +793,7 @@ func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string)
 		return ErrTooManyLinks
 	}
 	now := f.now()
-	f.link(to.dir, to.name, n, now)
+	f.linkLocked(to.dir, to.name, n, now)
 	n.ctime = now
 	return nil
 }
@@ -785,7 +802,7 @@ func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string)
 // symlink-at). The target is not checked beyond its length (an empty one
 // is ErrNoEntry): it is resolved, and refused if it escapes, when followed.
 func (d *OFD) SymlinkAt(target, path string) error {
-	f, err := d.dirOp(true)
+	f, err := d.lockDir(true)
 	if err != nil {
 		return err
 	}
@@ -796,7 +813,7 @@ func (d *OFD) SymlinkAt(target, path string) error {
 	if len(target) > MaxPathLen {
 		return ErrNameTooLong
 	}
-	lk, err := f.resolveEntry(d.node, path)
+	lk, err := f.resolveEntryLocked(d.node, path)
 	if err != nil {
 		return err
 	}
@@ -806,29 +823,29 @@ func (d *OFD) SymlinkAt(target, path string) error {
 	case lk.slash || lk.dir.nlink == 0:
 		return ErrNoEntry
 	}
-	if err := f.charge(int64(len(target))); err != nil {
+	if err := f.chargeLocked(int64(len(target))); err != nil {
 		return err
 	}
-	n, err := f.newInode(TypeSymbolicLink)
+	n, err := f.newInodeLocked(TypeSymbolicLink)
 	if err != nil {
 		f.usage.Bytes -= int64(len(target))
 		return err
 	}
 	n.setBytes([]byte(target))
 	n.size = int64(len(target))
-	f.link(lk.dir, lk.name, n, n.mtime)
+	f.linkLocked(lk.dir, lk.name, n, n.mtime)
 	return nil
 }
 
 // ReadlinkAt returns the target of the symbolic link at path (WASI
 // readlink-at); a non-link is ErrInvalid.
 func (d *OFD) ReadlinkAt(path string) (string, error) {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return "", err
 	}
 	defer f.mu.Unlock()
-	n, err := f.resolveNode(d.node, path, 0)
+	n, err := f.resolveNodeLocked(d.node, path, 0)
 	if err != nil {
 		return "", err
 	}
@@ -844,7 +861,7 @@ func (d *OFD) ReadlinkAt(path string) (string, error) {
 // ErrNotDirectory; an OFD without Read ErrBadDescriptor; a directory
 // removed while open ErrNoEntry (as getdents on Linux).
 func (d *OFD) ReadDirectory() ([]DirEntry, error) {
-	f, err := d.dirOp(false)
+	f, err := d.lockDir(false)
 	if err != nil {
 		return nil, err
 	}
@@ -876,7 +893,7 @@ func (d *OFD) ReadDirectory() ([]DirEntry, error) {
 // a negative offset or length, or an unknown advice, is ErrInvalid; a
 // directory ErrBadDescriptor. The in-memory model ignores the hint.
 func (d *OFD) Advise(off, length int64, advice Advice) error {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}
@@ -893,7 +910,7 @@ func (d *OFD) Advise(off, length int64, advice Advice) error {
 // Sync flushes data and metadata (WASI sync): a no-op in memory, but it
 // fails with ErrBadDescriptor on a released OFD.
 func (d *OFD) Sync() error {
-	f, err := d.begin()
+	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}

@@ -22,24 +22,28 @@ type lookup struct {
 	createSlash bool
 }
 
-// resolve resolves p relative to base. follow says whether a symbolic link
+// resolveLocked resolves p relative to base. follow says whether a symbolic link
 // in the last component is followed; links elsewhere, and a last component
 // followed by a slash, are always followed. A missing last component is not
 // an error: the result has node == nil and names the directory it would be
 // created in.
-func (f *FS) resolve(base *inode, p string, follow bool) (lookup, error) {
-	return f.resolvePath(base, p, follow, false, false)
+//
+// Preconditions: f.mu is held.
+func (f *FS) resolveLocked(base *inode, p string, follow bool) (lookup, error) {
+	return f.resolvePathLocked(base, p, follow, false, false)
 }
 
-// resolveCreate is resolve for open-at with create: a last component
+// resolveCreateLocked is resolveLocked for open-at with create: a last component
 // followed by a slash — in the path or in the target of a symlink it
 // follows — is not looked up: lookup.createSlash reports it, and the open
 // fails with is-directory, as Linux's O_CREAT does.
-func (f *FS) resolveCreate(base *inode, p string, follow bool) (lookup, error) {
-	return f.resolvePath(base, p, follow, false, true)
+//
+// Preconditions: f.mu is held.
+func (f *FS) resolveCreateLocked(base *inode, p string, follow bool) (lookup, error) {
+	return f.resolvePathLocked(base, p, follow, false, true)
 }
 
-// resolveEntry resolves p for an operation on the directory entry itself
+// resolveEntryLocked resolves p for an operation on the directory entry itself
 // (mkdir, rmdir, unlink, rename, link, symlink, and open with create): the
 // last component is never followed, even with a trailing slash, and a
 // trailing slash after a non-directory is reported (lookup.slash) for the
@@ -49,17 +53,22 @@ func (f *FS) resolveCreate(base *inode, p string, follow bool) (lookup, error) {
 // A trailing slash after a symlink still counts for the sandbox: if
 // following the link would leave the base, the path is ErrNotPermitted
 // (as in Wasmtime), whatever the operation.
-func (f *FS) resolveEntry(base *inode, p string) (lookup, error) {
-	lk, err := f.resolvePath(base, p, false, true, false)
+//
+// Preconditions: f.mu is held.
+func (f *FS) resolveEntryLocked(base *inode, p string) (lookup, error) {
+	lk, err := f.resolvePathLocked(base, p, false, true, false)
 	if err == nil && lk.slash && lk.node != nil && lk.node.typ == TypeSymbolicLink {
-		if _, ferr := f.resolvePath(base, p, true, false, false); ferr == ErrNotPermitted {
+		if _, ferr := f.resolvePathLocked(base, p, true, false, false); ferr == ErrNotPermitted {
 			return lookup{}, ErrNotPermitted
 		}
 	}
 	return lk, err
 }
 
-func (f *FS) resolvePath(base *inode, p string, follow, entry, create bool) (lookup, error) {
+// resolvePathLocked is the walk behind the resolve functions.
+//
+// Preconditions: f.mu is held.
+func (f *FS) resolvePathLocked(base *inode, p string, follow, entry, create bool) (lookup, error) {
 	if p == "" {
 		return lookup{}, ErrNoEntry
 	}

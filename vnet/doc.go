@@ -28,12 +28,17 @@
 // Listen on it then fails with ErrAddressInUse. SharedBindRefuse is the
 // strict alternative. Bindings and PortBound show the table.
 //
-// Sockets are reference-counted like gVisor's FileDescription: NewTCP and
-// NewUDP return one reference; IncRef/DecRef add and drop holders; the last
-// DecRef releases: the port binding is freed, a listener's unaccepted
-// connections are reset, a connection is closed — with FIN if every
-// received byte was read, otherwise with RST, as Linux does. DecRef past
-// zero is an error (ErrInvalidState), never corruption. With a world, each
+// Sockets are reference-counted through internal/refs, the mechanism vfs
+// open file descriptions use too (in the manner of gVisor's
+// FileDescriptionRefs): NewTCP and NewUDP return one reference;
+// IncRef/DecRef add and drop holders; the last DecRef releases: the port
+// binding is freed, a listener's unaccepted connections are reset, a
+// connection is closed — with FIN if every received byte was read,
+// otherwise with RST, as Linux does. A DecRef after release or an IncRef
+// of a released socket is a misuse: it changes nothing, returns an error
+// wrapping ErrInvalidState, is listed by RefErrors and, with a world, is a
+// "misuse" event and a failure of the run. TryIncRef asks whether a socket
+// is still alive without that being a misuse. With a world, each
 // release is a "release" event ("unbind 127.0.0.1:8080"), and Live lists
 // the sockets still referenced (registered as the world's "vnet" leak check
 // unless Options.NoLeakCheck).
@@ -76,14 +81,15 @@
 //
 // Every blocking operation (Accept, Connect waiting for backlog space, Read
 // waiting for data, Write waiting for space, UDP Receive, WaitChange) is a
-// loop around one internal waiter under the Net's mutex, which the wait
-// releases while it blocks. With Options.World the waiter is a
+// loop around one wait queue (internal/wait, which vfs's Lock uses too)
+// under the Net's mutex, which the wait releases while it blocks. With
+// Options.World the queue is a
 // sim.WaitQueue: the scheduler decides when the operation proceeds,
 // deadlines are virtual wall time (World.WallNow) and a wait nobody can end
 // is reported by sim as a deadlock instead of hanging; Connect is also a
 // scheduling point (World.Yield). Blocking calls must then come from world
 // tasks (outside one they return sim.ErrNotInTask). Without a world the
-// waiter is a channel closed on wake-up and deadlines are real time, so
+// queue is a channel closed on wake-up and deadlines are real time, so
 // vnet is an ordinary in-memory network for goroutines; the net.Conn
 // adapter passes golang.org/x/net/nettest.TestConn in that mode. The Try*
 // methods never block and return ErrWouldBlock instead. Readable,

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/btree"
+
+	"github.com/wasisim/wasisim/internal/refs"
+	"github.com/wasisim/wasisim/internal/wait"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -128,6 +131,10 @@ type Options struct {
 // their connections. All methods are safe for concurrent use by goroutines
 // (World == nil) or by the tasks of the world.
 type Net struct {
+	// mu guards the Net and everything in it: the fields below that are
+	// not immutable, every socket's state, buffers, options and reference
+	// count, the pipes and the wait queues. Functions named …Locked
+	// require it; blocking waits release it while they block.
 	mu      sync.Mutex
 	opt     Options
 	w       *sim.World
@@ -137,16 +144,17 @@ type Net struct {
 	free    *btree.FreeListG[*binding]    // shared by the port tables
 	live    map[uint64]liveSocket
 	conns   map[connKey]*TCPSocket // established connections by address pair, made on first use
-	changed waiter
+	changed wait.Queue
 	gen     uint64
 	hosts   map[string][]netip.Addr
+	misuse  refs.Log
 }
 
 // connKey is a connection's address pair as seen from one end.
 type connKey struct{ local, remote netip.AddrPort }
 
 type liveSocket interface {
-	describe() string
+	describeLocked() string
 }
 
 // binding is one entry of a port table.
@@ -190,6 +198,7 @@ func New(opt Options) *Net {
 		n.rng = rand.New(rand.NewPCG(opt.Seed, 0x766e_6574))
 	}
 	n.changed = n.newWaiter("vnet change")
+	n.misuse.Register(n.w, "vnet", &n.mu)
 	if n.w != nil && !opt.NoLeakCheck {
 		n.w.AddLeakCheck("vnet", n.Live)
 	}
@@ -202,7 +211,11 @@ func (n *Net) World() *sim.World { return n.w }
 // Options returns the options in effect, with defaults filled in.
 func (n *Net) Options() Options { return n.opt }
 
-func (n *Net) random() *rand.Rand {
+// randomLocked is the source of ephemeral ports and faults: the world's
+// randomness, or the Net's seeded one without a world.
+//
+// Preconditions: n.mu is held.
+func (n *Net) randomLocked() *rand.Rand {
 	if n.w != nil {
 		return n.w.Rand()
 	}
@@ -217,16 +230,21 @@ func (n *Net) event(kind, obj, detail string) {
 	}
 }
 
-// notify wakes the waiters of q (may be nil) and of WaitChange. mu held.
-func (n *Net) notify(q waiter) {
+// notifyLocked wakes the waiters of q (may be nil) and of WaitChange.
+//
+// Preconditions: n.mu is held.
+func (n *Net) notifyLocked(q wait.Queue) {
 	if q != nil {
-		q.wakeAll()
+		q.Wake()
 	}
 	n.gen++
-	n.changed.wakeAll()
+	n.changed.Wake()
 }
 
-func (n *Net) newID() uint64 {
+// newIDLocked numbers a new socket (TCP and UDP share the sequence).
+//
+// Preconditions: n.mu is held.
+func (n *Net) newIDLocked() uint64 {
 	n.nextID++
 	return n.nextID
 }
@@ -261,12 +279,16 @@ func (n *Net) WaitChangeFrom(gen uint64, reason string, deadline time.Time) (uin
 	return n.gen, err
 }
 
+// waitChangeLocked waits until the change generation moves past gen or
+// the deadline passes (ErrTimeout); the wait releases n.mu meanwhile.
+//
+// Preconditions: n.mu is held.
 func (n *Net) waitChangeLocked(gen uint64, reason string, deadline time.Time) error {
 	if reason == "" {
 		reason = "vnet change"
 	}
 	for n.gen == gen {
-		timedOut, err := n.changed.wait(&n.mu, reason, deadline)
+		timedOut, err := n.changed.Wait(&n.mu, reason, deadline)
 		if err != nil {
 			return err
 		}
@@ -290,7 +312,7 @@ func (n *Net) Live() []string {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = n.live[id].describe()
+		out[i] = n.live[id].describeLocked()
 	}
 	return out
 }
@@ -348,7 +370,7 @@ func (n *Net) PortBound(proto Proto, ap netip.AddrPort) bool {
 	defer n.mu.Unlock()
 	f := familyOf(ap.Addr())
 	found := false
-	n.table(proto, f).AscendGreaterOrEqual(&binding{port: ap.Port()}, func(b *binding) bool {
+	n.tableLocked(proto, f).AscendGreaterOrEqual(&binding{port: ap.Port()}, func(b *binding) bool {
 		if b.port != ap.Port() {
 			return false
 		}
@@ -442,10 +464,12 @@ func overlaps(a, b netip.Addr) bool {
 	return a == b || a.IsUnspecified() || b.IsUnspecified()
 }
 
-// table is the port table of proto and family f, made on first use: a
+// tableLocked is the port table of proto and family f, made on first use: a
 // world that never touches the network (most file scenarios) pays nothing
-// for four trees and their free lists. mu held.
-func (n *Net) table(proto Proto, f Family) *btree.BTreeG[*binding] {
+// for four trees and their free lists.
+//
+// Preconditions: n.mu is held.
+func (n *Net) tableLocked(proto Proto, f Family) *btree.BTreeG[*binding] {
 	t := n.ports[proto][f]
 	if t == nil {
 		if n.free == nil {
@@ -467,15 +491,17 @@ func portFree(t *btree.BTreeG[*binding], p uint16) bool {
 	return free
 }
 
-// bindPort reserves addr:port (port 0: an ephemeral port) in the table of
+// bindPortLocked reserves addr:port (port 0: an ephemeral port) in the table of
 // proto and family f for a socket. sharedOK says whether non-listening
-// holders may share (TCP under SharedBindAllow). mu held.
-func (n *Net) bindPort(proto Proto, f Family, addr netip.Addr, port uint16, id uint64, tcp *TCPSocket, udp *UDPSocket) (*binding, error) {
-	t := n.table(proto, f)
+// holders may share (TCP under SharedBindAllow).
+//
+// Preconditions: n.mu is held.
+func (n *Net) bindPortLocked(proto Proto, f Family, addr netip.Addr, port uint16, id uint64, tcp *TCPSocket, udp *UDPSocket) (*binding, error) {
+	t := n.tableLocked(proto, f)
 	if port == 0 {
 		lo, hi := int(n.opt.EphemeralLow), int(n.opt.EphemeralHigh)
 		size := hi - lo + 1
-		start := n.random().IntN(size)
+		start := n.randomLocked().IntN(size)
 		for i := 0; i < size; i++ {
 			p := uint16(lo + (start+i)%size)
 			if portFree(t, p) {
@@ -510,11 +536,13 @@ func (n *Net) bindPort(proto Proto, f Family, addr netip.Addr, port uint16, id u
 	return b, nil
 }
 
-// listenConflict reports whether another TCP socket listens on an address
-// overlapping b. mu held.
-func (n *Net) listenConflict(f Family, b *binding) bool {
+// listenConflictLocked reports whether another TCP socket listens on an address
+// overlapping b.
+//
+// Preconditions: n.mu is held.
+func (n *Net) listenConflictLocked(f Family, b *binding) bool {
 	conflict := false
-	n.table(TCP, f).AscendGreaterOrEqual(&binding{port: b.port}, func(o *binding) bool {
+	n.tableLocked(TCP, f).AscendGreaterOrEqual(&binding{port: b.port}, func(o *binding) bool {
 		if o.port != b.port {
 			return false
 		}
@@ -527,11 +555,13 @@ func (n *Net) listenConflict(f Family, b *binding) bool {
 	return conflict
 }
 
-// findListener returns the socket listening on dst, preferring an exact
-// address over the unspecified one. mu held.
-func (n *Net) findListener(f Family, dst netip.AddrPort) *TCPSocket {
+// findListenerLocked returns the socket listening on dst, preferring an exact
+// address over the unspecified one.
+//
+// Preconditions: n.mu is held.
+func (n *Net) findListenerLocked(f Family, dst netip.AddrPort) *TCPSocket {
 	var exact, wild *TCPSocket
-	n.table(TCP, f).AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
+	n.tableLocked(TCP, f).AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
 		if b.port != dst.Port() {
 			return false
 		}
@@ -553,10 +583,12 @@ func (n *Net) findListener(f Family, dst netip.AddrPort) *TCPSocket {
 	return wild
 }
 
-// findUDP returns the UDP socket bound to dst (exact address first).
-func (n *Net) findUDP(f Family, dst netip.AddrPort) *UDPSocket {
+// findUDPLocked returns the UDP socket bound to dst (exact address first).
+//
+// Preconditions: n.mu is held.
+func (n *Net) findUDPLocked(f Family, dst netip.AddrPort) *UDPSocket {
 	var exact, wild *UDPSocket
-	n.table(UDP, f).AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
+	n.tableLocked(UDP, f).AscendGreaterOrEqual(&binding{port: dst.Port()}, func(b *binding) bool {
 		if b.port != dst.Port() {
 			return false
 		}
@@ -575,8 +607,11 @@ func (n *Net) findUDP(f Family, dst netip.AddrPort) *UDPSocket {
 	return wild
 }
 
-func (n *Net) unbind(proto Proto, f Family, b *binding) {
-	n.table(proto, f).Delete(b)
+// unbindLocked removes a binding from its port table.
+//
+// Preconditions: n.mu is held.
+func (n *Net) unbindLocked(proto Proto, f Family, b *binding) {
+	n.tableLocked(proto, f).Delete(b)
 }
 
 // AddHost makes Resolve answer name with addrs (like /etc/hosts). The
@@ -666,10 +701,12 @@ func validHostname(name string) bool {
 	return !numeric
 }
 
-// fault draws whether a fault of the given rate happens. mu held.
-func (n *Net) fault(rate float64) bool {
+// faultLocked draws whether a fault of the given rate happens.
+//
+// Preconditions: n.mu is held.
+func (n *Net) faultLocked(rate float64) bool {
 	if rate <= 0 {
 		return false
 	}
-	return n.random().Float64() < rate
+	return n.randomLocked().Float64() < rate
 }

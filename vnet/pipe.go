@@ -1,17 +1,19 @@
 package vnet
 
+import "github.com/wasisim/wasisim/internal/wait"
+
 // pipe is one direction of a TCP connection: a bounded byte ring written by
 // one socket and read by the other, plus the end-of-stream flags. All
 // fields are guarded by Net.mu.
 type pipe struct {
-	size    int    // capacity in bytes
-	buf     []byte // ring storage of len size, allocated by the first write
-	r, n    int    // read offset and number of buffered bytes
-	fin     bool   // the writer shut down: the reader sees EOF after the data
-	gone    bool   // the reading socket was released: writes fail (broken)
-	discard bool   // the reader shut down: incoming data is dropped
-	reset   bool   // the connection was reset
-	q       waiter // readers waiting for data and writers waiting for space
+	size    int        // capacity in bytes
+	buf     []byte     // ring storage of len size, allocated by the first write
+	r, n    int        // read offset and number of buffered bytes
+	fin     bool       // the writer shut down: the reader sees EOF after the data
+	gone    bool       // the reading socket was released: writes fail (broken)
+	discard bool       // the reader shut down: incoming data is dropped
+	reset   bool       // the connection was reset
+	q       wait.Queue // readers waiting for data and writers waiting for space
 }
 
 func (p *pipe) space() int { return p.size - p.n }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/wasisim/wasisim/internal/wait"
 )
 
 // TCPState is the state of a TCP socket in the WASI state machine:
@@ -71,15 +73,6 @@ func clampU64(v, lo, hi uint64) uint64 {
 	return max(lo, min(v, hi))
 }
 
-// refCount is the reference count and release hooks shared by TCP and
-// UDP sockets, as gVisor's FileDescription: each holder (a handle, a
-// stream, a future) owns one reference; the last DecRef releases.
-type refCount struct {
-	refs      int64
-	released  bool
-	onRelease []func()
-}
-
 // TCPSocket is a simulated TCP socket. It is reference-counted: New gives
 // one reference; IncRef adds holders, and the last DecRef releases the
 // socket (frees its port binding, resets a listener's unaccepted
@@ -88,11 +81,9 @@ type refCount struct {
 // ErrInvalidState and change nothing; after release every method returns
 // ErrInvalidState.
 type TCPSocket struct {
-	n    *Net
-	id   uint64
-	name string
-	fam  Family
-	rc   refCount
+	sockRefs
+	id  uint64
+	fam Family
 
 	state         TCPState
 	local, remote netip.AddrPort
@@ -101,7 +92,7 @@ type TCPSocket struct {
 	backlog       int
 
 	pending []*TCPSocket // listener: connections not yet accepted
-	acceptQ waiter
+	acceptQ wait.Queue
 
 	rx, tx         *pipe // connection: incoming and outgoing bytes
 	rdShut, wrShut bool
@@ -120,9 +111,14 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 	return n.newTCPLocked(f), nil
 }
 
+// newTCPLocked makes an unbound TCP socket with one reference, owned by
+// the caller.
+//
+// Preconditions: n.mu is held.
 func (n *Net) newTCPLocked(f Family) *TCPSocket {
-	id := n.newID()
-	s := &TCPSocket{n: n, id: id, name: "tcp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts(), backlog: DefaultBacklog}
+	id := n.newIDLocked()
+	s := &TCPSocket{id: id, fam: f, opts: n.defaultOpts(), backlog: DefaultBacklog}
+	s.init(n, "tcp#"+itoa(int(id)))
 	if n.live == nil {
 		n.live = map[uint64]liveSocket{}
 	}
@@ -136,9 +132,6 @@ func (n *Net) newTCPLocked(f Family) *TCPSocket {
 // ID is the socket's number, unique in the Net and assigned in creation
 // order (TCP and UDP share the sequence), so it is the same in every run.
 func (s *TCPSocket) ID() uint64 { return s.id }
-
-// String names the socket, e.g. "tcp#3".
-func (s *TCPSocket) String() string { return s.name }
 
 // Family is the socket's address family.
 func (s *TCPSocket) Family() Family { return s.fam }
@@ -156,74 +149,27 @@ func (s *TCPSocket) State() TCPState {
 // IsListening reports whether the socket is listening.
 func (s *TCPSocket) IsListening() bool { return s.State() == Listening }
 
-// IncRef adds a reference. On a released socket it does nothing (use
-// TryIncRef to find out).
-func (s *TCPSocket) IncRef() { s.TryIncRef() }
-
-// TryIncRef adds a reference unless the socket is already released.
-func (s *TCPSocket) TryIncRef() bool {
-	s.n.mu.Lock()
-	defer s.n.mu.Unlock()
-	if s.rc.released {
-		return false
-	}
-	s.rc.refs++
-	return true
-}
-
-// Refs is the number of references (0 once released).
-func (s *TCPSocket) Refs() int64 {
-	s.n.mu.Lock()
-	defer s.n.mu.Unlock()
-	return s.rc.refs
-}
-
-// OnRelease registers f to run (outside vnet's lock) when the socket is
-// released; on an already released socket f runs at once.
-func (s *TCPSocket) OnRelease(f func()) {
-	s.n.mu.Lock()
-	if s.rc.released {
-		s.n.mu.Unlock()
-		f()
-		return
-	}
-	s.rc.onRelease = append(s.rc.onRelease, f)
-	s.n.mu.Unlock()
-}
-
 // DecRef drops a reference; the last one releases the socket. DecRef on a
-// released socket is an error wrapping ErrInvalidState and changes nothing.
+// released socket is a misuse: it changes nothing and returns an error
+// wrapping ErrInvalidState.
 func (s *TCPSocket) DecRef() error {
-	s.n.mu.Lock()
-	if s.rc.released || s.rc.refs <= 0 {
-		s.n.mu.Unlock()
-		return fmt.Errorf("vnet: DecRef of released %s: %w", s.name, ErrInvalidState)
-	}
-	s.rc.refs--
-	if s.rc.refs > 0 {
-		s.n.mu.Unlock()
-		return nil
-	}
-	cbs := s.releaseLocked("")
-	s.n.mu.Unlock()
-	for _, f := range cbs {
-		f()
-	}
-	return nil
+	return s.decRef(func() []func() { return s.releaseLocked("") })
 }
 
 // Close is DecRef, for io.Closer.
 func (s *TCPSocket) Close() error { return s.DecRef() }
 
-// releaseLocked performs the release effects and returns the hooks to run.
+// releaseLocked performs the release effects and returns the hooks to run
+// after unlocking.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) releaseLocked(why string) []func() {
 	n := s.n
-	s.rc.released = true
-	s.rc.refs = 0
+	s.rc.ReleaseLocked()
 	detail := why
 	var extra []func()
 	if s.bind != nil {
-		n.unbind(TCP, s.fam, s.bind)
+		n.unbindLocked(TCP, s.fam, s.bind)
 		if n.tracing() {
 			detail = "unbind " + netip.AddrPortFrom(s.bind.addr, s.bind.port).String()
 		}
@@ -236,7 +182,7 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 			extra = append(extra, c.releaseLocked("unaccepted")...)
 		}
 		s.pending = nil
-		s.acceptQ.wakeAll()
+		s.acceptQ.Wake()
 	case Connected:
 		if s.rx.n > 0 && !s.rx.reset {
 			s.resetLocked("closed with unread data")
@@ -247,34 +193,38 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 				n.event("fin", s.name, "close")
 			}
 		}
-		s.rx.q.wakeAll()
-		s.tx.q.wakeAll()
+		s.rx.q.Wake()
+		s.tx.q.Wake()
 	}
 	s.state = Closed
 	delete(n.live, s.id)
 	if k := (connKey{s.local, s.remote}); n.conns[k] == s {
 		delete(n.conns, k)
 	}
-	n.notify(nil)
+	n.notifyLocked(nil)
 	n.event("release", s.name, detail)
-	cbs := append(s.rc.onRelease, extra...)
-	s.rc.onRelease = nil
-	return cbs
+	return append(s.rc.TakeHooksLocked(), extra...)
 }
 
 // resetLocked resets the connection (both directions) from s's side: s
 // discards what it has not read; the peer's reads end with
 // ErrConnectionReset after the data already delivered, writes fail with
 // ErrConnectionReset.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) resetLocked(why string) { s.resetConnLocked(s.rx, why) }
 
 // resetByPeerLocked is a reset that s's peer sends: s keeps the bytes it
 // has not read yet (they read before the reset is reported), the peer
 // discards its own.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) resetByPeerLocked(why string) { s.resetConnLocked(s.tx, why) }
 
 // resetConnLocked resets both directions and empties discard, the
 // receive side of the socket that sends the reset.
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) resetConnLocked(discard *pipe, why string) {
 	if s.rx == nil || s.rx.reset {
 		return
@@ -282,14 +232,17 @@ func (s *TCPSocket) resetConnLocked(discard *pipe, why string) {
 	s.rx.reset = true
 	s.tx.reset = true
 	discard.drop()
-	s.n.notify(s.rx.q)
-	s.n.notify(s.tx.q)
+	s.n.notifyLocked(s.rx.q)
+	s.n.notifyLocked(s.tx.q)
 	if s.n.tracing() {
 		s.n.event("reset", s.name, why)
 	}
 }
 
-func (s *TCPSocket) describe() string {
+// describeLocked is the socket's line in the leak report (Net.Live).
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) describeLocked() string {
 	d := fmt.Sprintf("%s %s", s.name, s.state)
 	switch s.state {
 	case Bound, Listening, Connecting:
@@ -297,7 +250,7 @@ func (s *TCPSocket) describe() string {
 	case Connected:
 		d += " " + s.local.String() + "->" + s.remote.String()
 	}
-	return d + " refs=" + itoa(int(s.rc.refs))
+	return d + " refs=" + itoa(int(s.rc.RefsLocked()))
 }
 
 // Bind binds the socket to a local address (port 0: an ephemeral port).
@@ -319,16 +272,19 @@ func (s *TCPSocket) Bind(local netip.AddrPort) error {
 	return s.bindLocked(addr, local.Port())
 }
 
+// bindLocked binds the socket to addr:port (port 0: ephemeral).
+//
+// Preconditions: n.mu is held.
 func (s *TCPSocket) bindLocked(addr netip.Addr, port uint16) error {
 	n := s.n
-	b, err := n.bindPort(TCP, s.fam, addr, port, s.id, s, nil)
+	b, err := n.bindPortLocked(TCP, s.fam, addr, port, s.id, s, nil)
 	if err != nil {
 		return err
 	}
 	s.bind = b
 	s.local = netip.AddrPortFrom(addr, b.port)
 	s.state = Bound
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("bind", s.name, s.local.String())
 	}
@@ -372,7 +328,7 @@ func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
 		return ErrInvalidArgument
 	}
 	s.backlog = int(min(v, MaxBacklog))
-	s.n.notify(s.acceptQ)
+	s.n.notifyLocked(s.acceptQ)
 	return nil
 }
 
@@ -390,7 +346,7 @@ func (s *TCPSocket) Listen() error {
 			return err
 		}
 	case Bound:
-		if n.listenConflict(s.fam, s.bind) {
+		if n.listenConflictLocked(s.fam, s.bind) {
 			return ErrAddressInUse
 		}
 	default:
@@ -398,7 +354,7 @@ func (s *TCPSocket) Listen() error {
 	}
 	s.state = Listening
 	s.acceptQ = n.newWaiter(s.name + " accept")
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("listen", s.name, s.local.String())
 	}
@@ -425,28 +381,28 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	remote = netip.AddrPortFrom(stripZone(remote.Addr()), remote.Port())
 	if err := checkRemote(s.fam, remote); err != nil {
 		if err == ErrRemoteUnreachable {
-			s.failConnect(err)
+			s.failConnectLocked(err)
 		}
 		return err
 	}
 	if s.state == Unbound {
 		if err := s.bindLocked(loopbackOf(s.fam), 0); err != nil {
-			s.failConnect(err)
+			s.failConnectLocked(err)
 			return err
 		}
 	}
 	if s.local.Addr().IsUnspecified() {
 		s.local = netip.AddrPortFrom(loopbackOf(s.fam), s.local.Port())
 	}
-	if n.tupleInUse(s, remote) {
+	if n.tupleInUseLocked(s, remote) {
 		// Two sockets may share a bound port (implicit SO_REUSEADDR), but
 		// not a connection's address and port pair: Linux refuses the
 		// second connect with EADDRNOTAVAIL.
-		s.failConnect(ErrAddressNotBindable)
+		s.failConnectLocked(ErrAddressNotBindable)
 		return ErrAddressNotBindable
 	}
 	s.state = Connecting
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("connect", s.name, s.local.String()+"->"+remote.String())
 	}
@@ -458,47 +414,51 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		}()
 	}
 	for {
-		if s.rc.released || s.state != Connecting {
+		if s.rc.ReleasedLocked() || s.state != Connecting {
 			return ErrInvalidState
 		}
-		l := n.findListener(s.fam, remote)
+		l := n.findListenerLocked(s.fam, remote)
 		if l == nil {
-			s.failConnect(ErrConnectionRefused)
+			s.failConnectLocked(ErrConnectionRefused)
 			return ErrConnectionRefused
 		}
 		if len(l.pending) < l.backlog {
-			s.establish(l, remote)
+			s.establishLocked(l, remote)
 			return nil
 		}
-		timedOut, err := l.acceptQ.wait(&n.mu, "", s.wrDeadline)
+		timedOut, err := l.acceptQ.Wait(&n.mu, "", s.wrDeadline)
 		if err != nil {
 			return err
 		}
 		if timedOut {
-			s.failConnect(ErrTimeout)
+			s.failConnectLocked(ErrTimeout)
 			return ErrTimeout
 		}
 	}
 }
 
-// shortCopy shortens p when the fault hook draws a short copy; n.mu is held.
-func (n *Net) shortCopy(p []byte, sock, what string) []byte {
+// shortCopyLocked shortens p when the fault hook draws a short copy.
+//
+// Preconditions: n.mu is held.
+func (n *Net) shortCopyLocked(p []byte, sock, what string) []byte {
 	f := n.opt.Faults
-	if f == nil || len(p) < 2 || !n.fault(f.ShortRate) {
+	if f == nil || len(p) < 2 || !n.faultLocked(f.ShortRate) {
 		return p
 	}
-	k := 1 + n.random().IntN(len(p)-1)
+	k := 1 + n.randomLocked().IntN(len(p)-1)
 	if n.tracing() {
 		n.event("fault", sock, what+" "+itoa(k))
 	}
 	return p[:k]
 }
 
-// tupleInUse reports whether another connection still holds s's local
+// tupleInUseLocked reports whether another connection still holds s's local
 // address and port with remote in the kernel's sense; n.mu is held. A
 // lookup in the index of established connections: a connect costs the
 // same however many sockets are open.
-func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
+//
+// Preconditions: n.mu is held.
+func (n *Net) tupleInUseLocked(s *TCPSocket, remote netip.AddrPort) bool {
 	o := n.conns[connKey{s.local, remote}]
 	if o == nil || o == s || o.state != Connected {
 		return false
@@ -508,19 +468,24 @@ func (n *Net) tupleInUse(s *TCPSocket, remote netip.AddrPort) bool {
 	return !(o.peerReset || o.rx.reset || o.rx.fin && o.tx.fin)
 }
 
-func (s *TCPSocket) failConnect(err error) {
-	if s.rc.released {
+// failConnectLocked closes a socket whose connect failed.
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) failConnectLocked(err error) {
+	if s.rc.ReleasedLocked() {
 		return
 	}
 	s.state = Closed
-	s.n.notify(nil)
+	s.n.notifyLocked(nil)
 	if s.n.tracing() {
 		s.n.event("connect-failed", s.name, err.Error())
 	}
 }
 
-// establish creates the server side of a connection in l's accept queue.
-func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
+// establishLocked creates the server side of a connection in l's accept queue.
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
 	n := s.n
 	c := n.newTCPLocked(s.fam)
 	c.state = Connected
@@ -538,7 +503,7 @@ func (s *TCPSocket) establish(l *TCPSocket, remote netip.AddrPort) {
 	n.conns[connKey{s.local, s.remote}] = s
 	n.conns[connKey{c.local, c.remote}] = c
 	l.pending = append(l.pending, c)
-	n.notify(l.acceptQ)
+	n.notifyLocked(l.acceptQ)
 	if n.tracing() {
 		n.event("established", s.name, c.name+" queued on "+l.name)
 	}
@@ -569,7 +534,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 			s.pending[0] = nil
 			s.pending = s.pending[1:]
 			c.opts = s.opts
-			n.notify(s.acceptQ)
+			n.notifyLocked(s.acceptQ)
 			if n.tracing() {
 				n.event("accept", s.name, c.name)
 			}
@@ -578,7 +543,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 		if !block {
 			return nil, ErrWouldBlock
 		}
-		timedOut, err := s.acceptQ.wait(&n.mu, "", s.rdDeadline)
+		timedOut, err := s.acceptQ.Wait(&n.mu, "", s.rdDeadline)
 		if err != nil {
 			return nil, err
 		}
@@ -618,8 +583,8 @@ func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 			if len(p) == 0 {
 				return 0, nil
 			}
-			c := rx.read(n.shortCopy(p, s.name, "short read"))
-			n.notify(rx.q)
+			c := rx.read(n.shortCopyLocked(p, s.name, "short read"))
+			n.notifyLocked(rx.q)
 			return c, nil
 		}
 		if rx.reset {
@@ -634,7 +599,7 @@ func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 		if !block {
 			return 0, ErrWouldBlock
 		}
-		timedOut, err := rx.q.wait(&n.mu, "", s.rdDeadline)
+		timedOut, err := rx.q.Wait(&n.mu, "", s.rdDeadline)
 		if err != nil {
 			return 0, err
 		}
@@ -686,7 +651,7 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			return 0, nil
 		}
 		if f := n.opt.Faults; f != nil {
-			if n.fault(f.ResetRate) {
+			if n.faultLocked(f.ResetRate) {
 				s.resetLocked("fault")
 				return 0, ErrConnectionReset
 			}
@@ -701,14 +666,14 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			return len(p), nil
 		}
 		if tx.space() > 0 {
-			c := tx.write(n.shortCopy(p, s.name, "short write"))
-			n.notify(tx.q)
+			c := tx.write(n.shortCopyLocked(p, s.name, "short write"))
+			n.notifyLocked(tx.q)
 			return c, nil
 		}
 		if !block {
 			return 0, ErrWouldBlock
 		}
-		timedOut, err := tx.q.wait(&n.mu, "", s.wrDeadline)
+		timedOut, err := tx.q.Wait(&n.mu, "", s.wrDeadline)
 		if err != nil {
 			return 0, err
 		}
@@ -731,7 +696,7 @@ func (s *TCPSocket) ShutdownWrite() error {
 	if !s.wrShut {
 		s.wrShut = true
 		s.tx.fin = true
-		n.notify(s.tx.q)
+		n.notifyLocked(s.tx.q)
 		if n.tracing() {
 			n.event("fin", s.name, "shutdown write")
 		}
@@ -755,7 +720,7 @@ func (s *TCPSocket) ShutdownRead() error {
 		s.rdShut = true
 		s.rx.discard = true
 		c := s.rx.drop()
-		n.notify(s.rx.q)
+		n.notifyLocked(s.rx.q)
 		if n.tracing() {
 			n.event("shutdown-read", s.name, "discarded "+itoa(c))
 		}
@@ -838,10 +803,10 @@ func (s *TCPSocket) SetReadDeadline(t time.Time) {
 	defer s.n.mu.Unlock()
 	s.rdDeadline = t
 	if s.rx != nil {
-		s.rx.q.wakeAll()
+		s.rx.q.Wake()
 	}
 	if s.acceptQ != nil {
-		s.acceptQ.wakeAll()
+		s.acceptQ.Wake()
 	}
 }
 
@@ -851,7 +816,7 @@ func (s *TCPSocket) SetWriteDeadline(t time.Time) {
 	defer s.n.mu.Unlock()
 	s.wrDeadline = t
 	if s.tx != nil {
-		s.tx.q.wakeAll()
+		s.tx.q.Wake()
 	}
 }
 

@@ -1,9 +1,10 @@
 package vnet
 
 import (
-	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/wasisim/wasisim/internal/wait"
 )
 
 // UDPState is the state of a UDP socket.
@@ -35,11 +36,9 @@ type datagram struct {
 // UDPSocket is a simulated UDP socket, reference-counted like TCPSocket:
 // the last DecRef frees its port binding.
 type UDPSocket struct {
-	n    *Net
-	id   uint64
-	name string
-	fam  Family
-	rc   refCount
+	sockRefs
+	id  uint64
+	fam Family
 
 	state         UDPState
 	local, remote netip.AddrPort
@@ -49,7 +48,7 @@ type UDPSocket struct {
 	queue   []datagram
 	dropped uint64
 	pendErr error // ICMP-like error reported by the next Receive
-	q       waiter
+	q       wait.Queue
 
 	rdDeadline time.Time
 }
@@ -61,8 +60,9 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	id := n.newID()
-	u := &UDPSocket{n: n, id: id, name: "udp#" + itoa(int(id)), fam: f, rc: refCount{refs: 1}, opts: n.defaultOpts()}
+	id := n.newIDLocked()
+	u := &UDPSocket{id: id, fam: f, opts: n.defaultOpts()}
+	u.init(n, "udp#"+itoa(int(id)))
 	u.q = n.newWaiter(u.name + " receive")
 	if n.live == nil {
 		n.live = map[uint64]liveSocket{}
@@ -77,9 +77,6 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 // ID is the socket's number (shared sequence with TCP sockets).
 func (u *UDPSocket) ID() uint64 { return u.id }
 
-// String names the socket, e.g. "udp#4".
-func (u *UDPSocket) String() string { return u.name }
-
 // Family is the socket's address family.
 func (u *UDPSocket) Family() Family { return u.fam }
 
@@ -90,59 +87,20 @@ func (u *UDPSocket) State() UDPState {
 	return u.state
 }
 
-// IncRef adds a reference; no-op on a released socket.
-func (u *UDPSocket) IncRef() { u.TryIncRef() }
-
-// TryIncRef adds a reference unless the socket is already released.
-func (u *UDPSocket) TryIncRef() bool {
-	u.n.mu.Lock()
-	defer u.n.mu.Unlock()
-	if u.rc.released {
-		return false
-	}
-	u.rc.refs++
-	return true
-}
-
-// Refs is the number of references (0 once released).
-func (u *UDPSocket) Refs() int64 {
-	u.n.mu.Lock()
-	defer u.n.mu.Unlock()
-	return u.rc.refs
-}
-
-// OnRelease registers f to run when the socket is released (at once if it
-// already is).
-func (u *UDPSocket) OnRelease(f func()) {
-	u.n.mu.Lock()
-	if u.rc.released {
-		u.n.mu.Unlock()
-		f()
-		return
-	}
-	u.rc.onRelease = append(u.rc.onRelease, f)
-	u.n.mu.Unlock()
-}
-
 // DecRef drops a reference; the last one releases the socket (frees the
 // port, discards queued datagrams, wakes waiters). DecRef on a released
-// socket is an error wrapping ErrInvalidState.
-func (u *UDPSocket) DecRef() error {
+// socket is a misuse, as for TCPSocket.
+func (u *UDPSocket) DecRef() error { return u.decRef(u.releaseLocked) }
+
+// releaseLocked performs the release effects and returns the hooks to run
+// after unlocking.
+//
+// Preconditions: n.mu is held.
+func (u *UDPSocket) releaseLocked() []func() {
 	n := u.n
-	n.mu.Lock()
-	if u.rc.released || u.rc.refs <= 0 {
-		n.mu.Unlock()
-		return fmt.Errorf("vnet: DecRef of released %s: %w", u.name, ErrInvalidState)
-	}
-	u.rc.refs--
-	if u.rc.refs > 0 {
-		n.mu.Unlock()
-		return nil
-	}
-	u.rc.released = true
 	detail := ""
 	if u.bind != nil {
-		n.unbind(UDP, u.fam, u.bind)
+		n.unbindLocked(UDP, u.fam, u.bind)
 		if n.tracing() {
 			detail = "unbind " + netip.AddrPortFrom(u.bind.addr, u.bind.port).String()
 		}
@@ -151,21 +109,18 @@ func (u *UDPSocket) DecRef() error {
 	u.state = UDPClosed
 	u.queue = nil
 	delete(n.live, u.id)
-	n.notify(u.q)
+	n.notifyLocked(u.q)
 	n.event("release", u.name, detail)
-	cbs := u.rc.onRelease
-	u.rc.onRelease = nil
-	n.mu.Unlock()
-	for _, f := range cbs {
-		f()
-	}
-	return nil
+	return u.rc.TakeHooksLocked()
 }
 
 // Close is DecRef, for io.Closer.
 func (u *UDPSocket) Close() error { return u.DecRef() }
 
-func (u *UDPSocket) describe() string {
+// describeLocked is the socket's line in the leak report (Net.Live).
+//
+// Preconditions: n.mu is held.
+func (u *UDPSocket) describeLocked() string {
 	d := u.name + " " + u.state.String()
 	switch u.state {
 	case UDPBound:
@@ -173,7 +128,7 @@ func (u *UDPSocket) describe() string {
 	case UDPConnected:
 		d += " " + u.local.String() + "->" + u.remote.String()
 	}
-	return d + " refs=" + itoa(int(u.rc.refs))
+	return d + " refs=" + itoa(int(u.rc.RefsLocked()))
 }
 
 // Bind binds the socket (port 0: ephemeral). UDP ports are never shared:
@@ -192,16 +147,19 @@ func (u *UDPSocket) Bind(local netip.AddrPort) error {
 	return u.bindLocked(addr, local.Port())
 }
 
+// bindLocked binds the socket to addr:port (port 0: ephemeral).
+//
+// Preconditions: n.mu is held.
 func (u *UDPSocket) bindLocked(addr netip.Addr, port uint16) error {
 	n := u.n
-	b, err := n.bindPort(UDP, u.fam, addr, port, u.id, nil, u)
+	b, err := n.bindPortLocked(UDP, u.fam, addr, port, u.id, nil, u)
 	if err != nil {
 		return err
 	}
 	u.bind = b
 	u.local = netip.AddrPortFrom(addr, b.port)
 	u.state = UDPBound
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("bind", u.name, u.local.String())
 	}
@@ -232,7 +190,7 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 	u.remote = remote
 	u.state = UDPConnected
 	u.pendErr = nil
-	n.notify(nil)
+	n.notifyLocked(nil)
 	if n.tracing() {
 		n.event("connect", u.name, remote.String())
 	}
@@ -251,7 +209,7 @@ func (u *UDPSocket) Disconnect() error {
 	u.state = UDPBound
 	u.remote = netip.AddrPort{}
 	u.pendErr = nil
-	n.notify(nil)
+	n.notifyLocked(nil)
 	return nil
 }
 
@@ -315,11 +273,11 @@ func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	if from.Addr().IsUnspecified() {
 		from = netip.AddrPortFrom(loopbackOf(u.fam), from.Port())
 	}
-	r := n.findUDP(u.fam, dst)
+	r := n.findUDPLocked(u.fam, dst)
 	if r == nil {
 		if u.state == UDPConnected {
 			u.pendErr = ErrConnectionRefused
-			n.notify(u.q)
+			n.notifyLocked(u.q)
 		}
 		if n.tracing() {
 			n.event("unreachable", u.name, dst.String())
@@ -337,7 +295,7 @@ func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 		return nil
 	}
 	r.queue = append(r.queue, datagram{data: append([]byte(nil), data...), from: from})
-	n.notify(r.q)
+	n.notifyLocked(r.q)
 	if n.tracing() {
 		n.event("datagram", r.name, itoa(len(data))+" bytes from "+u.name)
 	}
@@ -372,13 +330,13 @@ func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 			d := u.queue[0]
 			u.queue[0] = datagram{}
 			u.queue = u.queue[1:]
-			n.notify(nil)
+			n.notifyLocked(nil)
 			return d.data, d.from, nil
 		}
 		if !block {
 			return nil, netip.AddrPort{}, ErrWouldBlock
 		}
-		timedOut, err := u.q.wait(&n.mu, "", u.rdDeadline)
+		timedOut, err := u.q.Wait(&n.mu, "", u.rdDeadline)
 		if err != nil {
 			return nil, netip.AddrPort{}, err
 		}
@@ -417,7 +375,7 @@ func (u *UDPSocket) SetReadDeadline(t time.Time) {
 	u.n.mu.Lock()
 	defer u.n.mu.Unlock()
 	u.rdDeadline = t
-	u.q.wakeAll()
+	u.q.Wake()
 }
 
 func (u *UDPSocket) opt(f func(o *sockOpts)) error {

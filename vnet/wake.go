@@ -6,5 +6,5 @@ package vnet
 func (n *Net) Wake() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.notify(nil)
+	n.notifyLocked(nil)
 }

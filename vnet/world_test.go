@@ -81,9 +81,10 @@ func TestBackpressureInWorld(t *testing.T) {
 // event in the trace.
 func TestPortReleasedAtLastDecRef(t *testing.T) {
 	released := 0
+	var l *TCPSocket
 	w := world(t, 2, Options{}, func(w *sim.World, n *Net) {
 		w.Go("owner", func(*sim.Task) error {
-			l := listener(t, n, "127.0.0.1:8080")
+			l = listener(t, n, "127.0.0.1:8080")
 			l.OnRelease(func() { released++ })
 			l.IncRef() // e.g. the listen stream holds one too
 			if l.Refs() != 2 {
@@ -101,18 +102,48 @@ func TestPortReleasedAtLastDecRef(t *testing.T) {
 				t.Error("not released at the last reference")
 			}
 			must(t, other.Bind(ap("127.0.0.1:8080")))
-			wantErr(t, l.DecRef(), ErrInvalidState)
-			if released != 1 {
-				t.Error("release hook ran twice")
-			}
 			return other.DecRef()
 		})
 	})
+	// After the run: inside it, the misuse would fail the run (see
+	// TestMisuseFailsTheRun).
+	wantErr(t, l.DecRef(), ErrInvalidState)
+	if released != 1 {
+		t.Error("release hook ran twice")
+	}
 	tr := string(w.Trace().Bytes())
 	marker := strings.Index(tr, "before last decref")
 	rel := strings.Index(tr, `"kind":"release","obj":"tcp#1","detail":"unbind 127.0.0.1:8080"`)
 	if marker < 0 || rel < marker {
 		t.Fatalf("release event missing or early:\n%s", tr)
+	}
+}
+
+// A DecRef after release or an IncRef of a released socket changes
+// nothing, returns ErrInvalidState, is a "misuse" event and fails the run.
+func TestMisuseFailsTheRun(t *testing.T) {
+	w := sim.MustNew(sim.Config{Seed: 1, Trace: true})
+	n := New(Options{World: w})
+	w.Go("owner", func(*sim.Task) error {
+		s := mustTCP(t, n, IPv4)
+		must(t, s.DecRef())
+		wantErr(t, s.DecRef(), ErrInvalidState)
+		wantErr(t, s.IncRef(), ErrInvalidState)
+		if s.TryIncRef() || s.Refs() != 0 {
+			t.Error("resurrected")
+		}
+		return nil
+	})
+	res := w.Run()
+	if len(res.Misuses) != 2 || res.Misuses[0] != (sim.Misuse{Layer: "vnet", What: "DecRef on released tcp#1"}) ||
+		res.Misuses[1].What != "IncRef on released tcp#1" || !res.Failed() {
+		t.Fatalf("misuses %v, failed %v", res.Misuses, res.Failed())
+	}
+	if got := n.RefErrors(); len(got) != 2 {
+		t.Errorf("RefErrors %q", got)
+	}
+	if tr := string(w.Trace().Bytes()); !strings.Contains(tr, `"kind":"misuse","obj":"tcp#1","detail":"DecRef on released"`) {
+		t.Errorf("no misuse event:\n%s", tr)
 	}
 }
 

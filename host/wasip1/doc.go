@@ -9,10 +9,13 @@
 // Preview 1 has no streams, futures or resource handles; routing it through
 // the p3 model would add a handle table, lends and stream tasks whose only
 // effect would be extra scheduling points that a preview-1 guest cannot
-// observe. Instead each guest has its own descriptor table whose entries
-// each hold exactly ONE reference on a vfs.OFD (files, directories,
-// preopens) or a vnet.TCPSocket (preopened listeners, accepted and
-// extension sockets). fd_close drops that reference (DecRef);
+// observe. Instead each guest has its own descriptor table — one type per
+// kind of descriptor (stdio, file, directory, socket) — whose entries each
+// hold exactly ONE reference on a vfs.OFD (files, directories, preopens)
+// or a vnet.TCPSocket (preopened listeners, accepted and extension
+// sockets), through the same mechanism (internal/refs) as host's handles,
+// streams and futures, so the leak report names the descriptor that holds
+// it. fd_close drops that reference (DecRef);
 // fd_renumber(from, to) closes `to` (dropping its reference) and moves
 // `from`'s entry; process exit — return from _start, proc_exit, a trap, or
 // the world unwinding a blocked guest — closes every descriptor. Preview 1

@@ -68,141 +68,173 @@ func fsFuncs() []hostFunc {
 	}
 }
 
-// fileFD returns the open file (or directory) behind fd; stdio and sockets
-// are refused with notFile.
-func (g *Guest) fileFD(fd uint32, right uint64, notFile Errno) (*fdEntry, Errno) {
+// entry returns the descriptor at fd if the guest did not drop right.
+func (g *Guest) entry(fd uint32, right uint64) (fdEntry, Errno) {
 	e, errno := g.fds.get(fd)
 	if errno != ESUCCESS {
 		return nil, errno
 	}
-	if errno := e.need(right); errno != ESUCCESS {
+	if errno := e.state().need(right); errno != ESUCCESS {
 		return nil, errno
-	}
-	if e.ofd == nil {
-		return nil, notFile
 	}
 	return e, ESUCCESS
 }
 
-// dirFD returns the directory behind fd for a path operation.
-func (g *Guest) dirFD(fd uint32, right uint64) (*fdEntry, Errno) {
-	e, errno := g.fileFD(fd, right, ENOTDIR)
+// openFD returns the open file description behind a file or directory
+// descriptor; stdio and sockets are refused with notFile.
+func (g *Guest) openFD(fd uint32, right uint64, notFile Errno) (*ofdFD, Errno) {
+	e, errno := g.entry(fd, right)
 	if errno != ESUCCESS {
 		return nil, errno
 	}
-	if e.kind != kindDir {
-		return nil, ENOTDIR
+	switch e := e.(type) {
+	case *fileFD:
+		return &e.ofdFD, ESUCCESS
+	case *dirFD:
+		return &e.ofdFD, ESUCCESS
 	}
-	return e, ESUCCESS
+	return nil, notFile
 }
 
+// fileFD returns the file behind fd: stdio and sockets are refused with
+// notFile, a directory with isDir.
+func (g *Guest) fileFD(fd uint32, right uint64, notFile, isDir Errno) (*fileFD, Errno) {
+	e, errno := g.entry(fd, right)
+	if errno != ESUCCESS {
+		return nil, errno
+	}
+	switch e := e.(type) {
+	case *fileFD:
+		return e, ESUCCESS
+	case *dirFD:
+		return nil, isDir
+	}
+	return nil, notFile
+}
+
+// dirFD returns the directory behind fd for a path operation (ENOTDIR for
+// any other descriptor).
+func (g *Guest) dirFD(fd uint32, right uint64) (*dirFD, Errno) {
+	e, errno := g.entry(fd, right)
+	if errno != ESUCCESS {
+		return nil, errno
+	}
+	if d, ok := e.(*dirFD); ok {
+		return d, ESUCCESS
+	}
+	return nil, ENOTDIR
+}
+
+// fdAdvise is fd_advise: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_advisefd-fd-offset-filesize-len-filesize-advice-advice---result-errno
 func fdAdvise(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fileFD(u32(p[0]), rightFdAdvise, ESPIPE)
+	fd, offset, length, advice := u32(p[0]), int64(p[1]), int64(p[2]), u32(p[3])
+	f, errno := g.fileFD(fd, rightFdAdvise, ESPIPE, EBADF)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if e.kind == kindDir {
-		return EBADF
-	}
-	adv := u32(p[3])
-	if adv > uint32(vfs.AdviceNoReuse) {
+	if advice > uint32(vfs.AdviceNoReuse) {
 		return EINVAL
 	}
-	return ToErrno(e.ofd.Advise(int64(p[1]), int64(p[2]), vfs.Advice(adv)))
+	return ToErrno(f.ofd.Advise(offset, length, vfs.Advice(advice)))
 }
 
+// fdAllocate is fd_allocate: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_allocatefd-fd-offset-filesize-len-filesize---result-errno
 func fdAllocate(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fileFD(u32(p[0]), rightFdAllocate, EBADF)
+	fd, offset, length := u32(p[0]), int64(p[1]), int64(p[2])
+	f, errno := g.fileFD(fd, rightFdAllocate, EBADF, EBADF)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if e.kind == kindDir {
-		return EBADF
-	}
-	off, n := int64(p[1]), int64(p[2])
-	if off < 0 || n <= 0 || off > vfs.MaxFileSize-n {
+	if offset < 0 || length <= 0 || offset > vfs.MaxFileSize-length {
 		return EINVAL
 	}
-	st, err := e.ofd.Stat()
+	st, err := f.ofd.Stat()
 	if err != nil {
 		return ToErrno(err)
 	}
-	if uint64(off+n) <= st.Size {
-		if e.ofd.Flags()&vfs.Write == 0 {
+	if uint64(offset+length) <= st.Size {
+		if f.ofd.Flags()&vfs.Write == 0 {
 			return EBADF
 		}
 		return ESUCCESS
 	}
-	return ToErrno(e.ofd.SetSize(off + n))
+	return ToErrno(f.ofd.SetSize(offset + length))
 }
 
+// fdClose is fd_close: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_closefd-fd---result-errno
 func fdClose(g *Guest, m api.Memory, p []uint64) Errno {
 	fd := u32(p[0])
 	if _, errno := g.fds.get(fd); errno != ESUCCESS {
 		return errno
 	}
-	g.fds.remove(fd).release()
+	g.fds.remove(fd).close()
 	return ESUCCESS
 }
 
+// fdSync is fd_sync, and fd_datasync with rightFdDatasync: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_syncfd-fd---result-errno
 func fdSync(right uint64) func(g *Guest, m api.Memory, p []uint64) Errno {
 	return func(g *Guest, m api.Memory, p []uint64) Errno {
-		e, errno := g.fileFD(u32(p[0]), right, EINVAL)
+		fd := u32(p[0])
+		o, errno := g.openFD(fd, right, EINVAL)
 		if errno != ESUCCESS {
 			return errno
 		}
-		return ToErrno(e.ofd.Sync())
+		return ToErrno(o.ofd.Sync())
 	}
 }
 
+// fdFdstatGet is fd_fdstat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_getfd-fd---resultfdstat-errno
 func fdFdstatGet(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, statPtr := u32(p[0]), u32(p[1])
+	e, errno := g.fds.get(fd)
 	if errno != ESUCCESS {
 		return errno
 	}
-	b, ok := memRead(m, u32(p[1]), fdstatSize)
+	b, ok := memRead(m, statPtr, fdstatSize)
 	if !ok {
 		return EFAULT
 	}
+	st := e.state()
 	clear(b)
 	b[0] = e.filetype()
-	put16(b[2:], e.flags)
-	put64(b[8:], e.base&^e.dropped)
-	put64(b[16:], e.inh&^e.dropped)
+	put16(b[2:], st.flags)
+	put64(b[8:], st.base&^st.dropped)
+	put64(b[16:], st.inh&^st.dropped)
 	return ESUCCESS
 }
 
+// fdFdstatSetFlags is fd_fdstat_set_flags: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_set_flagsfd-fd-flags-fdflags---result-errno
 func fdFdstatSetFlags(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, flags := u32(p[0]), u32(p[1])
+	e, errno := g.entry(fd, rightFdFdstatSetFlags)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if errno := e.need(rightFdFdstatSetFlags); errno != ESUCCESS {
-		return errno
-	}
-	flags := uint16(p[1])
-	if u32(p[1])&^uint32(fdflagAppend|fdflagDsync|fdflagNonblock|fdflagRsync|fdflagSync) != 0 {
+	if flags&^uint32(fdflagAppend|fdflagDsync|fdflagNonblock|fdflagRsync|fdflagSync) != 0 {
 		return EINVAL
 	}
+	st := e.state()
 	// Only append and nonblock may change after open, as in Wasmtime.
-	if (flags^e.flags)&(fdflagDsync|fdflagRsync|fdflagSync) != 0 {
+	if (uint16(flags)^st.flags)&(fdflagDsync|fdflagRsync|fdflagSync) != 0 {
 		return ENOTSUP
 	}
-	e.flags = flags
+	st.flags = uint16(flags)
 	return ESUCCESS
 }
 
+// fdFdstatSetRights is fd_fdstat_set_rights: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_set_rightsfd-fd-fs_rights_base-rights-fs_rights_inheriting-rights---result-errno
 func fdFdstatSetRights(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, base, inh := u32(p[0]), p[1], p[2]
+	e, errno := g.fds.get(fd)
 	if errno != ESUCCESS {
 		return errno
 	}
-	base, inh := p[1], p[2]
-	curBase, curInh := e.base&^e.dropped, e.inh&^e.dropped
+	st := e.state()
+	curBase, curInh := st.base&^st.dropped, st.inh&^st.dropped
 	if base&^curBase != 0 || inh&^curInh != 0 {
 		return ENOTCAPABLE
 	}
-	e.dropped |= (curBase &^ base) | (curInh &^ inh)
+	st.dropped |= (curBase &^ base) | (curInh &^ inh)
 	return ESUCCESS
 }
 
@@ -224,33 +256,37 @@ func putFilestat(m api.Memory, ptr uint32, st vfs.Stat, typ uint8) Errno {
 	return ESUCCESS
 }
 
+// fdFilestatGet is fd_filestat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_filestat_getfd-fd---resultfilestat-errno
 func fdFilestatGet(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, statPtr := u32(p[0]), u32(p[1])
+	e, errno := g.entry(fd, rightFdFilestatGet)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if errno := e.need(rightFdFilestatGet); errno != ESUCCESS {
-		return errno
+	var ofd *vfs.OFD
+	switch e := e.(type) {
+	case *fileFD:
+		ofd = e.ofd
+	case *dirFD:
+		ofd = e.ofd
+	default:
+		return putFilestat(m, statPtr, vfs.Stat{}, e.filetype())
 	}
-	if e.ofd == nil {
-		return putFilestat(m, u32(p[1]), vfs.Stat{}, e.filetype())
-	}
-	st, err := e.ofd.Stat()
+	st, err := ofd.Stat()
 	if err != nil {
 		return ToErrno(err)
 	}
-	return putFilestat(m, u32(p[1]), st, fileType(st.Type))
+	return putFilestat(m, statPtr, st, fileType(st.Type))
 }
 
+// fdFilestatSetSize is fd_filestat_set_size: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_filestat_set_sizefd-fd-size-filesize---result-errno
 func fdFilestatSetSize(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fileFD(u32(p[0]), rightFdFilestatSetSize, EINVAL)
+	fd, size := u32(p[0]), int64(p[1])
+	f, errno := g.fileFD(fd, rightFdFilestatSetSize, EINVAL, EISDIR)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if e.kind == kindDir {
-		return EISDIR
-	}
-	return ToErrno(e.ofd.SetSize(int64(p[1])))
+	return ToErrno(f.ofd.SetSize(size))
 }
 
 // newTimes decodes fstflags and the two timestamps.
@@ -275,63 +311,75 @@ func newTimes(atim, mtim uint64, flags uint32) (a, mt vfs.NewTimestamp, errno Er
 	return a, mt, ESUCCESS
 }
 
+// fdFilestatSetTimes is fd_filestat_set_times: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_filestat_set_timesfd-fd-atim-timestamp-mtim-timestamp-fst_flags-fstflags---result-errno
 func fdFilestatSetTimes(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fileFD(u32(p[0]), rightFdFilestatSetTimes, EINVAL)
+	fd, atim, mtim, fstFlags := u32(p[0]), p[1], p[2], u32(p[3])
+	o, errno := g.openFD(fd, rightFdFilestatSetTimes, EINVAL)
 	if errno != ESUCCESS {
 		return errno
 	}
-	a, mt, errno := newTimes(p[1], p[2], u32(p[3]))
+	a, mt, errno := newTimes(atim, mtim, fstFlags)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return ToErrno(e.ofd.SetTimes(a, mt))
+	return ToErrno(o.ofd.SetTimes(a, mt))
 }
 
+// preopenFD returns the preopened directory behind fd (EBADF for any
+// other descriptor).
+func (g *Guest) preopenFD(fd uint32) (*dirFD, Errno) {
+	e, errno := g.fds.get(fd)
+	if errno != ESUCCESS {
+		return nil, errno
+	}
+	if d, ok := e.(*dirFD); ok && d.preopen != "" {
+		return d, ESUCCESS
+	}
+	return nil, EBADF
+}
+
+// fdPrestatGet is fd_prestat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_prestat_getfd-fd---resultprestat-errno
 func fdPrestatGet(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, prestatPtr := u32(p[0]), u32(p[1])
+	d, errno := g.preopenFD(fd)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if e.preopen == "" {
-		return EBADF
-	}
-	b, ok := memRead(m, u32(p[1]), prestatSize)
+	b, ok := memRead(m, prestatPtr, prestatSize)
 	if !ok {
 		return EFAULT
 	}
 	clear(b)
-	put32(b[4:], uint32(len(e.preopen)))
+	put32(b[4:], uint32(len(d.preopen)))
 	return ESUCCESS
 }
 
+// fdPrestatDirName is fd_prestat_dir_name: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_prestat_dir_namefd-fd-path-pointeru8-path_len-size---result-errno
 func fdPrestatDirName(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
+	d, errno := g.preopenFD(fd)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if e.preopen == "" {
-		return EBADF
-	}
-	n := u32(p[2])
-	if n < uint32(len(e.preopen)) {
+	if pathLen < uint32(len(d.preopen)) {
 		return ENAMETOOLONG
 	}
-	b, ok := memRead(m, u32(p[1]), uint32(len(e.preopen)))
+	b, ok := memRead(m, pathPtr, uint32(len(d.preopen)))
 	if !ok {
 		return EFAULT
 	}
-	copy(b, e.preopen)
+	copy(b, d.preopen)
 	return ESUCCESS
 }
 
 // readFile reads into the iovecs at off; it returns the bytes read.
-func readFile(e *fdEntry, iov [][]byte, off int64) (uint32, Errno) {
+func readFile(ofd *vfs.OFD, iov [][]byte, off int64) (uint32, Errno) {
 	total := uint32(0)
 	for _, b := range iov {
 		if len(b) == 0 {
 			continue
 		}
-		n, err := e.ofd.ReadAt(b, off)
+		n, err := ofd.ReadAt(b, off)
 		if err != nil {
 			if total > 0 {
 				break
@@ -349,15 +397,15 @@ func readFile(e *fdEntry, iov [][]byte, off int64) (uint32, Errno) {
 
 // writeFile writes the iovecs at off (or appends); it returns the bytes
 // written.
-func writeFile(e *fdEntry, iov [][]byte, off int64, appendMode bool) (uint32, Errno) {
+func writeFile(ofd *vfs.OFD, iov [][]byte, off int64, appendMode bool) (uint32, Errno) {
 	total := uint32(0)
 	for _, b := range iov {
 		var n int
 		var err error
 		if appendMode {
-			n, err = e.ofd.Append(b)
+			n, err = ofd.Append(b)
 		} else {
-			n, err = e.ofd.WriteAt(b, off)
+			n, err = ofd.WriteAt(b, off)
 		}
 		if err != nil {
 			if total > 0 {
@@ -371,20 +419,22 @@ func writeFile(e *fdEntry, iov [][]byte, off int64, appendMode bool) (uint32, Er
 	return total, ESUCCESS
 }
 
+// readIOV is fd_read (at the descriptor's offset) and fd_pread (at off,
+// positional) on any kind of descriptor.
 func (g *Guest) readIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int64, positional bool) (uint32, Errno) {
-	e, errno := g.fds.get(fd)
+	e, errno := g.entry(fd, rightFdRead)
 	if errno != ESUCCESS {
-		return 0, errno
-	}
-	if errno := e.need(rightFdRead); errno != ESUCCESS {
 		return 0, errno
 	}
 	iov, errno := iovecs(m, iovPtr, iovLen, nil)
 	if errno != ESUCCESS {
 		return 0, errno
 	}
-	switch e.kind {
-	case kindStdin:
+	switch e := e.(type) {
+	case *stdioFD:
+		if e.stream != 0 {
+			return 0, EBADF
+		}
 		if positional {
 			return 0, ESPIPE
 		}
@@ -395,51 +445,50 @@ func (g *Guest) readIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int6
 			total += uint32(n)
 		}
 		return total, ESUCCESS
-	case kindStdout, kindStderr:
-		return 0, EBADF
-	case kindSocket:
+	case *sockFD:
 		if positional {
 			return 0, ESPIPE
 		}
 		n, _, errno := g.recv(e, iov, 0)
 		return n, errno
-	}
-	if e.ofd.Type() == vfs.TypeDirectory {
+	case *dirFD:
 		return 0, EISDIR
+	case *fileFD:
+		if !positional {
+			off = e.pos
+		} else if off < 0 {
+			return 0, EINVAL
+		}
+		n, errno := readFile(e.ofd, iov, off)
+		if !positional {
+			e.pos += int64(n)
+		}
+		return n, errno
 	}
-	if !positional {
-		off = e.pos
-	} else if off < 0 {
-		return 0, EINVAL
-	}
-	n, errno := readFile(e, iov, off)
-	if !positional {
-		e.pos += int64(n)
-	}
-	return n, errno
+	return 0, EBADF
 }
 
+// writeIOV is fd_write (at the descriptor's offset, or appending) and
+// fd_pwrite (at off, positional) on any kind of descriptor.
 func (g *Guest) writeIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int64, positional bool) (uint32, Errno) {
-	e, errno := g.fds.get(fd)
+	e, errno := g.entry(fd, rightFdWrite)
 	if errno != ESUCCESS {
-		return 0, errno
-	}
-	if errno := e.need(rightFdWrite); errno != ESUCCESS {
 		return 0, errno
 	}
 	iov, errno := iovecs(m, iovPtr, iovLen, nil)
 	if errno != ESUCCESS {
 		return 0, errno
 	}
-	switch e.kind {
-	case kindStdin:
-		return 0, EBADF
-	case kindStdout, kindStderr:
+	switch e := e.(type) {
+	case *stdioFD:
+		if e.stream == 0 {
+			return 0, EBADF
+		}
 		if positional {
 			return 0, ESPIPE
 		}
 		buf, tee := &g.stdout, g.cfg.Stdout
-		if e.kind == kindStderr {
+		if e.stream == 2 {
 			buf, tee = &g.stderr, g.cfg.Stderr
 		}
 		total := uint32(0)
@@ -451,78 +500,89 @@ func (g *Guest) writeIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int
 			total += uint32(len(b))
 		}
 		return total, ESUCCESS
-	case kindSocket:
+	case *sockFD:
 		if positional {
 			return 0, ESPIPE
 		}
 		return g.send(e, iov)
-	}
-	if e.ofd.Type() == vfs.TypeDirectory {
+	case *dirFD:
 		return 0, EISDIR
-	}
-	if positional {
-		if off < 0 {
-			return 0, EINVAL
+	case *fileFD:
+		if positional {
+			if off < 0 {
+				return 0, EINVAL
+			}
+			return writeFile(e.ofd, iov, off, false)
 		}
-		return writeFile(e, iov, off, false)
-	}
-	appendMode := e.flags&fdflagAppend != 0
-	n, errno := writeFile(e, iov, e.pos, appendMode)
-	if appendMode && n > 0 {
-		if st, err := e.ofd.Stat(); err == nil {
-			e.pos = int64(st.Size)
+		appendMode := e.flags&fdflagAppend != 0
+		n, errno := writeFile(e.ofd, iov, e.pos, appendMode)
+		if appendMode && n > 0 {
+			if st, err := e.ofd.Stat(); err == nil {
+				e.pos = int64(st.Size)
+			}
+		} else {
+			e.pos += int64(n)
 		}
-	} else {
-		e.pos += int64(n)
+		return n, errno
 	}
-	return n, errno
+	return 0, EBADF
 }
 
+// fdRead is fd_read: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_readfd-fd-iovs-iovec_array---resultsize-errno
 func fdRead(g *Guest, m api.Memory, p []uint64) Errno {
-	n, errno := g.readIOV(u32(p[0]), m, u32(p[1]), u32(p[2]), 0, false)
+	fd, iovs, iovsLen, nreadPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
+	n, errno := g.readIOV(fd, m, iovs, iovsLen, 0, false)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return putU32(m, u32(p[3]), n)
+	return putU32(m, nreadPtr, n)
 }
 
+// fdPread is fd_pread: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_preadfd-fd-iovs-iovec_array-offset-filesize---resultsize-errno
 func fdPread(g *Guest, m api.Memory, p []uint64) Errno {
-	n, errno := g.readIOV(u32(p[0]), m, u32(p[1]), u32(p[2]), int64(p[3]), true)
+	fd, iovs, iovsLen, offset, nreadPtr := u32(p[0]), u32(p[1]), u32(p[2]), int64(p[3]), u32(p[4])
+	n, errno := g.readIOV(fd, m, iovs, iovsLen, offset, true)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return putU32(m, u32(p[4]), n)
+	return putU32(m, nreadPtr, n)
 }
 
+// fdWrite is fd_write: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_writefd-fd-iovs-ciovec_array---resultsize-errno
 func fdWrite(g *Guest, m api.Memory, p []uint64) Errno {
-	n, errno := g.writeIOV(u32(p[0]), m, u32(p[1]), u32(p[2]), 0, false)
+	fd, iovs, iovsLen, nwrittenPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
+	n, errno := g.writeIOV(fd, m, iovs, iovsLen, 0, false)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return putU32(m, u32(p[3]), n)
+	return putU32(m, nwrittenPtr, n)
 }
 
+// fdPwrite is fd_pwrite: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_pwritefd-fd-iovs-ciovec_array-offset-filesize---resultsize-errno
 func fdPwrite(g *Guest, m api.Memory, p []uint64) Errno {
-	n, errno := g.writeIOV(u32(p[0]), m, u32(p[1]), u32(p[2]), int64(p[3]), true)
+	fd, iovs, iovsLen, offset, nwrittenPtr := u32(p[0]), u32(p[1]), u32(p[2]), int64(p[3]), u32(p[4])
+	n, errno := g.writeIOV(fd, m, iovs, iovsLen, offset, true)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return putU32(m, u32(p[4]), n)
+	return putU32(m, nwrittenPtr, n)
 }
 
-// fdReaddir is fd_readdir. Entries are ".", ".." and then the directory's
-// entries as vfs lists them (sorted, or shuffled with ShuffleReaddir); the
-// cookie of an entry is its index + 1. Cookie 0 takes a fresh snapshot of
-// the directory; a later cookie continues the snapshot of the descriptor,
-// so one listing is consistent even when vfs shuffles. An entry that does
-// not fit is truncated, so bufused == buf_len tells the guest to call
-// again, as the spec describes.
+// fdReaddir is fd_readdir: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_readdirfd-fd-buf-pointeru8-buf_len-size-cookie-dircookie---resultsize-errno
+//
+// Entries are ".", ".." and then the directory's entries as vfs lists
+// them (sorted, or shuffled with ShuffleReaddir); the cookie of an entry
+// is its index + 1. Cookie 0 takes a fresh snapshot of the directory; a
+// later cookie continues the snapshot of the descriptor, so one listing is
+// consistent even when vfs shuffles. An entry that does not fit is
+// truncated, so bufused == buf_len tells the guest to call again, as the
+// spec describes.
 func fdReaddir(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fileFD(u32(p[0]), rightFdReaddir, ENOTDIR)
+	fd, bufPtr, bufLen, cookie, usedPtr := u32(p[0]), u32(p[1]), u32(p[2]), p[3], u32(p[4])
+	o, errno := g.openFD(fd, rightFdReaddir, ENOTDIR)
 	if errno != ESUCCESS {
 		return errno
 	}
-	bufPtr, bufLen, cookie, usedPtr := u32(p[1]), u32(p[2]), p[3], u32(p[4])
 	buf, ok := memRead(m, bufPtr, bufLen)
 	if !ok {
 		return EFAULT
@@ -530,18 +590,23 @@ func fdReaddir(g *Guest, m api.Memory, p []uint64) Errno {
 	if _, ok := memRead(m, usedPtr, 4); !ok {
 		return EFAULT
 	}
-	if cookie == 0 || e.dirSnap == nil {
-		snap, err := e.ofd.ReadDirectory()
+	d, ok := g.fds.fds[fd].(*dirFD)
+	if !ok {
+		_, err := o.ofd.ReadDirectory() // not a directory: vfs says so
+		return ToErrno(err)
+	}
+	if cookie == 0 || d.snap == nil {
+		snap, err := d.ofd.ReadDirectory()
 		if err != nil {
 			return ToErrno(err)
 		}
-		e.dirSnap = snap
+		d.snap = snap
 	}
-	self, err := e.ofd.Stat()
+	self, err := d.ofd.Stat()
 	if err != nil {
 		return ToErrno(err)
 	}
-	total := uint64(len(e.dirSnap)) + 2
+	total := uint64(len(d.snap)) + 2
 	used := uint32(0)
 	var hdr [direntSize]byte
 	for i := cookie; i < total && used < bufLen; i++ {
@@ -553,13 +618,13 @@ func fdReaddir(g *Guest, m api.Memory, p []uint64) Errno {
 			name, typ, ino = ".", filetypeDirectory, self.Inode
 		case 1:
 			name, typ, ino = "..", filetypeDirectory, self.Inode
-			if st, err := e.ofd.StatAt(0, ".."); err == nil {
+			if st, err := d.ofd.StatAt(0, ".."); err == nil {
 				ino = st.Inode
 			}
 		default:
-			de := e.dirSnap[i-2]
+			de := d.snap[i-2]
 			name, typ = de.Name, fileType(de.Type)
-			if st, err := e.ofd.StatAt(0, de.Name); err == nil {
+			if st, err := d.ofd.StatAt(0, de.Name); err == nil {
 				ino = st.Inode
 			}
 		}
@@ -573,6 +638,7 @@ func fdReaddir(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU32(m, usedPtr, used)
 }
 
+// fdRenumber is fd_renumber: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_renumberfd-fd-to-fd---result-errno
 func fdRenumber(g *Guest, m api.Memory, p []uint64) Errno {
 	from, to := u32(p[0]), u32(p[1])
 	if _, errno := g.fds.get(from); errno != ESUCCESS {
@@ -587,42 +653,40 @@ func fdRenumber(g *Guest, m api.Memory, p []uint64) Errno {
 	e := g.fds.remove(from)
 	old := g.fds.fds[to]
 	g.fds.fds[to] = e
-	old.release()
+	old.close()
 	return ESUCCESS
 }
 
+// fdSeek is fd_seek: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_seekfd-fd-offset-filedelta-whence-whence---resultfilesize-errno
 func fdSeek(g *Guest, m api.Memory, p []uint64) Errno {
-	fd, off, whence, resPtr := u32(p[0]), int64(p[1]), u32(p[2]), u32(p[3])
+	fd, offset, whence, newOffsetPtr := u32(p[0]), int64(p[1]), u32(p[2]), u32(p[3])
 	e, errno := g.fds.get(fd)
 	if errno != ESUCCESS {
 		return errno
 	}
 	// A seek of 0 from the current position is a tell: either right does.
-	if off == 0 && whence == whenceCur {
-		if e.dropped&rightFdTell != 0 && e.dropped&rightFdSeek != 0 {
+	st := e.state()
+	if offset == 0 && whence == whenceCur {
+		if st.dropped&rightFdTell != 0 && st.dropped&rightFdSeek != 0 {
 			return ENOTCAPABLE
 		}
-	} else if errno := e.need(rightFdSeek); errno != ESUCCESS {
+	} else if errno := st.need(rightFdSeek); errno != ESUCCESS {
 		return errno
 	}
-	if e.ofd == nil {
-		return ESPIPE
+	f, errno := seekable(e)
+	if errno != ESUCCESS {
+		return errno
 	}
-	if e.kind == kindDir {
-		// wasi-testsuite dir_fd_op_failures: seeking a directory fails
-		// (POSIX lseek would succeed).
-		return EISDIR
-	}
-	if _, ok := memRead(m, resPtr, 8); !ok {
+	if _, ok := memRead(m, newOffsetPtr, 8); !ok {
 		return EFAULT
 	}
 	var base int64
 	switch whence {
 	case whenceSet:
 	case whenceCur:
-		base = e.pos
+		base = f.pos
 	case whenceEnd:
-		st, err := e.ofd.Stat()
+		st, err := f.ofd.Stat()
 		if err != nil {
 			return ToErrno(err)
 		}
@@ -630,37 +694,49 @@ func fdSeek(g *Guest, m api.Memory, p []uint64) Errno {
 	default:
 		return EINVAL
 	}
-	n := base + off
-	if (off > 0 && n < base) || n < 0 {
+	n := base + offset
+	if (offset > 0 && n < base) || n < 0 {
 		return EINVAL
 	}
-	e.pos = n
-	return putU64(m, resPtr, uint64(n))
+	f.pos = n
+	return putU64(m, newOffsetPtr, uint64(n))
 }
 
+// seekable is the file of fd_seek and fd_tell: stdio and sockets are
+// ESPIPE; a directory is EISDIR (wasi-testsuite dir_fd_op_failures: POSIX
+// lseek would succeed).
+func seekable(e fdEntry) (*fileFD, Errno) {
+	switch e := e.(type) {
+	case *fileFD:
+		return e, ESUCCESS
+	case *dirFD:
+		return nil, EISDIR
+	}
+	return nil, ESPIPE
+}
+
+// fdTell is fd_tell: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_tellfd-fd---resultfilesize-errno
 func fdTell(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.fds.get(u32(p[0]))
+	fd, offsetPtr := u32(p[0]), u32(p[1])
+	e, errno := g.entry(fd, rightFdTell)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if errno := e.need(rightFdTell); errno != ESUCCESS {
+	f, errno := seekable(e)
+	if errno != ESUCCESS {
 		return errno
 	}
-	if e.ofd == nil {
-		return ESPIPE
-	}
-	if e.kind == kindDir {
-		return EISDIR
-	}
-	return putU64(m, u32(p[1]), uint64(e.pos))
+	return putU64(m, offsetPtr, uint64(f.pos))
 }
 
+// pathCreateDirectory is path_create_directory: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_create_directoryfd-fd-path-string---result-errno
 func pathCreateDirectory(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathCreateDirectory)
+	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
+	d, errno := g.dirFD(fd, rightPathCreateDirectory)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[1]), u32(p[2]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -674,78 +750,88 @@ func pathFlags(v uint32) vfs.PathFlags {
 	return 0
 }
 
+// pathFilestatGet is path_filestat_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_filestat_getfd-fd-flags-lookupflags-path-string---resultfilestat-errno
 func pathFilestatGet(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathFilestatGet)
+	fd, flags, pathPtr, pathLen, statPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
+	d, errno := g.dirFD(fd, rightPathFilestatGet)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[2]), u32(p[3]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if _, ok := memRead(m, u32(p[4]), filestatSize); !ok {
+	if _, ok := memRead(m, statPtr, filestatSize); !ok {
 		return EFAULT
 	}
-	st, err := d.ofd.StatAt(pathFlags(u32(p[1])), path)
+	st, err := d.ofd.StatAt(pathFlags(flags), path)
 	if err != nil {
 		return ToErrno(err)
 	}
-	return putFilestat(m, u32(p[4]), st, fileType(st.Type))
+	return putFilestat(m, statPtr, st, fileType(st.Type))
 }
 
+// pathFilestatSetTimes is path_filestat_set_times: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_filestat_set_timesfd-fd-flags-lookupflags-path-string-atim-timestamp-mtim-timestamp-fst_flags-fstflags---result-errno
 func pathFilestatSetTimes(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathFilestatSetTimes)
+	fd, flags, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
+	atim, mtim, fstFlags := p[4], p[5], u32(p[6])
+	d, errno := g.dirFD(fd, rightPathFilestatSetTimes)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[2]), u32(p[3]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	a, mt, errno := newTimes(p[4], p[5], u32(p[6]))
+	a, mt, errno := newTimes(atim, mtim, fstFlags)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return ToErrno(d.ofd.SetTimesAt(pathFlags(u32(p[1])), path, a, mt))
+	return ToErrno(d.ofd.SetTimesAt(pathFlags(flags), path, a, mt))
 }
 
+// pathLink is path_link: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_linkold_fd-fd-old_flags-lookupflags-old_path-string-new_fd-fd-new_path-string---result-errno
 func pathLink(g *Guest, m api.Memory, p []uint64) Errno {
-	od, errno := g.dirFD(u32(p[0]), rightPathLinkSource)
+	oldFD, oldFlags, oldPathPtr, oldPathLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3])
+	newFD, newPathPtr, newPathLen := u32(p[4]), u32(p[5]), u32(p[6])
+	od, errno := g.dirFD(oldFD, rightPathLinkSource)
 	if errno != ESUCCESS {
 		return errno
 	}
-	nd, errno := g.dirFD(u32(p[4]), rightPathLinkTarget)
+	nd, errno := g.dirFD(newFD, rightPathLinkTarget)
 	if errno != ESUCCESS {
 		return errno
 	}
-	oldPath, errno := memString(m, u32(p[2]), u32(p[3]))
+	oldPath, errno := memString(m, oldPathPtr, oldPathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	newPath, errno := memString(m, u32(p[5]), u32(p[6]))
+	newPath, errno := memString(m, newPathPtr, newPathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return ToErrno(od.ofd.LinkAt(pathFlags(u32(p[1])), oldPath, nd.ofd, newPath))
+	return ToErrno(od.ofd.LinkAt(pathFlags(oldFlags), oldPath, nd.ofd, newPath))
 }
 
-// pathOpen is path_open. The access mode of the new open file description
-// comes from the requested rights: FD_READ or FD_READDIR ask for read;
-// FD_WRITE or the append fdflag for write. Other write-like rights
-// (FD_DATASYNC, FD_ALLOCATE, FD_FILESTAT_SET_SIZE) do not, because
-// wasi-testsuite opens directories with some of them and Go's runtime asks
-// for FD_FILESTAT_SET_SIZE with O_RDONLY. Rights missing from the
-// directory's inheriting rights are not requested. The new
-// descriptor reports the requested rights masked by its type and by the
-// directory's inheriting rights.
+// pathOpen is path_open: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_openfd-fd-dirflags-lookupflags-path-string-oflags-oflags-fs_rights_base-rights-fs_rights_inheriting-rights-fdflags-fdflags---resultfd-errno
+//
+// The access mode of the new open file description comes from the
+// requested rights: FD_READ or FD_READDIR ask for read; FD_WRITE or the
+// append fdflag for write. Other write-like rights (FD_DATASYNC,
+// FD_ALLOCATE, FD_FILESTAT_SET_SIZE) do not, because wasi-testsuite opens
+// directories with some of them and Go's runtime asks for
+// FD_FILESTAT_SET_SIZE with O_RDONLY. Rights missing from the directory's
+// inheriting rights are not requested. The new descriptor reports the
+// requested rights masked by its type and by the directory's inheriting
+// rights.
 func pathOpen(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathOpen)
+	fd, dirflags, pathPtr, pathLen, oflags := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
+	base, inh, fdflags, resPtr := p[5], p[6], u32(p[7]), u32(p[8])
+	d, errno := g.dirFD(fd, rightPathOpen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	dirflags, oflags := u32(p[1]), u32(p[4])
-	base, inh, fdflags, resPtr := p[5], p[6], u32(p[7]), u32(p[8])
-	path, errno := memString(m, u32(p[2]), u32(p[3]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -791,36 +877,29 @@ func pathOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	e := &fdEntry{ofd: ofd, flags: uint16(fdflags), inh: inh & parentInh}
+	rights := fileRights
 	if ofd.Type() == vfs.TypeDirectory {
-		e.kind = kindDir
-		e.base = base & dirRights
-	} else {
-		e.kind = kindFile
-		e.base = base & fileRights
+		rights = dirRights
 	}
-	fd, errno := g.fds.put(e)
-	if errno != ESUCCESS {
-		e.release()
-		return errno
-	}
-	return putU32(m, resPtr, fd)
+	return g.install(m, g.newOFDEntry(ofd, fdState{flags: uint16(fdflags), base: base & rights, inh: inh & parentInh}, ""), resPtr)
 }
 
+// pathReadlink is path_readlink: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_readlinkfd-fd-path-string-buf-pointeru8-buf_len-size---resultsize-errno
 func pathReadlink(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathReadlink)
+	fd, pathPtr, pathLen, bufPtr, bufLen, usedPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5])
+	d, errno := g.dirFD(fd, rightPathReadlink)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[1]), u32(p[2]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	buf, ok := memRead(m, u32(p[3]), u32(p[4]))
+	buf, ok := memRead(m, bufPtr, bufLen)
 	if !ok {
 		return EFAULT
 	}
-	if _, ok := memRead(m, u32(p[5]), 4); !ok {
+	if _, ok := memRead(m, usedPtr, 4); !ok {
 		return EFAULT
 	}
 	target, err := d.ofd.ReadlinkAt(path)
@@ -828,63 +907,72 @@ func pathReadlink(g *Guest, m api.Memory, p []uint64) Errno {
 		return ToErrno(err)
 	}
 	n := copy(buf, target)
-	return putU32(m, u32(p[5]), uint32(n))
+	return putU32(m, usedPtr, uint32(n))
 }
 
+// pathRemoveDirectory is path_remove_directory: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_remove_directoryfd-fd-path-string---result-errno
 func pathRemoveDirectory(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathRemoveDirectory)
+	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
+	d, errno := g.dirFD(fd, rightPathRemoveDirectory)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[1]), u32(p[2]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
 	return ToErrno(d.ofd.RemoveDirectoryAt(path))
 }
 
+// pathRename is path_rename: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_renamefd-fd-old_path-string-new_fd-fd-new_path-string---result-errno
 func pathRename(g *Guest, m api.Memory, p []uint64) Errno {
-	od, errno := g.dirFD(u32(p[0]), rightPathRenameSource)
+	oldFD, oldPathPtr, oldPathLen := u32(p[0]), u32(p[1]), u32(p[2])
+	newFD, newPathPtr, newPathLen := u32(p[3]), u32(p[4]), u32(p[5])
+	od, errno := g.dirFD(oldFD, rightPathRenameSource)
 	if errno != ESUCCESS {
 		return errno
 	}
-	nd, errno := g.dirFD(u32(p[3]), rightPathRenameTarget)
+	nd, errno := g.dirFD(newFD, rightPathRenameTarget)
 	if errno != ESUCCESS {
 		return errno
 	}
-	oldPath, errno := memString(m, u32(p[1]), u32(p[2]))
+	oldPath, errno := memString(m, oldPathPtr, oldPathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	newPath, errno := memString(m, u32(p[4]), u32(p[5]))
+	newPath, errno := memString(m, newPathPtr, newPathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
 	return ToErrno(od.ofd.RenameAt(oldPath, nd.ofd, newPath))
 }
 
+// pathSymlink is path_symlink: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_symlinkold_path-string-fd-fd-new_path-string---result-errno
 func pathSymlink(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[2]), rightPathSymlink)
+	targetPtr, targetLen, fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
+	d, errno := g.dirFD(fd, rightPathSymlink)
 	if errno != ESUCCESS {
 		return errno
 	}
-	target, errno := memString(m, u32(p[0]), u32(p[1]))
+	target, errno := memString(m, targetPtr, targetLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[3]), u32(p[4]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}
 	return ToErrno(d.ofd.SymlinkAt(target, path))
 }
 
+// pathUnlinkFile is path_unlink_file: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-path_unlink_filefd-fd-path-string---result-errno
 func pathUnlinkFile(g *Guest, m api.Memory, p []uint64) Errno {
-	d, errno := g.dirFD(u32(p[0]), rightPathUnlinkFile)
+	fd, pathPtr, pathLen := u32(p[0]), u32(p[1]), u32(p[2])
+	d, errno := g.dirFD(fd, rightPathUnlinkFile)
 	if errno != ESUCCESS {
 		return errno
 	}
-	path, errno := memString(m, u32(p[1]), u32(p[2]))
+	path, errno := memString(m, pathPtr, pathLen)
 	if errno != ESUCCESS {
 		return errno
 	}

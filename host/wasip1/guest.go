@@ -155,16 +155,16 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 		args:  append([]string{cfg.Name}, cfg.Args...),
 		stdin: cfg.Stdin,
 	}
-	g.fds.put(&fdEntry{kind: kindStdin, base: stdinRights})
-	g.fds.put(&fdEntry{kind: kindStdout, base: stdoutRights})
-	g.fds.put(&fdEntry{kind: kindStderr, base: stdoutRights})
+	g.fds.put(&stdioFD{fdState: fdState{base: stdinRights}, stream: 0})
+	g.fds.put(&stdioFD{fdState: fdState{base: stdoutRights}, stream: 1})
+	g.fds.put(&stdioFD{fdState: fdState{base: stdoutRights}, stream: 2})
 	for _, p := range cfg.Dirs {
 		d, err := openPreopen(cfg.FS, p)
 		if err != nil {
 			g.closeFDs()
 			return fail(err)
 		}
-		g.fds.put(&fdEntry{kind: kindDir, ofd: d, base: dirRights, inh: dirRights | fileRights, preopen: p.GuestPath})
+		g.fds.put(g.newOFDEntry(d, fdState{base: dirRights, inh: dirRights | fileRights}, p.GuestPath))
 	}
 	for _, l := range cfg.Listeners {
 		if l == nil || !l.TryIncRef() {
@@ -175,9 +175,10 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 		if cfg.BlockingListeners {
 			flags = 0
 		}
-		g.fds.put(&fdEntry{kind: kindSocket, sock: l, flags: flags, base: sockRights, inh: sockRights})
+		g.fds.put(g.newSockFD(l, fdState{flags: flags, base: sockRights, inh: sockRights}))
 	}
 	g.task = w.Go(cfg.Name, g.run)
+	w.AddLeakCheck("wasip1", g.leaks)
 	return g, nil
 }
 
@@ -287,7 +288,7 @@ func (g *Guest) closeFDs() {
 	for fd := range g.fds.fds {
 		if e := g.fds.fds[fd]; e != nil {
 			g.fds.fds[fd] = nil
-			e.release()
+			e.close()
 		}
 	}
 }

@@ -23,55 +23,93 @@ func u32(v uint64) uint32 { return uint32(v) }
 
 func miscFuncs() []hostFunc {
 	return []hostFunc{
-		{name: "args_get", params: ps(i32, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			return putStrings(m, g.args, u32(p[0]), u32(p[1]))
-		}},
-		{name: "args_sizes_get", params: ps(i32, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			return sizes(m, g.args, u32(p[0]), u32(p[1]))
-		}},
-		{name: "environ_get", params: ps(i32, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			return putStrings(m, g.cfg.Env, u32(p[0]), u32(p[1]))
-		}},
-		{name: "environ_sizes_get", params: ps(i32, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			return sizes(m, g.cfg.Env, u32(p[0]), u32(p[1]))
-		}},
-		{name: "clock_res_get", params: ps(i32, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			if u32(p[0]) > clockThreadCPUTimeID {
-				return EINVAL
-			}
-			return putU64(m, u32(p[1]), 1)
-		}},
-		{name: "clock_time_get", params: ps(i32, i64, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			t, errno := g.clock(u32(p[0]))
-			if errno != ESUCCESS {
-				return errno
-			}
-			return putU64(m, u32(p[2]), t)
-		}},
+		{name: "args_get", params: ps(i32, i32), fn: argsGet},
+		{name: "args_sizes_get", params: ps(i32, i32), fn: argsSizesGet},
+		{name: "environ_get", params: ps(i32, i32), fn: environGet},
+		{name: "environ_sizes_get", params: ps(i32, i32), fn: environSizesGet},
+		{name: "clock_res_get", params: ps(i32, i32), fn: clockResGet},
+		{name: "clock_time_get", params: ps(i32, i64, i32), fn: clockTimeGet},
 		{name: "poll_oneoff", params: ps(i32, i32, i32, i32), fn: pollOneoff},
-		{name: "proc_exit", params: ps(i32), noResult: true, fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			panic(sys.NewExitError(u32(p[0])))
-		}},
-		{name: "proc_raise", params: ps(i32), fn: func(*Guest, api.Memory, []uint64) Errno { return ENOSYS }},
-		{name: "sched_yield", fn: func(*Guest, api.Memory, []uint64) Errno { return ESUCCESS }},
-		{name: "random_get", params: ps(i32, i32), fn: func(g *Guest, m api.Memory, p []uint64) Errno {
-			b, ok := memRead(m, u32(p[0]), u32(p[1]))
-			if !ok {
-				return EFAULT
-			}
-			for len(b) >= 8 {
-				put64(b, g.rng.Uint64())
-				b = b[8:]
-			}
-			if len(b) > 0 {
-				v := g.rng.Uint64()
-				for i := range b {
-					b[i] = byte(v >> (8 * i))
-				}
-			}
-			return ESUCCESS
-		}},
+		{name: "proc_exit", params: ps(i32), noResult: true, fn: procExit},
+		{name: "proc_raise", params: ps(i32), fn: procRaise},
+		{name: "sched_yield", fn: schedYield},
+		{name: "random_get", params: ps(i32, i32), fn: randomGet},
 	}
+}
+
+// argsGet is args_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-args_getargv-pointerpointeru8-argv_buf-pointeru8---result-errno
+func argsGet(g *Guest, m api.Memory, p []uint64) Errno {
+	argv, argvBuf := u32(p[0]), u32(p[1])
+	return putStrings(m, g.args, argv, argvBuf)
+}
+
+// argsSizesGet is args_sizes_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-args_sizes_get---resultsize-size-errno
+func argsSizesGet(g *Guest, m api.Memory, p []uint64) Errno {
+	countPtr, sizePtr := u32(p[0]), u32(p[1])
+	return sizes(m, g.args, countPtr, sizePtr)
+}
+
+// environGet is environ_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-environ_getenviron-pointerpointeru8-environ_buf-pointeru8---result-errno
+func environGet(g *Guest, m api.Memory, p []uint64) Errno {
+	environ, environBuf := u32(p[0]), u32(p[1])
+	return putStrings(m, g.cfg.Env, environ, environBuf)
+}
+
+// environSizesGet is environ_sizes_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-environ_sizes_get---resultsize-size-errno
+func environSizesGet(g *Guest, m api.Memory, p []uint64) Errno {
+	countPtr, sizePtr := u32(p[0]), u32(p[1])
+	return sizes(m, g.cfg.Env, countPtr, sizePtr)
+}
+
+// clockResGet is clock_res_get (1ns for every clock): https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-clock_res_getid-clockid---resulttimestamp-errno
+func clockResGet(g *Guest, m api.Memory, p []uint64) Errno {
+	id, resPtr := u32(p[0]), u32(p[1])
+	if id > clockThreadCPUTimeID {
+		return EINVAL
+	}
+	return putU64(m, resPtr, 1)
+}
+
+// clockTimeGet is clock_time_get: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-clock_time_getid-clockid-precision-timestamp---resulttimestamp-errno
+func clockTimeGet(g *Guest, m api.Memory, p []uint64) Errno {
+	id, timePtr := u32(p[0]), u32(p[2]) // p[1], the precision, is ignored
+	t, errno := g.clock(id)
+	if errno != ESUCCESS {
+		return errno
+	}
+	return putU64(m, timePtr, t)
+}
+
+// procExit is proc_exit: it ends the guest with the code. https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-proc_exitrval-exitcode
+func procExit(g *Guest, m api.Memory, p []uint64) Errno {
+	code := u32(p[0])
+	panic(sys.NewExitError(code))
+}
+
+// procRaise is proc_raise, not supported: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-proc_raisesig-signal---result-errno
+func procRaise(*Guest, api.Memory, []uint64) Errno { return ENOSYS }
+
+// schedYield is sched_yield, which is only the scheduling point every call has: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sched_yield---result-errno
+func schedYield(*Guest, api.Memory, []uint64) Errno { return ESUCCESS }
+
+// randomGet is random_get, from the guest's seeded generator: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-random_getbuf-pointeru8-buf_len-size---result-errno
+func randomGet(g *Guest, m api.Memory, p []uint64) Errno {
+	buf, bufLen := u32(p[0]), u32(p[1])
+	b, ok := memRead(m, buf, bufLen)
+	if !ok {
+		return EFAULT
+	}
+	for len(b) >= 8 {
+		put64(b, g.rng.Uint64())
+		b = b[8:]
+	}
+	if len(b) > 0 {
+		v := g.rng.Uint64()
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+	}
+	return ESUCCESS
 }
 
 // clock reads a clock: realtime is the world's virtual wall clock,
@@ -108,7 +146,9 @@ type subscription struct {
 	errno    Errno // set when the subscription is invalid: reported at once
 }
 
-// pollOneoff is poll_oneoff: it reports at once the subscriptions that are
+// pollOneoff is poll_oneoff: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-poll_oneoffin-constpointersubscription-out-pointerevent-nsubscriptions-size---resultsize-errno
+//
+// It reports at once the subscriptions that are
 // ready (regular files and stdio always are; sockets by vnet readiness;
 // clocks whose deadline passed) and otherwise waits in the world — on the
 // network's change generation when sockets are involved, bounded by the
@@ -157,9 +197,11 @@ func pollOneoff(g *Guest, m api.Memory, p []uint64) Errno {
 		netw := g.cfg.Net
 		for _, s := range subs {
 			if s.tag == eventFdRead || s.tag == eventFdWrite {
-				if e, errno := g.fds.get(s.fd); errno == ESUCCESS && e.sock != nil {
-					netw = e.sock.Net()
-					break
+				if e, errno := g.fds.get(s.fd); errno == ESUCCESS {
+					if sk, ok := e.(*sockFD); ok {
+						netw = sk.sock.Net()
+						break
+					}
 				}
 			}
 		}
@@ -198,7 +240,7 @@ func pollOneoff(g *Guest, m api.Memory, p []uint64) Errno {
 			default:
 				e, errno := g.fds.get(s.fd)
 				if errno == ESUCCESS {
-					errno = e.need(rightPollFdReadwrite)
+					errno = e.state().need(rightPollFdReadwrite)
 				}
 				if errno != ESUCCESS {
 					emit(s, errno, 0, 0)
@@ -256,14 +298,14 @@ func (g *Guest) clockDeadline(id uint32, timeout uint64, abs bool, now time.Dura
 
 // readiness reports whether a read (or write) on e would not block, the
 // bytes available, and event flags (hangup).
-func (g *Guest) readiness(e *fdEntry, read bool) (bool, uint64, uint16) {
-	switch e.kind {
-	case kindStdin:
-		if read {
+func (g *Guest) readiness(e fdEntry, read bool) (bool, uint64, uint16) {
+	switch e := e.(type) {
+	case *stdioFD:
+		if read && e.stream == 0 {
 			return true, uint64(len(g.stdin)), 0
 		}
 		return true, 0, 0
-	case kindSocket:
+	case *sockFD:
 		s := e.sock
 		if read {
 			if s.IsListening() {
@@ -280,7 +322,7 @@ func (g *Guest) readiness(e *fdEntry, read bool) (bool, uint64, uint16) {
 			return true, uint64(unread), flags
 		}
 		return s.Writable(), 0, 0
-	case kindFile:
+	case *fileFD:
 		if read {
 			if st, err := e.ofd.Stat(); err == nil && int64(st.Size) > e.pos {
 				return true, st.Size - uint64(e.pos), 0

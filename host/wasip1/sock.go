@@ -77,16 +77,18 @@ func sockFuncs() []hostFunc {
 	}
 }
 
-// sockFD returns the socket behind fd (ENOTSOCK for other descriptors).
-func (g *Guest) sockFD(fd uint32, right uint64) (*fdEntry, Errno) {
+// sockFD returns the socket behind fd (ENOTSOCK for other descriptors)
+// if the guest did not drop right.
+func (g *Guest) sockFD(fd uint32, right uint64) (*sockFD, Errno) {
 	e, errno := g.fds.get(fd)
 	if errno != ESUCCESS {
 		return nil, errno
 	}
-	if e.sock == nil {
+	s, ok := e.(*sockFD)
+	if !ok {
 		return nil, ENOTSOCK
 	}
-	return e, e.need(right)
+	return s, s.need(right)
 }
 
 // connErrno maps a vnet error of an operation that needs a connection:
@@ -101,7 +103,7 @@ func connErrno(err error) Errno {
 // recv reads from a connected socket into iov. A blocking socket waits (a
 // world wait) for the first byte; later buffers take only what is there,
 // unless riflags has RECV_WAITALL. End of stream is 0 bytes.
-func (g *Guest) recv(e *fdEntry, iov [][]byte, riflags uint32) (uint32, uint16, Errno) {
+func (g *Guest) recv(e *sockFD, iov [][]byte, riflags uint32) (uint32, uint16, Errno) {
 	if riflags&^uint32(riflagRecvPeek|riflagRecvWaitall) != 0 {
 		return 0, 0, EINVAL
 	}
@@ -147,7 +149,7 @@ func (g *Guest) recv(e *fdEntry, iov [][]byte, riflags uint32) (uint32, uint16, 
 // send writes iov to a connected socket. A blocking socket sends
 // everything (waiting in the world while the peer's buffer is full); a
 // non-blocking one sends what fits, EAGAIN if nothing does.
-func (g *Guest) send(e *fdEntry, iov [][]byte) (uint32, Errno) {
+func (g *Guest) send(e *sockFD, iov [][]byte) (uint32, Errno) {
 	s := e.sock
 	if s.IsListening() {
 		return 0, ENOTCONN
@@ -180,16 +182,17 @@ func (g *Guest) send(e *fdEntry, iov [][]byte) (uint32, Errno) {
 	return total, ESUCCESS
 }
 
+// sockAccept is sock_accept: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sock_acceptfd-fd-flags-fdflags---resultfd-errno
 func sockAccept(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), rightSockAccept)
+	fd, flags, resPtr := u32(p[0]), u32(p[1]), u32(p[2])
+	e, errno := g.sockFD(fd, rightSockAccept)
 	if errno != ESUCCESS {
 		return errno
 	}
-	flags := u32(p[1])
 	if flags&^uint32(fdflagNonblock) != 0 {
 		return EINVAL
 	}
-	if _, ok := memRead(m, u32(p[2]), 4); !ok {
+	if _, ok := memRead(m, resPtr, 4); !ok {
 		return EFAULT
 	}
 	var c *vnet.TCPSocket
@@ -202,31 +205,27 @@ func sockAccept(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	fd, errno := g.fds.put(&fdEntry{kind: kindSocket, sock: c, flags: uint16(flags), base: sockRights &^ rightSockAccept, inh: sockRights})
-	if errno != ESUCCESS {
-		_ = c.DecRef()
-		return errno
-	}
-	return putU32(m, u32(p[2]), fd)
+	return g.install(m, g.newSockFD(c, fdState{flags: uint16(flags), base: sockRights &^ rightSockAccept, inh: sockRights}), resPtr)
 }
 
+// sockRecv is sock_recv: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sock_recvfd-fd-ri_data-iovec_array-ri_flags-riflags---resultsize-roflags-errno
 func sockRecv(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), rightFdRead)
+	fd, iovs, iovsLen, riflags, nPtr, flagsPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4]), u32(p[5])
+	e, errno := g.sockFD(fd, rightFdRead)
 	if errno != ESUCCESS {
 		return errno
 	}
-	iov, errno := iovecs(m, u32(p[1]), u32(p[2]), nil)
+	iov, errno := iovecs(m, iovs, iovsLen, nil)
 	if errno != ESUCCESS {
 		return errno
 	}
-	nPtr, flagsPtr := u32(p[4]), u32(p[5])
 	if _, ok := memRead(m, nPtr, 4); !ok {
 		return EFAULT
 	}
 	if _, ok := memRead(m, flagsPtr, 2); !ok {
 		return EFAULT
 	}
-	n, ro, errno := g.recv(e, iov, u32(p[3]))
+	n, ro, errno := g.recv(e, iov, riflags)
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -234,34 +233,37 @@ func sockRecv(g *Guest, m api.Memory, p []uint64) Errno {
 	return putU16(m, flagsPtr, ro)
 }
 
+// sockSend is sock_send: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sock_sendfd-fd-si_data-ciovec_array-si_flags-siflags---resultsize-errno
 func sockSend(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), rightFdWrite)
+	fd, iovs, iovsLen, siflags, nPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
+	e, errno := g.sockFD(fd, rightFdWrite)
 	if errno != ESUCCESS {
 		return errno
 	}
-	iov, errno := iovecs(m, u32(p[1]), u32(p[2]), nil)
+	iov, errno := iovecs(m, iovs, iovsLen, nil)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if u32(p[3]) != 0 {
+	if siflags != 0 {
 		return EINVAL
 	}
-	if _, ok := memRead(m, u32(p[4]), 4); !ok {
+	if _, ok := memRead(m, nPtr, 4); !ok {
 		return EFAULT
 	}
 	n, errno := g.send(e, iov)
 	if errno != ESUCCESS {
 		return errno
 	}
-	return putU32(m, u32(p[4]), n)
+	return putU32(m, nPtr, n)
 }
 
+// sockShutdown is sock_shutdown: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sock_shutdownfd-fd-how-sdflags---result-errno
 func sockShutdown(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), rightSockShutdown)
+	fd, how := u32(p[0]), u32(p[1])
+	e, errno := g.sockFD(fd, rightSockShutdown)
 	if errno != ESUCCESS {
 		return errno
 	}
-	how := u32(p[1])
 	if how == 0 || how&^uint32(sdflagRd|sdflagWr) != 0 {
 		return EINVAL
 	}
@@ -278,6 +280,7 @@ func sockShutdown(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
+// sockOpen is WasmEdge's sock_open(af, socktype, *fd): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	af, st, resPtr := u32(p[0]), u32(p[1]), u32(p[2])
 	if g.cfg.Net == nil {
@@ -308,12 +311,7 @@ func sockOpen(g *Guest, m api.Memory, p []uint64) Errno {
 	if err != nil {
 		return ToErrno(err)
 	}
-	fd, errno := g.fds.put(&fdEntry{kind: kindSocket, sock: s, base: sockRights, inh: sockRights})
-	if errno != ESUCCESS {
-		_ = s.DecRef()
-		return errno
-	}
-	return putU32(m, resPtr, fd)
+	return g.install(m, g.newSockFD(s, fdState{base: sockRights, inh: sockRights}), resPtr)
 }
 
 // readAddr decodes a WasmEdge address: a {buf u32, buf_len u32} record
@@ -380,24 +378,28 @@ func writeAddr(m api.Memory, ptr uint32, a netip.Addr) Errno {
 	return ESUCCESS
 }
 
+// sockBind is WasmEdge's sock_bind(fd, *addr, port): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockBind(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), 0)
+	fd, addrPtr, port := u32(p[0]), u32(p[1]), u32(p[2])
+	e, errno := g.sockFD(fd, 0)
 	if errno != ESUCCESS {
 		return errno
 	}
-	ap, errno := readAddr(m, u32(p[1]), u32(p[2]))
+	ap, errno := readAddr(m, addrPtr, port)
 	if errno != ESUCCESS {
 		return errno
 	}
 	return ToErrno(e.sock.Bind(ap))
 }
 
+// sockListen is WasmEdge's sock_listen(fd, backlog): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockListen(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), 0)
+	fd, backlog := u32(p[0]), int32(u32(p[1]))
+	e, errno := g.sockFD(fd, 0)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if backlog := int32(u32(p[1])); backlog > 0 {
+	if backlog > 0 {
 		if err := e.sock.SetListenBacklogSize(uint64(backlog)); err != nil {
 			return ToErrno(err)
 		}
@@ -405,12 +407,14 @@ func sockListen(g *Guest, m api.Memory, p []uint64) Errno {
 	return ToErrno(e.sock.Listen())
 }
 
+// sockConnect is WasmEdge's sock_connect(fd, *addr, port): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockConnect(g *Guest, m api.Memory, p []uint64) Errno {
-	e, errno := g.sockFD(u32(p[0]), 0)
+	fd, addrPtr, port := u32(p[0]), u32(p[1]), u32(p[2])
+	e, errno := g.sockFD(fd, 0)
 	if errno != ESUCCESS {
 		return errno
 	}
-	ap, errno := readAddr(m, u32(p[1]), u32(p[2]))
+	ap, errno := readAddr(m, addrPtr, port)
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -428,9 +432,12 @@ func sockConnect(g *Guest, m api.Memory, p []uint64) Errno {
 	return errno
 }
 
+// sockAddr is WasmEdge's sock_getlocaladdr and, with peer,
+// sock_getpeeraddr(fd, *addr, *port): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockAddr(peer bool) func(g *Guest, m api.Memory, p []uint64) Errno {
 	return func(g *Guest, m api.Memory, p []uint64) Errno {
-		e, errno := g.sockFD(u32(p[0]), 0)
+		fd, addrPtr, portPtr := u32(p[0]), u32(p[1]), u32(p[2])
+		e, errno := g.sockFD(fd, 0)
 		if errno != ESUCCESS {
 			return errno
 		}
@@ -449,13 +456,13 @@ func sockAddr(peer bool) func(g *Guest, m api.Memory, p []uint64) Errno {
 				ap = netip.AddrPortFrom(netip.IPv6Unspecified(), 0)
 			}
 		}
-		if _, ok := memRead(m, u32(p[2]), 4); !ok {
+		if _, ok := memRead(m, portPtr, 4); !ok {
 			return EFAULT
 		}
-		if errno := writeAddr(m, u32(p[1]), ap.Addr()); errno != ESUCCESS {
+		if errno := writeAddr(m, addrPtr, ap.Addr()); errno != ESUCCESS {
 			return errno
 		}
-		return putU32(m, u32(p[2]), uint32(ap.Port()))
+		return putU32(m, portPtr, uint32(ap.Port()))
 	}
 }
 
@@ -473,16 +480,16 @@ func optLen(m api.Memory, v uint32) (n uint32, ptr uint32, errno Errno) {
 
 // sockOpt decodes the arguments getsockopt and setsockopt share (fd,
 // level, name, value buffer and its length) and checks them.
-func sockOpt(g *Guest, m api.Memory, p []uint64) (e *fdEntry, name uint32, val []byte, lenPtr uint32, errno Errno) {
-	e, errno = g.sockFD(u32(p[0]), 0)
+func sockOpt(g *Guest, m api.Memory, p []uint64) (e *sockFD, name uint32, val []byte, lenPtr uint32, errno Errno) {
+	fd, level, name, valPtr, valLen := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
+	e, errno = g.sockFD(fd, 0)
 	if errno != ESUCCESS {
 		return nil, 0, nil, 0, errno
 	}
-	level, name, valPtr := u32(p[1]), u32(p[2]), u32(p[3])
 	if level != solSocket {
 		return nil, 0, nil, 0, ENOPROTOOPT
 	}
-	n, lenPtr, errno := optLen(m, u32(p[4]))
+	n, lenPtr, errno := optLen(m, valLen)
 	if errno != ESUCCESS {
 		return nil, 0, nil, 0, errno
 	}
@@ -493,6 +500,7 @@ func sockOpt(g *Guest, m api.Memory, p []uint64) (e *fdEntry, name uint32, val [
 	return e, name, val, lenPtr, ESUCCESS
 }
 
+// sockSetsockopt is WasmEdge's sock_setsockopt(fd, level, name, *value, value_len): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockSetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
 	e, name, val, _, errno := sockOpt(g, m, p)
 	if errno != ESUCCESS {
@@ -543,6 +551,7 @@ func sockSetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
 	return ESUCCESS
 }
 
+// sockGetsockopt is WasmEdge's sock_getsockopt(fd, level, name, *value, value_len): https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
 func sockGetsockopt(g *Guest, m api.Memory, p []uint64) Errno {
 	e, name, val, lenPtr, errno := sockOpt(g, m, p)
 	if errno != ESUCCESS {
@@ -615,7 +624,9 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// sockGetaddrinfo is WasmEdge's sock_getaddrinfo. The guest passes a
+// sockGetaddrinfo is WasmEdge's sock_getaddrinfo: https://github.com/second-state/wasmedge_wasi_socket (see the package doc)
+//
+// The guest passes a
 // chain of preallocated addrinfo records (28 bytes: flags u16, family u8,
 // socktype u8, protocol u32, addrlen u32, addr ptr, canonname ptr,
 // canonnamelen u32, next ptr), each pointing at a sockaddr record (family
@@ -624,20 +635,21 @@ func b2i(b bool) int64 {
 // address bytes. Names resolve through the world's network (vnet.Resolve:
 // "localhost", IP literals and names added with AddHost).
 func sockGetaddrinfo(g *Guest, m api.Memory, p []uint64) Errno {
-	node, errno := memString(m, u32(p[0]), u32(p[1]))
+	nodePtr, nodeLen, servicePtr, serviceLen, hintsPtr := u32(p[0]), u32(p[1]), u32(p[2]), u32(p[3]), u32(p[4])
+	resPtr, maxRes, resLenPtr := u32(p[5]), u32(p[6]), u32(p[7])
+	node, errno := memString(m, nodePtr, nodeLen)
 	if errno != ESUCCESS {
 		return errno
 	}
-	service, errno := memString(m, u32(p[2]), u32(p[3]))
+	service, errno := memString(m, servicePtr, serviceLen)
 	if errno != ESUCCESS {
 		return errno
 	}
 	node, service = strings.TrimRight(node, "\x00"), strings.TrimRight(service, "\x00")
-	hints, ok := memRead(m, u32(p[4]), addrinfoSize)
+	hints, ok := memRead(m, hintsPtr, addrinfoSize)
 	if !ok {
 		return EFAULT
 	}
-	resPtr, maxRes, resLenPtr := u32(p[5]), u32(p[6]), u32(p[7])
 	first, errno := getU32(m, resPtr)
 	if errno != ESUCCESS {
 		return errno

@@ -1,8 +1,51 @@
 // Package mutation lists deliberate bugs that can be switched on in the
-// models, to prove that wasisim's property suites catch them. It is
-// internal: only this module's tests can construct a Set, so no user of the
-// public API can turn a mutation on by accident.
+// models, to prove that wasisim's property suites catch them.
+//
+// The switch is one hook: a test calls Enable with the world it is about
+// to build a host on, and host.New takes the set with Take into an
+// unexported field, which the few mutated paths read. There is no
+// exported field or option for it, and the package is internal, so only
+// this module's tests can turn a mutation on; everywhere else Take
+// returns the empty set.
 package mutation
+
+import (
+	"sync"
+
+	"github.com/wasisim/wasisim/sim"
+)
+
+// enabled maps a world to the mutations Enable set for it, until Take.
+var enabled struct {
+	sync.Mutex
+	m map[*sim.World]Set
+}
+
+// Enable switches the mutations s on for the next host made on w. Only
+// tests call it; an empty s does nothing.
+func Enable(w *sim.World, s Set) {
+	if s == 0 {
+		return
+	}
+	enabled.Lock()
+	defer enabled.Unlock()
+	if enabled.m == nil {
+		enabled.m = map[*sim.World]Set{}
+	}
+	enabled.m[w] = s
+}
+
+// Take returns the mutations enabled for w and forgets them (so the map
+// keeps no world alive); without Enable it is the empty set.
+func Take(w *sim.World) Set {
+	enabled.Lock()
+	defer enabled.Unlock()
+	s, ok := enabled.m[w]
+	if ok {
+		delete(enabled.m, w)
+	}
+	return s
+}
 
 // Set is a set of mutations.
 type Set uint32

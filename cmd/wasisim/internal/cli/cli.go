@@ -320,6 +320,8 @@ func signature(res *sim.Result) string {
 			keys = append(keys, "run error")
 		case len(res.Leaks) > 0:
 			keys = append(keys, "leak")
+		case len(res.Misuses) > 0:
+			keys = append(keys, "misuse")
 		}
 		for _, t := range res.Tasks {
 			if t.Err != nil && !errors.Is(t.Err, sim.ErrKilled) {

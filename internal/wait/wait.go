@@ -1,0 +1,127 @@
+// Package wait is the one blocking mechanism of vfs and vnet. A blocking
+// operation is a loop "for !ready { q.Wait(mu, …) }" under its owner's
+// mutex; Wait releases the mutex while it blocks and re-acquires it before
+// returning, so a parked task or goroutine never holds the lock.
+//
+// A Queue has two modes. On a sim.World it is a sim.WaitQueue: the world's
+// strategy decides when a waiter proceeds, deadlines are virtual wall time,
+// and a wait that nobody can end is reported as a deadlock naming the
+// queue. Without a world it is a channel closed on wake-up, for plain
+// goroutines, with real-time deadlines.
+package wait
+
+import (
+	"sync"
+	"time"
+
+	"github.com/wasisim/wasisim/sim"
+)
+
+// Queue is a set of waiters woken together. It is guarded by its owner's
+// mutex: every method requires it (Preconditions: the owner's mutex is
+// held; Wait releases it while it blocks).
+type Queue interface {
+	// Wait blocks until Wake or the deadline (zero: none) and reports
+	// whether the deadline passed. In world mode it fails with
+	// sim.ErrNotInTask outside a task. reason ("": the queue's name) is
+	// what a deadlock report says the waiter waits for.
+	//
+	// Preconditions: mu is held; it is held again on return, also when
+	// the world unwinds the waiting task.
+	Wait(mu *sync.Mutex, reason string, deadline time.Time) (timedOut bool, err error)
+	// Wake wakes every current waiter.
+	//
+	// Preconditions: the owner's mutex is held.
+	Wake()
+}
+
+// New makes a Queue of w's mode (nil: goroutine mode); name labels
+// deadlock reports.
+func New(w *sim.World, name string) Queue {
+	if w != nil {
+		return &worldQueue{w: w, q: w.NewWaitQueue(name)}
+	}
+	return &chanQueue{}
+}
+
+// CanWait reports whether a caller may block on a Queue of w's mode: in
+// goroutine mode always, in world mode only from a world task.
+func CanWait(w *sim.World) bool { return w == nil || w.Current() != nil }
+
+// Now is the time deadlines are compared with: w's virtual wall time, or
+// the real clock without a world.
+func Now(w *sim.World) time.Time {
+	if w != nil {
+		return w.WallNow()
+	}
+	return time.Now()
+}
+
+type worldQueue struct {
+	w *sim.World
+	q *sim.WaitQueue
+}
+
+func (wq *worldQueue) Wait(mu *sync.Mutex, reason string, deadline time.Time) (bool, error) {
+	d := time.Duration(-1)
+	if !deadline.IsZero() {
+		d = deadline.Sub(wq.w.WallNow())
+		if d <= 0 {
+			return true, nil
+		}
+	}
+	if wq.w.Current() == nil {
+		return false, sim.ErrNotInTask
+	}
+	mu.Unlock()
+	// Re-lock even when the task is unwound (killed at the end of a run)
+	// inside WaitTimeout, so the caller's deferred Unlock stays balanced.
+	defer mu.Lock()
+	return wq.q.WaitTimeout(reason, d)
+}
+
+func (wq *worldQueue) Wake() {
+	if wq.q.Len() > 0 {
+		wq.q.Broadcast()
+	}
+}
+
+type chanQueue struct {
+	ch chan struct{} // made by the first waiter, closed by Wake; guarded by the owner's mutex
+}
+
+func (cq *chanQueue) Wait(mu *sync.Mutex, _ string, deadline time.Time) (bool, error) {
+	var d time.Duration
+	if !deadline.IsZero() {
+		d = time.Until(deadline)
+		if d <= 0 {
+			return true, nil
+		}
+	}
+	if cq.ch == nil {
+		cq.ch = make(chan struct{})
+	}
+	ch := cq.ch
+	mu.Unlock()
+	timedOut := false
+	if deadline.IsZero() {
+		<-ch
+	} else {
+		t := time.NewTimer(d)
+		select {
+		case <-ch:
+		case <-t.C:
+			timedOut = true
+		}
+		t.Stop()
+	}
+	mu.Lock()
+	return timedOut, nil
+}
+
+func (cq *chanQueue) Wake() {
+	if cq.ch != nil {
+		close(cq.ch)
+		cq.ch = nil
+	}
+}
