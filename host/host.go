@@ -93,18 +93,18 @@ type Preopen struct {
 // preopen — takes its reference with sharedObj.Acquire (or adopt, for a
 // new object's first) and gives it back with ref.Release.
 type Host struct {
-	w       *sim.World
-	opt     Options
-	fs      *vfs.FS
-	net     *vnet.Net
-	nextID  uint64
-	live    map[uint64]tracked // streams and futures not yet finished
-	shared  []*sharedObj       // in creation order
-	pre     []preopen
-	insts   []*Instance
-	stdout  []byte
-	stderr  []byte
-	stdin   stdinState
+	w      *sim.World
+	opt    Options
+	fs     *vfs.FS
+	net    *vnet.Net
+	nextID uint64
+	live   map[uint64]tracked // streams and futures not yet finished
+	shared []*sharedObj       // in creation order
+	pre    []preopen
+	insts  []*Instance
+	stdout []byte
+	stderr []byte
+	stdin  stdinState
 	// mut is the set of deliberate bugs this module's property suites
 	// switched on for the world (mutation.Enable), read once by New; zero
 	// in every other use.
