@@ -28,7 +28,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wasisim/wasisim/host/wasip1"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
@@ -73,8 +72,9 @@ func flagSet(o *options, dirs, env, listen *multiFlag) *flag.FlagSet {
 }
 
 // IsModuleRun reports whether the first operand of run's arguments is a
-// .wasm module, so that the command runs it here rather than as a
-// scenario. Flags before it are skipped, with the value that follows those
+// WebAssembly binary (by its magic number; a missing file named *.wasm
+// too, so that the error says so), so that the command runs it here
+// rather than as a scenario. Flags before it are skipped, with the value that follows those
 // of this command line that take one (unless written --flag=value).
 func IsModuleRun(args []string) bool {
 	fl := flagSet(&options{}, new(multiFlag), new(multiFlag), new(multiFlag))
@@ -86,7 +86,7 @@ func IsModuleRun(args []string) bool {
 			}
 			continue
 		}
-		return strings.HasSuffix(a, ".wasm")
+		return IsWasm(a) || strings.HasSuffix(a, ".wasm")
 	}
 	return false
 }
@@ -134,10 +134,12 @@ func parse(args []string) (*options, error) {
 
 // Main runs a command line (see the package doc; with or without a
 // leading "run") and returns the process exit code: the guest's exit code;
-// 2 for a usage error; 1 when setup fails or the run fails (deadlock, step
-// limit) with the guest exiting 0; wasip1.TrapExitCode for a trap. The
-// guest's stdout and stderr go to stdout and stderr; stdin (may be nil) is
-// read to the end first.
+// 2 for a usage error or a binary that cannot be loaded (unreadable,
+// malformed, using what wasisim does not support); 1 when the run fails
+// (deadlock, step limit) with the guest exiting 0; 134 (as Wasmtime) for
+// a trap. The guest's stdout and stderr go to stdout and stderr as it
+// writes them. A component reads stdin (may be nil) only when it reads
+// it; a preview-1 module gets it whole at the start.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parse(args)
 	if err != nil {
@@ -155,47 +157,22 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // The returned error describes a setup or run failure (already reflected
 // in the code).
 func (o *options) run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	wasm, err := os.ReadFile(o.module)
+	spec := Spec{Path: o.module, Args: o.args, Env: o.env, Listen: o.listen, MaxSteps: o.maxSteps, LiveStdin: stdin != nil}
+	for _, d := range o.dirs {
+		spec.Dirs = append(spec.Dirs, DirSpec{Host: d.host, Guest: d.guest})
+	}
+	p, err := Load(spec)
+	if err != nil {
+		return 2, err
+	}
+	cfg := p.Config()
+	cfg.Seed, cfg.Trace = o.seed, o.trace != ""
+	w, err := sim.New(cfg)
 	if err != nil {
 		return 1, err
 	}
-	var in []byte
-	if stdin != nil {
-		if in, err = io.ReadAll(stdin); err != nil {
-			return 1, fmt.Errorf("stdin: %w", err)
-		}
-	}
-	w, err := sim.New(sim.Config{Seed: o.seed, Trace: o.trace != "", MaxSteps: o.maxSteps, Scenario: "wasip1 " + filepath.Base(o.module)})
-	if err != nil {
-		return 1, err
-	}
-	fsys := vfs.New(vfs.Options{World: w})
-	n := vnet.New(vnet.Options{World: w})
-	cfg := wasip1.Config{
-		Name: filepath.Base(o.module), Module: wasm, Args: o.args, Env: o.env,
-		Stdin: in, Stdout: stdout, Stderr: stderr, FS: fsys, Net: n,
-	}
-	root := fsys.Root(vfs.Read | vfs.MutateDirectory)
-	defer func() { _ = root.DecRef() }()
-	for i, d := range o.dirs {
-		vpath := "dir" + strconv.Itoa(i)
-		if err := copyIn(root, vpath, d.host); err != nil {
-			return 1, fmt.Errorf("--dir %s: %w", d.host, err)
-		}
-		cfg.Dirs = append(cfg.Dirs, wasip1.Preopen{GuestPath: d.guest, Path: vpath})
-	}
-	for _, a := range o.listen {
-		s, err := listenOn(n, a)
-		if err != nil {
-			return 1, fmt.Errorf("--listen %s: %w", a, err)
-		}
-		cfg.Listeners = append(cfg.Listeners, s)
-	}
-	g, err := wasip1.Spawn(w, cfg)
-	for _, s := range cfg.Listeners {
-		_ = s.DecRef()
-	}
-	if err != nil {
+	var g *Guest
+	if err := p.Scenario(Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}, func(x *Guest) { g = x })(w); err != nil {
 		return 1, err
 	}
 	res := w.Run()
@@ -205,6 +182,8 @@ func (o *options) run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if o.writeBack {
+		root := g.FS.Root(vfs.Read | vfs.MutateDirectory)
+		defer func() { _ = root.DecRef() }()
 		for i, d := range o.dirs {
 			if err := copyOut(root, "dir"+strconv.Itoa(i), d.host); err != nil {
 				return 1, fmt.Errorf("write back %s: %w", d.host, err)
@@ -254,50 +233,6 @@ func listenOn(n *vnet.Net, addr string) (*vnet.TCPSocket, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// copyIn copies the host directory hostDir into the vfs directory vpath
-// (relative to base, created if missing): directories, regular files and
-// symbolic links; other file types are skipped.
-func copyIn(base *vfs.OFD, vpath, hostDir string) error {
-	if err := base.CreateDirectoryAt(vpath); err != nil && !errors.Is(err, vfs.ErrExist) {
-		return err
-	}
-	return filepath.WalkDir(hostDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(hostDir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		dst := path.Join(vpath, filepath.ToSlash(rel))
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return base.SymlinkAt(t, dst)
-		case d.IsDir():
-			return base.CreateDirectoryAt(dst)
-		case d.Type().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			f, err := base.OpenAt(0, dst, vfs.OpenCreate|vfs.OpenTruncate, vfs.Write)
-			if err != nil {
-				return err
-			}
-			_, err = f.WriteAt(b, 0)
-			if derr := f.DecRef(); err == nil {
-				err = derr
-			}
-			return err
-		}
-		return nil
-	})
 }
 
 // maxCopyOut bounds the size of one file copyOut writes back (a vfs file
