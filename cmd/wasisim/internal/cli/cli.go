@@ -1,5 +1,6 @@
 // Package cli is the wasisim command: run, explore, replay, shrink, show
-// and demo over .wsim scenarios (package host/scenario). Main is the whole
+// and demo over .wsim scenarios (package host/scenario) and wasm binaries
+// (WASI 0.3 components and preview-1 modules, package wasmrun). Main is the whole
 // command with its streams, so tests run it in-process.
 package cli
 
@@ -44,8 +45,10 @@ Usage:
 
 Commands:
   run FILE        run a .wsim scenario once (one schedule, from a seed), or a
-                  WASI preview-1 module: run [--dir H::G] [--env K=V] [--listen A] M.wasm
-  explore FILE    run it under many schedules and report failures
+                  wasm binary — a WASI 0.3 component or a preview-1 module:
+                  run [--dir H::G] [--env K=V] [--listen A] [--trace F] X.wasm [ARGS]
+  explore FILE    run it under many schedules and report failures (a binary:
+                  every schedule must show the exit code and output of the first)
   replay TRACE    re-run a trace strictly and print its event log
   shrink TRACE    minimise a failing trace's schedule
   show TRACE      render a trace as an HTML/SVG timeline

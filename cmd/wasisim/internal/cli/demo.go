@@ -51,7 +51,7 @@ func (c *command) demo(args []string) error {
 	for _, v := range []host.Variant{host.P3, host.P3AsyncWrite} {
 		sv, _ := withVariant(s, v.String())
 		st := exploreSettings{strategy: "random", runs: *runs, seed: *seed, out: *out}
-		rep, elapsed, opt, err := c.doExplore(demoScenario, sv, st, !*asJSON && isTTY(c.stderr))
+		rep, elapsed, opt, err := c.doExplore(&target{path: demoScenario, script: sv}, st, !*asJSON && isTTY(c.stderr))
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (c *command) demo(args []string) error {
 			continue
 		}
 		fmt.Fprintf(w, "== variant %s\n", v)
-		printExplore(w, demoScenario, sv, opt, rep, elapsed, fj)
+		printExplore(w, &target{path: demoScenario, script: sv}, opt, rep, elapsed, fj)
 		fmt.Fprintln(w)
 	}
 	if *asJSON {

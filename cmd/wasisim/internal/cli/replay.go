@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wasisim/wasisim/host/scenario"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -46,11 +45,11 @@ func (c *command) replay(args []string) error {
 	if err != nil {
 		return err
 	}
-	tr, s, sp, err := readTrace(pos[0], *scen)
+	tr, t, sp, err := readTarget(pos[0], *scen)
 	if err != nil {
 		return err
 	}
-	res, got, err := sim.Replay(tr, simConfig(s.Name, s), nil, s.Scenario(scenario.Options{}))
+	res, got, err := sim.Replay(tr, t.config(), nil, t.scenario())
 	if err != nil {
 		return err
 	}
@@ -60,7 +59,7 @@ func (c *command) replay(args []string) error {
 		div = res.Divergence.Error()
 	}
 	if *asJSON {
-		out := replayJSON{Trace: pos[0], Scenario: sp, Variant: s.Variant.String(), Seed: tr.Header.Seed,
+		out := replayJSON{Trace: pos[0], Scenario: sp, Variant: t.variant(), Seed: tr.Header.Seed,
 			Reproduced: res.Divergence == nil, Outcome: tr.End.Outcome, Divergence: div}
 		for _, e := range got.Events {
 			if !*choices && e.Of > 0 {
@@ -79,7 +78,7 @@ func (c *command) replay(args []string) error {
 	} else {
 		w := c.stdout
 		h := tr.Header
-		fmt.Fprintf(w, "replay %s  scenario %s  variant %s  seed %d  run %d  strategy %s\n", pos[0], sp, s.Variant, h.Seed, h.Run, h.Strategy)
+		fmt.Fprintf(w, "replay %s  scenario %s  variant %s  seed %d  run %d  strategy %s\n", pos[0], sp, t.variant(), h.Seed, h.Run, h.Strategy)
 		if !*quiet {
 			printEvents(w, got.Events, names, *choices)
 		}
@@ -143,7 +142,7 @@ func (c *command) shrink(args []string) error {
 	if *attempts < 1 {
 		return usagef("--attempts must be at least 1")
 	}
-	tr, s, _, err := readTrace(pos[0], *scen)
+	tr, t, _, err := readTarget(pos[0], *scen)
 	if err != nil {
 		return err
 	}
@@ -155,7 +154,7 @@ func (c *command) shrink(args []string) error {
 		// No time for any candidate: only the trace's own run.
 		opt.Attempts, opt.Time = 1, 0
 	}
-	sh, err := sim.Shrink(tr, simConfig(s.Name, s), s.Scenario(scenario.Options{}), opt)
+	sh, err := sim.Shrink(tr, t.config(), t.scenario(), opt)
 	if errors.Is(err, sim.ErrNoFailure) {
 		return fmt.Errorf("the run of %s does not fail: nothing to shrink", pos[0])
 	}

@@ -184,30 +184,43 @@ func (c *command) explore(args []string) error {
 	fs.StringVar(&st.out, "out", ".", "directory for the failing run's trace")
 	variant := fs.String("variant", "", "API variant: p3 or p3-async-write (default: the scenario's)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := c.parse(fs, args, 1, "scenario FILE")
-	if err != nil {
-		return err
+	var wf wasmFlags
+	wf.register(fs)
+	var t *target
+	if flags, bin, guest, ok := splitWasm(fs, args); ok {
+		if _, err := c.parse(fs, flags, 0, "flag"); err != nil {
+			return err
+		}
+		var err error
+		if t, err = loadWasm(bin, guest, &wf); err != nil {
+			return err
+		}
+	} else {
+		pos, err := c.parse(fs, args, 1, "scenario FILE or wasm binary")
+		if err != nil {
+			return err
+		}
+		s, err := loadScript(pos[0])
+		if err != nil {
+			return err
+		}
+		if s, err = withVariant(s, *variant); err != nil {
+			return err
+		}
+		t = &target{path: pos[0], script: s}
 	}
 	if isSet(fs, "time") && !isSet(fs, "runs") {
 		st.runs = 0
 	}
-	path := pos[0]
-	s, err := loadScript(path)
-	if err != nil {
-		return err
-	}
-	if s, err = withVariant(s, *variant); err != nil {
-		return err
-	}
-	rep, elapsed, opt, err := c.doExplore(path, s, st, !*asJSON && isTTY(c.stderr))
+	path := t.path
+	rep, elapsed, opt, err := c.doExplore(t, st, !*asJSON && isTTY(c.stderr))
 	if err != nil {
 		return err
 	}
 	var fj *failureJSON
 	if len(rep.Failures) > 0 {
 		f := rep.Failures[0]
-		base := strings.TrimSuffix(filepath.Base(strings.TrimPrefix(path, embeddedPrefix)), ".wsim")
-		name := filepath.Join(st.out, fmt.Sprintf("%s-%s-run%d.trace", base, st.strategy, f.Run))
+		name := filepath.Join(st.out, fmt.Sprintf("%s-%s-run%d.trace", t.base(), st.strategy, f.Run))
 		if err := os.MkdirAll(st.out, 0o755); err != nil {
 			return fmt.Errorf("cannot make --out directory: %w", err)
 		}
@@ -218,7 +231,7 @@ func (c *command) explore(args []string) error {
 	}
 	rate := float64(rep.Runs) / max(elapsed.Seconds(), 1e-9)
 	if *asJSON {
-		out := exploreJSON{Scenario: path, Variant: s.Variant.String(), Strategy: st.strategy, Seed: st.seed, Runs: rep.Runs,
+		out := exploreJSON{Scenario: path, Variant: t.variant(), Strategy: st.strategy, Seed: st.seed, Runs: rep.Runs,
 			ElapsedMS: float64(elapsed.Microseconds()) / 1000, RunsPerSec: rate, Exhausted: rep.Exhausted, Failure: fj}
 		for _, o := range rep.OutcomeList() {
 			out.Outcomes = append(out.Outcomes, outcomeJSON{o, rep.Outcomes[o]})
@@ -227,7 +240,7 @@ func (c *command) explore(args []string) error {
 			return err
 		}
 	} else {
-		printExplore(c.stdout, path, s, opt, rep, elapsed, fj)
+		printExplore(c.stdout, t, opt, rep, elapsed, fj)
 	}
 	if fj != nil {
 		return errFailed
@@ -235,7 +248,7 @@ func (c *command) explore(args []string) error {
 	return nil
 }
 
-func (c *command) doExplore(path string, s *scenario.Script, st exploreSettings, progress bool) (*sim.Report, time.Duration, sim.ExploreOptions, error) {
+func (c *command) doExplore(t *target, st exploreSettings, progress bool) (*sim.Report, time.Duration, sim.ExploreOptions, error) {
 	opt := sim.ExploreOptions{Strategy: st.strategy, Seed: st.seed, Runs: st.runs, Time: st.dur, Workers: st.workers}
 	switch st.strategy {
 	case "random", "pct", "dfs", "round-robin":
@@ -257,9 +270,15 @@ func (c *command) doExplore(path string, s *scenario.Script, st exploreSettings,
 		}
 		opt.Shard, opt.Shards = a, b
 	}
-	cfg := simConfig(path, s)
+	if t.prog != nil {
+		// What the first schedule shows is what every run must show.
+		if _, err := t.prog.Baseline(sim.Config{Seed: st.seed}); err != nil {
+			return nil, 0, opt, err
+		}
+	}
+	cfg := t.config()
 	opt.Variant, opt.Scenario, opt.Config, opt.EmbedConfig, opt.MaxSteps = cfg.Variant, cfg.Scenario, cfg.Config, cfg.EmbedConfig, cfg.MaxSteps
-	sc := s.Scenario(scenario.Options{})
+	sc := t.scenario()
 	if st.strategy == "pct" {
 		if st.depth < 1 || st.depth > 64 {
 			return nil, 0, opt, usagef("--depth %d: the PCT depth must be from 1 to 64", st.depth)
@@ -302,9 +321,13 @@ func (c *command) doExplore(path string, s *scenario.Script, st exploreSettings,
 	return rep, elapsed, opt, nil
 }
 
-func printExplore(w io.Writer, path string, s *scenario.Script, opt sim.ExploreOptions, rep *sim.Report, elapsed time.Duration, fj *failureJSON) {
+func printExplore(w io.Writer, t *target, opt sim.ExploreOptions, rep *sim.Report, elapsed time.Duration, fj *failureJSON) {
 	rate := float64(rep.Runs) / max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(w, "explore %s  variant %s  strategy %s  seed %d\n", path, s.Variant, opt.Strategy, opt.Seed)
+	kind := "variant"
+	if t.prog != nil {
+		kind = "kind"
+	}
+	fmt.Fprintf(w, "explore %s  %s %s  strategy %s  seed %d\n", t.path, kind, t.variant(), opt.Strategy, opt.Seed)
 	round := time.Millisecond
 	if elapsed < 10*time.Millisecond {
 		round = time.Microsecond

@@ -45,6 +45,8 @@ type Spec struct {
 	// it read.
 	LiveStdin bool  `json:"live_stdin,omitempty"`
 	MaxSteps  int64 `json:"max_steps,omitempty"`
+	// Expect is set for explored runs: what the first schedule showed.
+	Expect *Expect `json:"expect,omitempty"`
 }
 
 // DirSpec is one --dir mount of a Spec.
@@ -361,4 +363,76 @@ func readAllStdin(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("stdin: %w", err)
 	}
 	return b, nil
+}
+
+// Expect is what every explored run of a program must show outside:
+// what the first schedule showed. A run that exits with another code or
+// writes other stdout or stderr fails.
+type Expect struct {
+	ExitCode uint32 `json:"exit_code"`
+	Stdout   string `json:"stdout_sha256"`
+	Stderr   string `json:"stderr_sha256"`
+}
+
+func digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:12])
+}
+
+// Baseline runs the program once with cfg (its seed and strategy) and
+// records what it showed as Spec.Expect, so explored runs can be checked
+// against it. It returns the run's result.
+func (p *Program) Baseline(cfg sim.Config) (*sim.Result, error) {
+	p.Spec.Expect = nil
+	var out, errb bytes.Buffer
+	var g *Guest
+	base := p.Config()
+	cfg.Scenario, cfg.Config, cfg.EmbedConfig, cfg.MaxSteps = base.Scenario, base.Config, base.EmbedConfig, base.MaxSteps
+	res, _, err := sim.RunOnce(cfg, p.Scenario(Stdio{Stdout: &out, Stderr: &errb}, func(x *Guest) { g = x }))
+	if err != nil {
+		return nil, err
+	}
+	p.Spec.Expect = &Expect{ExitCode: g.ExitCode(), Stdout: digest(out.Bytes()), Stderr: digest(errb.Bytes())}
+	return res, nil
+}
+
+// Explored is the scenario of an explored run: stdout and stderr are
+// captured, stdin is empty, and when Spec.Expect is set a check task
+// fails the run if the guest ended otherwise than the first schedule.
+func (p *Program) Explored() sim.Scenario {
+	return func(w *sim.World) error {
+		var out, errb bytes.Buffer
+		var g *Guest
+		if err := p.Scenario(Stdio{Stdout: &out, Stderr: &errb}, func(x *Guest) { g = x })(w); err != nil {
+			return err
+		}
+		exp := p.Spec.Expect
+		if exp == nil {
+			return nil
+		}
+		w.Go("check", func(*sim.Task) error {
+			if err := g.Task.Join(); err != nil {
+				return nil // the guest's failure is the run's already
+			}
+			switch {
+			case g.ExitCode() != exp.ExitCode:
+				return fmt.Errorf("exit code %d, the first schedule's was %d", g.ExitCode(), exp.ExitCode)
+			case digest(out.Bytes()) != exp.Stdout:
+				return fmt.Errorf("stdout differs from the first schedule's: %s", quoteTail(out.Bytes()))
+			case digest(errb.Bytes()) != exp.Stderr:
+				return fmt.Errorf("stderr differs from the first schedule's: %s", quoteTail(errb.Bytes()))
+			}
+			return nil
+		})
+		return nil
+	}
+}
+
+// quoteTail quotes the end of an output for a one-line message.
+func quoteTail(b []byte) string {
+	const max = 120
+	if len(b) > max {
+		return "…" + strconv.Quote(string(b[len(b)-max:]))
+	}
+	return strconv.Quote(string(b))
 }

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const suite = "../../../../testdata/wasi-testsuite-p3/wasm32-wasip3/"
+
+// copyFile copies a binary to dir and returns the new path.
+func copyFile(t *testing.T, src, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// Components are explored like scenarios: every schedule must show what
+// the first one showed (exit code, stdout, stderr), and mounts and guest
+// arguments go with them.
+func TestExploreComponent(t *testing.T) {
+	o, _ := wantCode(t, 0, "explore", "--runs", "30", "--dir", suite+"fs-tests.dir::/", suite+"filesystem-io.wasm")
+	if !strings.Contains(o, "kind component") || !strings.Contains(o, "30 runs") || !strings.Contains(o, "no failure found") {
+		t.Fatalf("explore:\n%s", o)
+	}
+	o, _ = wantCode(t, 0, "explore", "--strategy", "pct", "--runs", "20", "--env", "foo=bar", "--env", "baz=42", suite+"cli-env.wasm", "a", "b", "42")
+	if !strings.Contains(o, "no failure found") {
+		t.Fatalf("explore with arguments:\n%s", o)
+	}
+	// Without its arguments the guest's assertions fail, in every run.
+	wantCode(t, 1, "explore", "--runs", "5", "--out", t.TempDir(), suite+"cli-env.wasm")
+}
+
+// A failing component run's trace names the binary by content hash:
+// replay and shrink rebuild the run from it, a moved binary is found
+// with --scenario, and a different binary is refused.
+func TestComponentTraceReplay(t *testing.T) {
+	dir := t.TempDir()
+	bin := copyFile(t, suite+"cli-env.wasm", dir)
+	out := filepath.Join(dir, "found")
+	wantCode(t, 1, "explore", "--runs", "3", "--out", out, bin)
+	traces, _ := filepath.Glob(filepath.Join(out, "*.trace"))
+	if len(traces) != 1 {
+		t.Fatalf("traces written: %v", traces)
+	}
+	tr := traces[0]
+	o, _ := wantCode(t, 0, "replay", "--quiet", tr)
+	if !strings.Contains(o, "reproduced") {
+		t.Fatalf("replay:\n%s", o)
+	}
+	o, _ = wantCode(t, 0, "shrink", tr)
+	if !strings.Contains(o, "minimal trace") {
+		t.Fatalf("shrink:\n%s", o)
+	}
+	wantCode(t, 0, "replay", "--quiet", strings.TrimSuffix(tr, ".trace")+".min.trace")
+	wantCode(t, 0, "show", tr, "--html", filepath.Join(dir, "t.html"))
+
+	// Moved: found with --scenario.
+	moved := filepath.Join(dir, "moved")
+	os.Mkdir(moved, 0o755)
+	os.Rename(bin, filepath.Join(moved, "cli-env.wasm"))
+	_, e := wantCode(t, 2, "replay", tr)
+	if !strings.Contains(e, "pass --scenario") {
+		t.Fatalf("replay with the binary gone: %s", e)
+	}
+	wantCode(t, 0, "replay", "--quiet", "--scenario", filepath.Join(moved, "cli-env.wasm"), tr)
+	// Another binary: refused.
+	other := copyFile(t, suite+"cli-exit.wasm", dir)
+	_, e = wantCode(t, 2, "replay", "--scenario", other, tr)
+	if !strings.Contains(e, "sha256") {
+		t.Fatalf("replay with another binary: %s", e)
+	}
+}
+
+// `run` tells a component from a module by its preamble, not its name.
+func TestRunComponentByMagic(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile(suite + "run-with-err.wasm")
+	bin := filepath.Join(dir, "prog") // no .wasm suffix
+	os.WriteFile(bin, b, 0o644)
+	code, _, e := wasisim(t, "run", bin)
+	if code != 1 {
+		t.Fatalf("run-with-err: exit %d, want 1 (%s)", code, e)
+	}
+	garbage := filepath.Join(dir, "bad.wasm")
+	os.WriteFile(garbage, append([]byte("\x00asm\x0d\x00\x01\x00"), 0xff, 0xff), 0o644)
+	code, _, e = wasisim(t, "run", garbage)
+	if code != 2 || !strings.Contains(e, "wasisim run") {
+		t.Fatalf("a malformed component: exit %d, %s", code, e)
+	}
+}

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
+	"github.com/wasisim/wasisim/host/scenario"
+	"github.com/wasisim/wasisim/sim"
+)
+
+// target is what explore, replay and shrink run under the world: a .wsim
+// scenario, or a wasm binary (a WASI 0.3 component or a preview-1
+// module) with its mounts and arguments.
+type target struct {
+	path   string
+	script *scenario.Script
+	prog   *wasmrun.Program
+}
+
+// variant is the scenario's API variant, or the binary's kind.
+func (t *target) variant() string {
+	if t.script != nil {
+		return t.script.Variant.String()
+	}
+	return t.prog.Spec.Kind
+}
+
+// config identifies the target in a trace header.
+func (t *target) config() sim.Config {
+	if t.script != nil {
+		return simConfig(t.path, t.script)
+	}
+	return t.prog.Config()
+}
+
+// scenario builds a world for one run. A binary's runs are checked
+// against what its first schedule showed (wasmrun.Program.Explored).
+func (t *target) scenario() sim.Scenario {
+	if t.script != nil {
+		return t.script.Scenario(scenario.Options{})
+	}
+	return t.prog.Explored()
+}
+
+// base names files written for the target.
+func (t *target) base() string {
+	b := filepath.Base(strings.TrimPrefix(t.path, embeddedPrefix))
+	return strings.TrimSuffix(strings.TrimSuffix(b, ".wsim"), ".wasm")
+}
+
+// wasmFlags are the flags that describe a wasm run besides its binary.
+type wasmFlags struct {
+	dirs, env stringList
+	maxSteps  int64
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func (wf *wasmFlags) register(fs *flag.FlagSet) {
+	fs.Var(&wf.dirs, "dir", "wasm: HOST[::GUEST] directory copied into the world and preopened (repeatable)")
+	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable)")
+	fs.Int64Var(&wf.maxSteps, "max-steps", 0, "wasm: scheduling step limit of a run (0: the default)")
+}
+
+// splitWasm finds a wasm binary among the arguments: the first operand
+// that is one (by its magic number). Flags are the arguments before it;
+// the guest's arguments come after it. ok is false when the first
+// operand is not a binary.
+func splitWasm(fs *flag.FlagSet, args []string) (flags []string, bin string, guest []string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") {
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			if f := fs.Lookup(name); f != nil {
+				if b, isBool := f.Value.(interface{ IsBoolFlag() bool }); !isBool || !b.IsBoolFlag() {
+					i++
+				}
+			}
+			continue
+		}
+		if !wasmrun.IsWasm(a) {
+			return nil, "", nil, false
+		}
+		return args[:i], a, args[i+1:], true
+	}
+	return nil, "", nil, false
+}
+
+// loadWasm loads a wasm binary with the flags' mounts and environment.
+func loadWasm(bin string, guest []string, wf *wasmFlags) (*target, error) {
+	spec := wasmrun.Spec{Path: bin, Args: guest, MaxSteps: wf.maxSteps}
+	for _, d := range wf.dirs {
+		h, g, ok := strings.Cut(d, "::")
+		if !ok {
+			g = h
+		}
+		if h == "" || g == "" {
+			return nil, usagef("--dir %q: want HOST or HOST::GUEST", d)
+		}
+		spec.Dirs = append(spec.Dirs, wasmrun.DirSpec{Host: h, Guest: g})
+	}
+	for _, kv := range wf.env {
+		if !strings.Contains(kv, "=") {
+			return nil, usagef("--env %q: want K=V", kv)
+		}
+		spec.Env = append(spec.Env, kv)
+	}
+	p, err := wasmrun.Load(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &target{path: bin, prog: p}, nil
+}
+
+// wasmTarget rebuilds the target of a trace recorded from a wasm run;
+// ok is false when the trace's configuration is not one. binFlag
+// overrides the binary's recorded path; the binary must have the
+// recorded hash.
+func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
+	spec, ok, err := wasmrun.ParseSpec(tr.Header.Config)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	recorded := spec.Path
+	if binFlag != "" {
+		spec.Path = binFlag
+	}
+	p, err := wasmrun.Load(*spec)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE with the binary if it moved)", err, recorded)
+	}
+	// The trace names the binary as it was recorded; the content hash is
+	// what must match.
+	p.Spec.Path = recorded
+	return &target{path: spec.Path, prog: p}, true, nil
+}
+
+// readTarget reads a trace and rebuilds what it was recorded from: a wasm
+// run (the binary at its recorded path, or pathFlag, with the recorded
+// hash), or a scenario (see readTrace).
+func readTarget(path, pathFlag string) (*sim.Trace, *target, string, error) {
+	tr, err := sim.ReadTraceFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, "", fmt.Errorf("cannot read trace: %w", err)
+		}
+		return nil, nil, "", fmt.Errorf("bad trace: %w", err)
+	}
+	t, ok, err := wasmTarget(tr, pathFlag)
+	if ok {
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return tr, t, t.path, nil
+	}
+	tr, s, sp, err := readTrace(path, pathFlag)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return tr, &target{path: s.Name, script: s}, sp, nil
+}
