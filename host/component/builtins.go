@@ -107,6 +107,9 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 			return trapf("backpressure.dec below zero")
 		}
 		ci.backpr--
+		if ci.backpr == 0 && ci.backprQ != nil {
+			ci.backprQ.Broadcast()
+		}
 		return nil
 
 	case BuiltinWaitableSetNew:

@@ -244,6 +244,15 @@ func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask) (Value, e
 // YIELD is a scheduling point.
 func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 	r := ci.r
+	// While the instance applies backpressure, new calls wait to enter.
+	for ci.backpr > 0 {
+		if ci.backprQ == nil {
+			ci.backprQ = r.w.NewWaitQueue("backpressure of " + ci.name)
+		}
+		if err := ci.backprQ.Wait(""); err != nil {
+			return nil, err
+		}
+	}
 	ft := lf.def.Type
 	cx := ci.cx(&lf.opts)
 	pts, rts := paramTypes(ft), resultTypes(ft)

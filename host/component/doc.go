@@ -57,9 +57,9 @@
 //
 // # Not modelled
 //
-// Cancelling an export's task from the host, backpressure delaying
-// entry (backpressure.inc and .dec are counted), and calls between two
-// component instances that pass handles are not supported (the last is
-// a clean error when called). Strings are lowered from UTF-8 into any of
+// Cancelling an export's task from the host, and calls between two
+// component instances that pass handles, are not supported (the last is
+// a clean error when called). Backpressure holds new calls of an
+// instance's exports until it is lifted. Strings are lowered from UTF-8 into any of
 // the three encodings and lifted from any of them.
 package component

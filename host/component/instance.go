@@ -63,6 +63,7 @@ type compInst struct {
 	// Component Model instance state.
 	mayLeave bool // false while the runtime calls realloc or a destructor
 	backpr   int
+	backprQ  *sim.WaitQueue // tasks waiting to enter while backpr > 0
 	// pending says where each pending read delivers, by end handle.
 	pending map[host.Handle]*copyInfo
 }
