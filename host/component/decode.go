@@ -54,6 +54,7 @@ type DecodeError struct {
 	Msg string
 }
 
+// Error formats the error on one line: context, offset and message.
 func (e *DecodeError) Error() string {
 	return "component: " + e.Context + " at offset 0x" + strconv.FormatInt(int64(e.Offset), 16) + ": " + e.Msg
 }
@@ -65,6 +66,7 @@ type UnsupportedError struct {
 	Construct string
 }
 
+// Error names the construct and says wasisim does not support it.
 func (e *UnsupportedError) Error() string {
 	return "component uses " + e.Construct + ", which wasisim does not support"
 }
@@ -290,10 +292,6 @@ func (d *decoder) s33() int64 {
 		}
 	}
 }
-
-// index reads a u32 index as an int (an int holds every u32 on the
-// 64-bit platforms wasisim runs on; range checks follow at the use).
-func (d *decoder) index() int { return int(d.u32()) }
 
 // count reads a vector length and checks it against the bytes left: every
 // element takes at least one byte, so a larger count is malformed and

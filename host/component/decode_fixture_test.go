@@ -209,6 +209,36 @@ func TestDecodeNested(t *testing.T) {
 	}
 }
 
+// TestDecodeComponentTypeExport checks comptype.wat: an imported
+// instance exports a component type that uses the instance's resource
+// (through an outer alias), so importing the instance copies the
+// component type with the fresh resource, and the instance made of it
+// returns that resource.
+func TestDecodeComponentTypeExport(t *testing.T) {
+	b := decMust(t, decFixture(t, "comptype"))
+	host := decImport(t, b, "test:host/maker").Type.Instance
+	r := decExport(t, host, "r").Resource
+	maker := decExport(t, host, "maker").Component
+	tmpl := decExport(t, decItem[*TypeDef](t, b, SortType, 0).Instance, "maker").Component
+	if r == nil || maker == nil || maker == tmpl {
+		t.Fatalf("r = %+v, maker = %p (template %p)", r, maker, tmpl)
+	}
+	if p := maker.Imports[0].Type.Func.Params[0].Type; p.Kind != Borrow || p.Resource != r {
+		t.Errorf("maker's import takes %s", p)
+	}
+	if a := decItem[*AliasDef](t, b, SortComponent, 0); a.Kind != AliasExport || a.Name != "maker" || a.Type.Component != maker {
+		t.Errorf("component 0 = %+v", a)
+	}
+	m := decItem[*InstanceDef](t, b, SortInstance, 1)
+	out := decExport(t, m.Type, "out").Func
+	if m.Component != 0 || out.Result.Kind != Own || out.Result.Resource != r {
+		t.Errorf("instance 1 = %+v, out returns %s", m, out.Result)
+	}
+	if l := decItem[*LowerDef](t, b, CoreSortOf(CoreFunc), 0); l.Func != 1 || l.Type != out {
+		t.Errorf("core func 0 = %+v", l)
+	}
+}
+
 // TestDecodeValueTypes checks valtypes.wat: every value type kind, a
 // function with 48 parameters, an async function type and type indices
 // beyond 63 (two-byte s33 in a valtype).
@@ -614,32 +644,36 @@ func TestDecodeValid(t *testing.T) {
 		t.Errorf("context.get = %+v", ctx)
 	}
 
-	// A core module type (0x50) next to a rec group of two function types
-	// and a non-final sub type with the 0x00 prefix; then a component
-	// type importing a module of that type.
-	modType := decCat([]byte{0x50, 0x04},
-		[]byte{0x01, 0x60, 0x01, 0x7f, 0x01, 0x7e},                                         // type 0: func (i32) -> i64
-		decCat([]byte{0x00}, decStr("env"), decStr("f"), []byte{0x00, 0x00}),               // import env.f (func 0)
-		decCat([]byte{0x00}, decStr("env"), decStr("mem"), []byte{0x02, 0x01, 0x01, 0x02}), // import env.mem (memory 1 2)
-		decCat([]byte{0x03}, decStr("run"), []byte{0x00, 0x00}),                            // export run (func 0)
+	// A rec group of two function types, a core module type (0x50) whose
+	// declarations cover every core extern kind and an outer alias, and a
+	// non-final sub type with the 0x00 prefix; then a component type
+	// importing a module of that type, and an import of one.
+	modType := decCat([]byte{0x50, 0x09},
+		[]byte{0x01, 0x60, 0x01, 0x7f, 0x01, 0x7e}, // type 0: func (i32) -> i64
+		[]byte{0x02, 0x10, 0x01, 0x01, 0x01},       // type 1: alias outer 1 1 (type)
+		decCat([]byte{0x00}, decStr("env"), decStr("f"), []byte{0x00, 0x00}),
+		decCat([]byte{0x00}, decStr("env"), decStr("mem"), []byte{0x02, 0x01, 0x01, 0x02}),
+		decCat([]byte{0x00}, decStr("env"), decStr("mem64"), []byte{0x02, 0x04, 0x81, 0x80, 0x80, 0x80, 0x80, 0x01}),
+		decCat([]byte{0x00}, decStr("env"), decStr("tbl"), []byte{0x01, 0x70, 0x00, 0x00}),
+		decCat([]byte{0x00}, decStr("env"), decStr("g"), []byte{0x03, 0x7c, 0x01}),
+		decCat([]byte{0x03}, decStr("run"), []byte{0x00, 0x01}),
+		decCat([]byte{0x03}, decStr("boom"), []byte{0x04, 0x00, 0x01}),
 	)
-	coreTypes := decVecSec(3,
-		modType,
-		[]byte{0x4e, 0x02, 0x60, 0x00, 0x00, 0x60, 0x02, 0x70, 0x6f, 0x00},
-		[]byte{0x00, 0x50, 0x00, 0x60, 0x01, 0x63, 0x70, 0x00},
-	)
+	recGroup := []byte{0x4e, 0x02, 0x60, 0x00, 0x00, 0x60, 0x02, 0x70, 0x6f, 0x00}
+	coreTypes := decVecSec(3, recGroup, modType, []byte{0x00, 0x50, 0x00, 0x60, 0x01, 0x63, 0x70, 0x00})
 	compType := decVecSec(7, []byte{0x41, 0x02, 0x00, 0x50, 0x00, 0x03, 0x00, 0x01, 'm', 0x00, 0x11, 0x00})
-	b = decMust(t, decComp(coreTypes, compType, decVecSec(10, decCat([]byte{0x00}, decStr("m"), []byte{0x00, 0x11, 0x00}))))
+	b = decMust(t, decComp(coreTypes, compType, decVecSec(10, decCat([]byte{0x00}, decStr("m"), []byte{0x00, 0x11, 0x02}))))
 	ct := b.Spaces[CoreSortOf(CoreType)]
 	if len(ct) != 4 {
 		t.Fatalf("%d core types, want 4", len(ct))
 	}
-	mt := ct[0].(*CoreTypeDef).Module
-	if mt == nil || len(mt.Imports) != 2 || mt.Imports[1] != (CoreImportDecl{Module: "env", Name: "mem", Kind: CoreMemory}) ||
-		len(mt.Exports) != 1 || mt.Exports[0] != (CoreExportDecl{Name: "run", Kind: CoreFunc}) {
+	mt := ct[2].(*CoreTypeDef).Module
+	wantImports := []CoreImportDecl{{"env", "f", CoreFunc}, {"env", "mem", CoreMemory}, {"env", "mem64", CoreMemory}, {"env", "tbl", CoreTable}, {"env", "g", CoreGlobal}}
+	wantExports := []CoreExportDecl{{"run", CoreFunc}, {"boom", CoreTag}}
+	if mt == nil || !slices.Equal(mt.Imports, wantImports) || !slices.Equal(mt.Exports, wantExports) {
 		t.Errorf("module type = %+v", mt)
 	}
-	if f := ct[2].(*CoreTypeDef).Func; len(f.Params) != 2 || f.Params[0] != CoreFuncRef || f.Params[1] != CoreExternRef {
+	if f := ct[1].(*CoreTypeDef).Func; len(f.Params) != 2 || f.Params[0] != CoreFuncRef || f.Params[1] != CoreExternRef {
 		t.Errorf("rec group's second type = %+v", f)
 	}
 	if f := ct[3].(*CoreTypeDef).Func; len(f.Params) != 1 || f.Params[0] != CoreFuncRef {
@@ -651,5 +685,21 @@ func TestDecodeValid(t *testing.T) {
 	}
 	if comp := decItem[*TypeDef](t, b, SortType, 0).Component; len(comp.Imports) != 1 || comp.Imports[0].Type.Module == nil {
 		t.Errorf("component type = %+v", comp)
+	}
+
+	// Module type declarations that must fail: an outer alias past the
+	// enclosing core types, and one of a module type.
+	for _, tc := range []struct {
+		types [][]byte
+		msg   string
+	}{
+		{[][]byte{{0x50, 0x01, 0x02, 0x10, 0x01, 0x01, 0x00}}, "core type index 0 out of range (0 defined)"},
+		{[][]byte{{0x50, 0x00}, {0x50, 0x01, 0x02, 0x10, 0x01, 0x01, 0x00}}, "module type aliases a module type"},
+		{[][]byte{{0x50, 0x01, 0x02, 0x10, 0x01, 0x03, 0x00}}, "outer alias count 3 exceeds the 1 enclosing scopes"},
+		{[][]byte{{0x50, 0x01, 0x00, 0x00, 0x00, 0x01, 0x70, 0x08, 0x00}}, "bad limits flags 0x08"},
+	} {
+		if _, err := Decode(decComp(decVecSec(3, tc.types...))); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("module type %x: error %v, want %q", tc.types, err, tc.msg)
+		}
 	}
 }
