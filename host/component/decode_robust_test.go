@@ -36,6 +36,9 @@ func decTryDecode(t *testing.T, b []byte, what string) time.Duration {
 		var ue *UnsupportedError
 		switch {
 		case errors.As(err, &de):
+			if strings.HasPrefix(de.Msg, "internal error") {
+				t.Errorf("%s: %v", what, err)
+			}
 			if de.Offset < 0 || de.Offset > len(b) {
 				t.Errorf("%s: error offset %d outside the %d-byte input", what, de.Offset, len(b))
 			}
