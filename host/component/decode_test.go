@@ -717,3 +717,25 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeSuite decodes all 47 suite components per iteration and
+// reports the mean time per component.
+func BenchmarkDecodeSuite(b *testing.B) {
+	var inputs [][]byte
+	var size int64
+	for _, path := range decSuiteFiles(b) {
+		data := decRead(b, path)
+		inputs = append(inputs, data)
+		size += int64(len(data))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range inputs {
+			if _, err := Decode(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(inputs)), "ns/component")
+}
