@@ -310,9 +310,6 @@ const (
 	BuiltinThreadYieldThenResume
 	BuiltinThreadSuspendThenPromote
 	BuiltinThreadYieldThenPromote
-	BuiltinThreadSpawnRef
-	BuiltinThreadSpawnIndirect
-	BuiltinThreadAvailableParallelism
 )
 
 var builtinNames = [...]string{
@@ -337,8 +334,6 @@ var builtinNames = [...]string{
 	BuiltinThreadResumeLater: "thread.resume-later", BuiltinThreadYieldTo: "thread.yield-to",
 	BuiltinThreadSuspendThenResume: "thread.suspend-then-resume", BuiltinThreadYieldThenResume: "thread.yield-then-resume",
 	BuiltinThreadSuspendThenPromote: "thread.suspend-then-promote", BuiltinThreadYieldThenPromote: "thread.yield-then-promote",
-	BuiltinThreadSpawnRef: "thread.spawn-ref", BuiltinThreadSpawnIndirect: "thread.spawn-indirect",
-	BuiltinThreadAvailableParallelism: "thread.available-parallelism",
 }
 
 func (b Builtin) String() string {
@@ -364,20 +359,16 @@ type BuiltinDef struct {
 	Opts CanonOpts
 	// Async is the `async` immediate of subtask.cancel and the cancel
 	// built-ins; Cancellable the `cancellable` immediate of
-	// waitable-set.wait/poll, thread.yield and the thread.suspend and
-	// thread.*-then-* built-ins; Shared the `shared` immediate of
-	// thread.spawn-ref, thread.spawn-indirect and
-	// thread.available-parallelism.
+	// waitable-set.wait/poll, thread.yield, thread.suspend and the
+	// thread.*-then-* built-ins.
 	Async       bool
 	Cancellable bool
-	Shared      bool
 	// ContextType and ContextIndex are the immediates of context.get/set
 	// (ContextType is CoreI32 or CoreI64).
 	ContextType  CoreValType
 	ContextIndex uint32
-	// CoreType and Table are the immediates of thread.new-indirect and
-	// thread.spawn-indirect (thread.spawn-ref has only CoreType); -1 for
-	// the other built-ins.
+	// CoreType and Table are the immediates of thread.new-indirect (-1
+	// for the other built-ins).
 	CoreType int
 	Table    int
 }

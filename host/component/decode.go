@@ -36,10 +36,12 @@ const (
 	// bounded.
 	decMaxTypeWeight = 1 << 28
 	// decWorkBase and decWorkPerByte set the budget of type
-	// instantiation steps: a small binary could otherwise instantiate a
-	// large instance type many times over.
-	decWorkBase    = 1 << 20
-	decWorkPerByte = 32
+	// instantiation steps (each copies or compares one part of a type):
+	// a small binary could otherwise instantiate a large instance type
+	// many times over. The 47 WASI 0.3 test components need at most 168
+	// steps each.
+	decWorkBase    = 1 << 18
+	decWorkPerByte = 1
 )
 
 // DecodeError reports malformed component binary input.
@@ -52,6 +54,7 @@ type DecodeError struct {
 	Msg string
 }
 
+// Error formats the error on one line: context, offset and message.
 func (e *DecodeError) Error() string {
 	return "component: " + e.Context + " at offset 0x" + strconv.FormatInt(int64(e.Offset), 16) + ": " + e.Msg
 }
@@ -63,6 +66,7 @@ type UnsupportedError struct {
 	Construct string
 }
 
+// Error names the construct and says wasisim does not support it.
 func (e *UnsupportedError) Error() string {
 	return "component uses " + e.Construct + ", which wasisim does not support"
 }
@@ -98,14 +102,17 @@ func Decode(b []byte) (body *Body, err error) {
 		}
 		return nil, &DecodeError{Offset: 0, Context: "preamble", Msg: msg}
 	}
-	d := newDecoder(b)
+	d := newDecState(b)
 	defer func() {
 		if r := recover(); r != nil {
-			a, ok := r.(decAbort)
-			if !ok {
-				panic(r)
+			body = nil
+			if a, ok := r.(decAbort); ok {
+				err = a.err
+				return
 			}
-			body, err = nil, a.err
+			// A decoder bug must not take the simulator down; the tests
+			// fail on this message.
+			err = &DecodeError{Offset: d.pos, Context: d.context(), Msg: fmt.Sprintf("internal error (a bug in the decoder): %v", r)}
 		}
 	}()
 	return d.component(nil).body, nil
@@ -113,13 +120,13 @@ func Decode(b []byte) (body *Body, err error) {
 
 // decAbort carries a decoding error up the stack: the decoder panics
 // with it at the point of failure and Decode recovers it, which keeps the
-// many small readers free of error plumbing. Any other panic is a bug and
-// is not recovered.
+// many small readers free of error plumbing. Decode turns any other
+// panic (a bug) into an "internal error" DecodeError.
 type decAbort struct{ err error }
 
-// decoder holds the input, the read position and the side tables of
+// decState holds the input, the read position and the side tables of
 // resolution for one Decode call.
-type decoder struct {
+type decState struct {
 	b   []byte
 	pos int // absolute read offset in b
 	end int // end of the region being read (a section or the input)
@@ -152,8 +159,8 @@ type decoder struct {
 	ownOf map[*ResourceType]*Type
 }
 
-func newDecoder(b []byte) *decoder {
-	return &decoder{
+func newDecState(b []byte) *decState {
+	return &decState{
 		b:           b,
 		end:         len(b),
 		item:        -1,
@@ -167,7 +174,7 @@ func newDecoder(b []byte) *decoder {
 	}
 }
 
-func (d *decoder) context() string {
+func (d *decState) context() string {
 	if d.sec == "" {
 		return "component"
 	}
@@ -178,31 +185,31 @@ func (d *decoder) context() string {
 }
 
 // failAt aborts decoding with a DecodeError at offset off.
-func (d *decoder) failAt(off int, format string, args ...any) {
+func (d *decState) failAt(off int, format string, args ...any) {
 	panic(decAbort{&DecodeError{Offset: off, Context: d.context(), Msg: fmt.Sprintf(format, args...)}})
 }
 
 // fail aborts decoding with a DecodeError at the read position.
-func (d *decoder) fail(format string, args ...any) {
+func (d *decState) fail(format string, args ...any) {
 	d.failAt(d.pos, format, args...)
 }
 
 // unsupported aborts decoding with an UnsupportedError.
-func (d *decoder) unsupported(construct string) {
+func (d *decState) unsupported(construct string) {
 	panic(decAbort{&UnsupportedError{Construct: construct}})
 }
 
 // charge counts n steps of type instantiation against the budget.
-func (d *decoder) charge(n int) {
+func (d *decState) charge(n int) {
 	d.work += n
 	if d.work > d.maxWork {
 		d.fail("instantiating the component's types takes more than %d steps (types too large for the binary's size)", d.maxWork)
 	}
 }
 
-func (d *decoder) remaining() int { return d.end - d.pos }
+func (d *decState) remaining() int { return d.end - d.pos }
 
-func (d *decoder) byte() byte {
+func (d *decState) byte() byte {
 	if d.pos >= d.end {
 		d.fail("unexpected end of %s", d.regionName())
 	}
@@ -211,22 +218,22 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) peek() byte {
+func (d *decState) peek() byte {
 	if d.pos >= d.end {
 		d.fail("unexpected end of %s", d.regionName())
 	}
 	return d.b[d.pos]
 }
 
-func (d *decoder) regionName() string {
-	if d.end == len(d.b) && d.sec == "" {
+func (d *decState) regionName() string {
+	if d.end == len(d.b) {
 		return "input"
 	}
 	return "section"
 }
 
 // u32 reads an unsigned LEB128 number of at most 32 bits.
-func (d *decoder) u32() uint32 {
+func (d *decState) u32() uint32 {
 	start := d.pos
 	var v uint32
 	for shift := uint(0); ; shift += 7 {
@@ -246,7 +253,7 @@ func (d *decoder) u32() uint32 {
 }
 
 // u64 reads an unsigned LEB128 number of at most 64 bits.
-func (d *decoder) u64() uint64 {
+func (d *decState) u64() uint64 {
 	start := d.pos
 	var v uint64
 	for shift := uint(0); ; shift += 7 {
@@ -267,7 +274,7 @@ func (d *decoder) u64() uint64 {
 
 // s33 reads a signed LEB128 number of at most 33 bits (the encoding of
 // type indices where they share a byte with type opcodes).
-func (d *decoder) s33() int64 {
+func (d *decState) s33() int64 {
 	start := d.pos
 	var v int64
 	for shift := uint(0); ; shift += 7 {
@@ -289,14 +296,10 @@ func (d *decoder) s33() int64 {
 	}
 }
 
-// index reads a u32 index as an int (an int holds every u32 on the
-// 64-bit platforms wasisim runs on; range checks follow at the use).
-func (d *decoder) index() int { return int(d.u32()) }
-
 // count reads a vector length and checks it against the bytes left: every
 // element takes at least one byte, so a larger count is malformed and
 // nothing is allocated for it.
-func (d *decoder) count(what string) int {
+func (d *decState) count(what string) int {
 	at := d.pos
 	n := d.u32()
 	if int64(n) > int64(d.remaining()) {
@@ -306,7 +309,7 @@ func (d *decoder) count(what string) int {
 }
 
 // name reads a length-prefixed UTF-8 string.
-func (d *decoder) name() string {
+func (d *decState) name() string {
 	at := d.pos
 	n := d.u32()
 	if int64(n) > int64(d.remaining()) {
@@ -321,7 +324,7 @@ func (d *decoder) name() string {
 }
 
 // flag reads a 0x00/0x01 immediate.
-func (d *decoder) flag(what string) bool {
+func (d *decState) flag(what string) bool {
 	at := d.pos
 	switch c := d.byte(); c {
 	case 0x00:
@@ -363,7 +366,7 @@ var decSectionNames = [...]string{
 // component decodes a component (preamble and sections) that fills the
 // region up to d.end, nested in the scope parent (nil for the outermost
 // one), and returns its scope.
-func (d *decoder) component(parent *resScope) *resScope {
+func (d *decState) component(parent *resScope) *resScope {
 	if d.remaining() < 8 || !IsComponent(d.b[d.pos:d.end]) {
 		d.fail("bad component preamble (expected magic \\0asm, version 0x0d 0x00, layer 0x01 0x00)")
 	}
@@ -394,25 +397,25 @@ func (d *decoder) component(parent *resScope) *resScope {
 		case decSecCoreModule:
 			d.coreModuleSection(sc)
 		case decSecCoreInstance:
-			d.vecSection(func(int) { d.coreInstance(sc) })
+			d.vecSection(func() { d.coreInstance(sc) })
 		case decSecCoreType:
-			d.vecSection(func(int) { d.coreTypeDef(sc) })
+			d.vecSection(func() { d.coreTypeDef(sc) })
 		case decSecComponent:
 			d.componentSection(sc)
 		case decSecInstance:
-			d.vecSection(func(int) { d.instance(sc) })
+			d.vecSection(func() { d.instance(sc) })
 		case decSecAlias:
-			d.vecSection(func(int) { d.alias(sc) })
+			d.vecSection(func() { d.alias(sc) })
 		case decSecType:
-			d.vecSection(func(int) { d.typeDef(sc) })
+			d.vecSection(func() { d.typeDef(sc) })
 		case decSecCanon:
-			d.vecSection(func(int) { d.canon(sc) })
+			d.vecSection(func() { d.canon(sc) })
 		case decSecStart:
 			d.unsupported("start definitions (🪙)")
 		case decSecImport:
-			d.vecSection(func(int) { d.importDef(sc) })
+			d.vecSection(func() { d.importDef(sc) })
 		case decSecExport:
-			d.vecSection(func(int) { d.exportDef(sc) })
+			d.vecSection(func() { d.exportDef(sc) })
 		case decSecValue:
 			d.unsupported("value definitions (🪙)")
 		default:
@@ -428,24 +431,24 @@ func (d *decoder) component(parent *resScope) *resScope {
 }
 
 // vecSection decodes a section that is a vector of items.
-func (d *decoder) vecSection(item func(i int)) {
+func (d *decState) vecSection(item func()) {
 	n := d.count("item")
 	for i := 0; i < n; i++ {
 		d.item = i
-		item(i)
+		item()
 	}
 	d.item = -1
 }
 
 // customSection skips a custom section after checking its name.
-func (d *decoder) customSection() {
+func (d *decState) customSection() {
 	d.name()
 	d.pos = d.end
 }
 
 // coreModuleSection keeps an embedded core module's bytes without parsing
 // them beyond the preamble.
-func (d *decoder) coreModuleSection(sc *resScope) {
+func (d *decState) coreModuleSection(sc *resScope) {
 	if !IsCoreModule(d.b[d.pos:d.end]) {
 		d.fail("core module section does not start with a core module preamble (\\0asm, version 1)")
 	}
@@ -455,7 +458,7 @@ func (d *decoder) coreModuleSection(sc *resScope) {
 }
 
 // componentSection decodes a nested component.
-func (d *decoder) componentSection(sc *resScope) {
+func (d *decState) componentSection(sc *resScope) {
 	if d.nesting >= decMaxNesting {
 		d.fail("components and types nested deeper than %d levels", decMaxNesting)
 	}

@@ -3,14 +3,14 @@ package component
 import "strconv"
 
 // typeDef decodes one item of a type section.
-func (d *decoder) typeDef(sc *resScope) {
+func (d *decState) typeDef(sc *resScope) {
 	td := d.deftype(sc)
 	d.addType(sc, td, td)
 }
 
 // deftype decodes a type definition (in a body, or a `type` declarator
 // of a component or instance type).
-func (d *decoder) deftype(sc *resScope) *TypeDef {
+func (d *decState) deftype(sc *resScope) *TypeDef {
 	at := d.pos
 	c := d.byte()
 	switch c {
@@ -65,7 +65,7 @@ func decTupleName(i int) string {
 }
 
 // defValType decodes a defvaltype whose opcode c was read at offset at.
-func (d *decoder) defValType(sc *resScope, c byte, at int) *Type {
+func (d *decState) defValType(sc *resScope, c byte, at int) *Type {
 	if t := decPrimitive[c]; t != nil {
 		return t
 	}
@@ -184,7 +184,7 @@ func (d *decoder) defValType(sc *resScope, c byte, at int) *Type {
 // valType decodes a valtype: a primitive, or the index of a value type
 // (encoded as a non-negative s33, since it shares the byte with the
 // opcodes).
-func (d *decoder) valType(sc *resScope) *Type {
+func (d *decState) valType(sc *resScope) *Type {
 	c := d.peek()
 	if t := decPrimitive[c]; t != nil {
 		d.pos++
@@ -207,7 +207,7 @@ func (d *decoder) valType(sc *resScope) *Type {
 
 // resultList decodes a function or task.return result: 0x00 t, or 0x01
 // 0x00 for none.
-func (d *decoder) resultList(sc *resScope) *Type {
+func (d *decState) resultList(sc *resScope) *Type {
 	at := d.pos
 	switch c := d.byte(); c {
 	case 0x00:
@@ -224,7 +224,7 @@ func (d *decoder) resultList(sc *resScope) *Type {
 }
 
 // funcType decodes a function type after its opcode.
-func (d *decoder) funcType(sc *resScope, async bool, at int) *FuncType {
+func (d *decState) funcType(sc *resScope, async bool, at int) *FuncType {
 	n := d.count("parameter")
 	ft := &FuncType{Params: make([]Param, n), Async: async}
 	for i := range ft.Params {
@@ -240,7 +240,7 @@ func (d *decoder) funcType(sc *resScope, async bool, at int) *FuncType {
 }
 
 // enterNesting counts one more level of nested components or types.
-func (d *decoder) enterNesting(at int) {
+func (d *decState) enterNesting(at int) {
 	if d.nesting >= decMaxNesting {
 		d.failAt(at, "components and types nested deeper than %d levels", decMaxNesting)
 	}
@@ -248,7 +248,7 @@ func (d *decoder) enterNesting(at int) {
 }
 
 // componentType decodes a component type's declarations.
-func (d *decoder) componentType(sc *resScope, at int) *ComponentType {
+func (d *decState) componentType(sc *resScope, at int) *ComponentType {
 	ts := d.declarations(sc, resComponentType, at)
 	ct := &ComponentType{Imports: ts.imports, Exports: ts.exports}
 	d.ctBound[ct] = resCompBound{imports: ts.importBound, exports: ts.exportBound}
@@ -257,7 +257,7 @@ func (d *decoder) componentType(sc *resScope, at int) *ComponentType {
 }
 
 // instanceType decodes an instance type's declarations.
-func (d *decoder) instanceType(sc *resScope, at int) *InstanceType {
+func (d *decState) instanceType(sc *resScope, at int) *InstanceType {
 	ts := d.declarations(sc, resInstanceType, at)
 	it := &InstanceType{Exports: ts.exports}
 	if len(ts.exportBound) > 0 {
@@ -269,7 +269,7 @@ func (d *decoder) instanceType(sc *resScope, at int) *InstanceType {
 
 // declarations decodes the declarators of a component or instance type
 // into a new scope.
-func (d *decoder) declarations(sc *resScope, kind resScopeKind, at int) *resScope {
+func (d *decState) declarations(sc *resScope, kind resScopeKind, at int) *resScope {
 	d.enterNesting(at)
 	defer func() { d.nesting-- }()
 	ts := &resScope{kind: kind, parent: sc}
@@ -300,7 +300,7 @@ func (d *decoder) declarations(sc *resScope, kind resScopeKind, at int) *resScop
 
 // externDecl decodes an import or export declaration of a component or
 // instance type.
-func (d *decoder) externDecl(ts *resScope, isImport bool) {
+func (d *decState) externDecl(ts *resScope, isImport bool) {
 	name, _ := d.nameAttrs()
 	raw, sub := d.externTypeRaw(ts)
 	bound := &ts.exportBound
@@ -320,7 +320,7 @@ func (d *decoder) externDecl(ts *resScope, isImport bool) {
 // externTypeRaw decodes an externtype as written: instance and component
 // types are returned as the templates they are, and a `(sub resource)`
 // bound is reported by sub (the caller decides what it becomes).
-func (d *decoder) externTypeRaw(sc *resScope) (et ExternType, sub bool) {
+func (d *decState) externTypeRaw(sc *resScope) (et ExternType, sub bool) {
 	at := d.pos
 	switch c := d.byte(); c {
 	case 0x00:
@@ -373,7 +373,7 @@ func (d *decoder) externTypeRaw(sc *resScope) (et ExternType, sub bool) {
 }
 
 // nameAttrs decodes an import or export name with its attributes.
-func (d *decoder) nameAttrs() (string, NameAttributes) {
+func (d *decState) nameAttrs() (string, NameAttributes) {
 	at := d.pos
 	var a NameAttributes
 	switch c := d.byte(); c {
@@ -413,7 +413,7 @@ func (d *decoder) nameAttrs() (string, NameAttributes) {
 // coreType decodes a core:type (in a core type section or a declarator
 // of a component or instance type): a rectype, a non-final sub type
 // prefixed with 0x00, or a module type (0x50).
-func (d *decoder) coreType(sc *resScope) {
+func (d *decState) coreType(sc *resScope) {
 	switch d.peek() {
 	case 0x00:
 		d.pos++
@@ -433,11 +433,11 @@ func (d *decoder) coreType(sc *resScope) {
 }
 
 // coreTypeDef decodes one item of a core type section.
-func (d *decoder) coreTypeDef(sc *resScope) { d.coreType(sc) }
+func (d *decState) coreTypeDef(sc *resScope) { d.coreType(sc) }
 
 // recType decodes a core rec group (or a single sub type), adding one
 // core type per member.
-func (d *decoder) recType(sc *resScope) {
+func (d *decState) recType(sc *resScope) {
 	if d.peek() == 0x4e {
 		d.pos++
 		n := d.count("rec group member")
@@ -451,7 +451,7 @@ func (d *decoder) recType(sc *resScope) {
 
 // subType decodes a core sub type; only function types are supported
 // (wazero has no GC types).
-func (d *decoder) subType(sc *resScope) {
+func (d *decState) subType(sc *resScope) {
 	if c := d.peek(); c == 0x50 || c == 0x4f {
 		d.pos++
 		n := d.count("supertype")
@@ -474,7 +474,7 @@ func (d *decoder) subType(sc *resScope) {
 	}
 }
 
-func (d *decoder) coreValTypes() []CoreValType {
+func (d *decState) coreValTypes() []CoreValType {
 	n := d.count("core value type")
 	ts := make([]CoreValType, n)
 	for i := range ts {
@@ -486,7 +486,7 @@ func (d *decoder) coreValTypes() []CoreValType {
 // coreValType decodes a core value type: the numeric and vector types,
 // funcref and externref (also as `ref null func/extern`); the other
 // reference types belong to GC.
-func (d *decoder) coreValType() CoreValType {
+func (d *decState) coreValType() CoreValType {
 	at := d.pos
 	switch c := d.byte(); c {
 	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
@@ -508,7 +508,7 @@ func (d *decoder) coreValType() CoreValType {
 }
 
 // moduleType decodes a core module type's declarations (after 0x50).
-func (d *decoder) moduleType(sc *resScope, at int) *ModuleType {
+func (d *decState) moduleType(sc *resScope, at int) *ModuleType {
 	d.enterNesting(at)
 	defer func() { d.nesting-- }()
 	ms := &resScope{kind: resModuleType, parent: sc}
@@ -552,14 +552,14 @@ func (d *decoder) moduleType(sc *resScope, at int) *ModuleType {
 }
 
 // outerCoreType decodes the count and index of an outer core type alias.
-func (d *decoder) outerCoreType(sc *resScope) *CoreTypeDef {
+func (d *decState) outerCoreType(sc *resScope) *CoreTypeDef {
 	target := d.outerScope(sc)
 	return target.coreTypes[d.idx(target, CoreSortOf(CoreType))]
 }
 
 // outerScope reads an outer alias count and returns the scope it names
 // (0 is sc itself).
-func (d *decoder) outerScope(sc *resScope) *resScope {
+func (d *decState) outerScope(sc *resScope) *resScope {
 	at := d.pos
 	ct := d.u32()
 	target := sc
@@ -574,7 +574,7 @@ func (d *decoder) outerScope(sc *resScope) *resScope {
 
 // coreExternType decodes a core import or export description and
 // returns its sort.
-func (d *decoder) coreExternType(ms *resScope) CoreSort {
+func (d *decState) coreExternType(ms *resScope) CoreSort {
 	at := d.pos
 	switch c := d.byte(); c {
 	case 0x00:
@@ -610,7 +610,7 @@ func (d *decoder) coreExternType(ms *resScope) CoreSort {
 
 // limits decodes table or memory limits (with the 64-bit, shared and
 // custom page size flags of the later core proposals).
-func (d *decoder) limits(table bool) {
+func (d *decState) limits(table bool) {
 	at := d.pos
 	f := d.byte()
 	allowed := byte(0x0f)

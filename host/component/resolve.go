@@ -87,7 +87,7 @@ func (sc *resScope) spaceLen(s Sort) int {
 }
 
 // idx reads an index into the space of sort s and checks its range.
-func (d *decoder) idx(sc *resScope, s Sort) int {
+func (d *decState) idx(sc *resScope, s Sort) int {
 	at := d.pos
 	i := d.u32()
 	if n := sc.spaceLen(s); int64(i) >= int64(n) {
@@ -97,19 +97,19 @@ func (d *decoder) idx(sc *resScope, s Sort) int {
 }
 
 // typeIdx reads a type index and returns its definition.
-func (d *decoder) typeIdx(sc *resScope) *TypeDef {
+func (d *decState) typeIdx(sc *resScope) *TypeDef {
 	return sc.types[d.idx(sc, SortType)]
 }
 
 // coreTypeIdx reads a core type index and returns its definition.
-func (d *decoder) coreTypeIdx(sc *resScope) *CoreTypeDef {
+func (d *decState) coreTypeIdx(sc *resScope) *CoreTypeDef {
 	return sc.coreTypes[d.idx(sc, CoreSortOf(CoreType))]
 }
 
 // addItem adds an item of sort s with type et; def is its definition in
 // a body (ignored in type scopes). For the type sort, the Spaces entry is
 // the resolved TypeDef.
-func (d *decoder) addItem(sc *resScope, s Sort, def Def, et ExternType) {
+func (d *decState) addItem(sc *resScope, s Sort, def Def, et ExternType) {
 	switch s {
 	case SortType:
 		d.addType(sc, def, resTypeDefOf(et))
@@ -132,14 +132,14 @@ func (d *decoder) addItem(sc *resScope, s Sort, def Def, et ExternType) {
 
 // addDef appends def to the body's definitions and entry to the space of
 // sort s.
-func (d *decoder) addDef(sc *resScope, s Sort, def, entry Def) {
+func (d *decState) addDef(sc *resScope, s Sort, def, entry Def) {
 	sc.body.Defs = append(sc.body.Defs, def)
 	sc.body.Spaces[s] = append(sc.body.Spaces[s], entry)
 }
 
 // addType adds a type item: def is its definition (the TypeDef itself, or
 // an import, alias or export), td its resolved type.
-func (d *decoder) addType(sc *resScope, def Def, td *TypeDef) {
+func (d *decState) addType(sc *resScope, def Def, td *TypeDef) {
 	sc.types = append(sc.types, td)
 	if sc.body != nil {
 		d.addDef(sc, SortType, def, td)
@@ -147,7 +147,7 @@ func (d *decoder) addType(sc *resScope, def Def, td *TypeDef) {
 }
 
 // addCoreType adds a core type item.
-func (d *decoder) addCoreType(sc *resScope, def Def, td *CoreTypeDef) {
+func (d *decState) addCoreType(sc *resScope, def Def, td *CoreTypeDef) {
 	sc.coreTypes = append(sc.coreTypes, td)
 	if sc.body != nil {
 		d.addDef(sc, CoreSortOf(CoreType), def, td)
@@ -155,12 +155,12 @@ func (d *decoder) addCoreType(sc *resScope, def Def, td *CoreTypeDef) {
 }
 
 // addCore adds a core func, table, memory, global or tag.
-func (d *decoder) addCore(sc *resScope, def Def) {
+func (d *decState) addCore(sc *resScope, def Def) {
 	d.addDef(sc, def.Sort(), def, def)
 }
 
 // addCoreInst adds a core instance.
-func (d *decoder) addCoreInst(sc *resScope, def *CoreInstanceDef, info *resCoreInst) {
+func (d *decState) addCoreInst(sc *resScope, def *CoreInstanceDef, info *resCoreInst) {
 	sc.coreInsts = append(sc.coreInsts, info)
 	d.addDef(sc, CoreSortOf(CoreInstance), def, def)
 }
@@ -168,7 +168,7 @@ func (d *decoder) addCoreInst(sc *resScope, def *CoreInstanceDef, info *resCoreI
 // itemType is the type of item i of sort s, for exports, bundles and
 // instantiation arguments (which only take component-level sorts and core
 // modules).
-func (d *decoder) itemType(sc *resScope, s Sort, i int, at int) ExternType {
+func (d *decState) itemType(sc *resScope, s Sort, i int, at int) ExternType {
 	switch s {
 	case SortFunc:
 		return ExternType{Kind: ExternFunc, Func: sc.funcs[i]}
@@ -234,7 +234,7 @@ func resExternKindName(k ExternKind) string {
 
 // lookupExport finds an export of an instance type by name; large
 // instance types get an index so that many aliases stay linear.
-func (d *decoder) lookupExport(it *InstanceType, name string) (ExternDecl, bool) {
+func (d *decState) lookupExport(it *InstanceType, name string) (ExternDecl, bool) {
 	if len(it.Exports) <= 16 {
 		return it.Export(name)
 	}
@@ -256,7 +256,7 @@ func (d *decoder) lookupExport(it *InstanceType, name string) (ExternDecl, bool)
 }
 
 // info is the tracked information of a value type.
-func (d *decoder) info(t *Type) resTypeInfo {
+func (d *decState) info(t *Type) resTypeInfo {
 	if t == nil {
 		return resTypeInfo{}
 	}
@@ -269,7 +269,7 @@ func (d *decoder) info(t *Type) resTypeInfo {
 // newType registers a composite value type built by the decoder: it
 // computes its depth, weight and handle flags from its parts and checks
 // the bounds.
-func (d *decoder) newType(t *Type, at int) *Type {
+func (d *decState) newType(t *Type, at int) *Type {
 	var in resTypeInfo
 	add := func(c *Type) {
 		ci := d.info(c)
@@ -342,7 +342,7 @@ func resSatMul(a, b uint64) uint64 {
 }
 
 // externDepth is the nesting depth of an extern type.
-func (d *decoder) externDepth(et ExternType) int {
+func (d *decState) externDepth(et ExternType) int {
 	switch {
 	case et.Func != nil:
 		return d.depth[et.Func]
@@ -358,7 +358,7 @@ func (d *decoder) externDepth(et ExternType) int {
 
 // setDepth records the nesting depth of a func, instance or component
 // type and checks the bound.
-func (d *decoder) setDepth(x any, at int) {
+func (d *decState) setDepth(x any, at int) {
 	depth := 0
 	switch x := x.(type) {
 	case *FuncType:
@@ -389,7 +389,7 @@ func (d *decoder) setDepth(x any, at int) {
 // imports and exports. The resources its imports declare are bound by
 // it, so instantiating it replaces them with the arguments' resources;
 // resources it defines keep their identity.
-func (d *decoder) bodyType(sc *resScope) *ComponentType {
+func (d *decState) bodyType(sc *resScope) *ComponentType {
 	b := sc.body
 	ct := &ComponentType{
 		Imports: make([]ExternDecl, len(b.Imports)),

@@ -18,7 +18,7 @@ import "slices"
 // substitution, so shared parts stay shared and the work is linear in the
 // size of the type.
 type resSubst struct {
-	d     *decoder
+	d     *decState
 	res   map[*ResourceType]*ResourceType
 	types map[*Type]*Type
 	funcs map[*FuncType]*FuncType
@@ -26,7 +26,7 @@ type resSubst struct {
 	comps map[*ComponentType]*ComponentType
 }
 
-func (d *decoder) newSubst() *resSubst {
+func (d *decState) newSubst() *resSubst {
 	return &resSubst{d: d, res: map[*ResourceType]*ResourceType{}}
 }
 
@@ -220,7 +220,7 @@ func (s *resSubst) ext(et ExternType) ExternType {
 // a fresh one, named after the template's and, if it has no interface
 // yet, after the declaration. It returns the instance type and the fresh
 // resources.
-func (d *decoder) freshInstance(it *InstanceType, declName string) (*InstanceType, []*ResourceType) {
+func (d *decState) freshInstance(it *InstanceType, declName string) (*InstanceType, []*ResourceType) {
 	bound := d.itBound[it]
 	if len(bound) == 0 {
 		return it, nil
@@ -242,7 +242,7 @@ func (d *decoder) freshInstance(it *InstanceType, declName string) (*InstanceTyp
 // into the item's type: a `(sub resource)` becomes a fresh resource and
 // an instance type's own resources become fresh ones; both are appended
 // to *bound, the resources the enclosing scope binds.
-func (d *decoder) bindExtern(name string, raw ExternType, sub bool, bound *[]*ResourceType) ExternType {
+func (d *decState) bindExtern(name string, raw ExternType, sub bool, bound *[]*ResourceType) ExternType {
 	if sub {
 		r := &ResourceType{Name: name}
 		*bound = append(*bound, r)
@@ -261,7 +261,7 @@ func (d *decoder) bindExtern(name string, raw ExternType, sub bool, bound *[]*Re
 // the argument's resource at the same place. It checks that the kinds
 // agree and that an instance argument has every export the import
 // declares (what the linker relies on), not full subtyping.
-func (d *decoder) match(s *resSubst, bound map[*ResourceType]bool, imp, arg ExternType, argName string, at int) {
+func (d *decState) match(s *resSubst, bound map[*ResourceType]bool, imp, arg ExternType, argName string, at int) {
 	d.charge(1)
 	if imp.Kind != arg.Kind {
 		d.failAt(at, "%q is given a %s where a %s is expected", argName, resExternKindName(arg.Kind), resExternKindName(imp.Kind))
@@ -297,7 +297,7 @@ func (d *decoder) match(s *resSubst, bound map[*ResourceType]bool, imp, arg Exte
 // with the given arguments (by name): ct's exports with the resources
 // its imports bind replaced by the arguments' ones, and the resources
 // its exports declare replaced by fresh ones.
-func (d *decoder) instantiate(ct *ComponentType, args map[string]ExternType, at int) *InstanceType {
+func (d *decState) instantiate(ct *ComponentType, args map[string]ExternType, at int) *InstanceType {
 	b := d.ctBound[ct]
 	s := d.newSubst()
 	var bound map[*ResourceType]bool
@@ -329,7 +329,7 @@ func (d *decoder) instantiate(ct *ComponentType, args map[string]ExternType, at 
 // ascribe checks an export's type ascription against the exported item's
 // type and returns the export's type. An ascribed instance type is a
 // template: its resources are matched to the item's.
-func (d *decoder) ascribe(asc ExternType, sub bool, item ExternType, name string, at int) ExternType {
+func (d *decState) ascribe(asc ExternType, sub bool, item ExternType, name string, at int) ExternType {
 	if asc.Kind != item.Kind {
 		d.failAt(at, "export %q is ascribed a %s type but exports a %s", name, resExternKindName(asc.Kind), resExternKindName(item.Kind))
 	}

@@ -1,0 +1,4 @@
+;; A value import (🪙), which wasisim does not support.
+(component
+  (import "v" (value u32))
+)
