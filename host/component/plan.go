@@ -134,7 +134,8 @@ func checkSupported(b *Body) error {
 		case *BuiltinDef:
 			switch d.Op {
 			case BuiltinThreadIndex, BuiltinThreadNewIndirect, BuiltinThreadSwitchTo, BuiltinThreadSuspend,
-				BuiltinThreadResumeLater, BuiltinThreadYieldTo:
+				BuiltinThreadResumeLater, BuiltinThreadYieldTo, BuiltinThreadSuspendThenResume,
+				BuiltinThreadYieldThenResume, BuiltinThreadSuspendThenPromote, BuiltinThreadYieldThenPromote:
 				return &UnsupportedError{Construct: "the " + d.Op.String() + " built-in (threads)"}
 			}
 			if d.Opts.Memory >= 0 || d.Opts.Realloc >= 0 {

@@ -185,3 +185,23 @@ func TestGuestBuiltins(t *testing.T) {
 		}
 	}
 }
+
+// A component that uses what the runtime does not run is refused when it
+// is compiled, with one line naming the construct.
+func TestCompileRefusesUnsupported(t *testing.T) {
+	for _, tc := range []struct{ fixture, want string }{
+		{"async", "threads"},      // the thread.* built-ins
+		{"start", "start"},        // a start definition
+		{"value-import", "value"}, // a value import
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", tc.fixture+".wasm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = component.DefaultEngine().Compile(b)
+		var ue *component.UnsupportedError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v, want one line naming %q", tc.fixture, err, tc.want)
+		}
+	}
+}
