@@ -29,10 +29,13 @@ type ExploreOptions struct {
 	// Time is a wall-clock budget; it bounds how many runs happen, never
 	// what a run does.
 	Time time.Duration
-	// Workers run in parallel (0: GOMAXPROCS). DFS always uses one.
+	// Workers run in parallel (0: GOMAXPROCS). DFS workers explore the
+	// subtrees of the split (DFSOptions.Split) in parallel.
 	Workers int
-	// Shard and Shards split run indexes over machines: this process does
-	// the runs with index ≡ Shard (mod Shards).
+	// Shard and Shards split the work over machines: this process does
+	// the runs with index ≡ Shard (mod Shards), and for DFS the subtrees
+	// of the split with index ≡ Shard (mod Shards). Runs is then the
+	// budget of this shard.
 	Shard, Shards int
 	// KeepGoing collects every failure instead of stopping at the first.
 	KeepGoing bool
@@ -50,7 +53,17 @@ type ExploreOptions struct {
 // Progress is a snapshot of an exploration.
 type Progress struct {
 	Runs, Failures, Distinct int
-	Elapsed                  time.Duration
+	// Pruned counts the runs partial-order reduction stopped early.
+	Pruned  int
+	Elapsed time.Duration
+	// Fraction estimates the share of the exploration done (0: no
+	// estimate): for DFS, Knuth's estimate of the share of the schedule
+	// tree covered; otherwise the runs or the time out of the budget.
+	Fraction float64
+	// Total estimates how many runs the exploration makes in all, and
+	// Remaining the time it still takes (zero: no estimate).
+	Total     float64
+	Remaining time.Duration
 }
 
 // Failure is a failing run with the trace that reproduces it.
@@ -59,6 +72,14 @@ type Failure struct {
 	Seed  uint64
 	Err   error
 	Trace *Trace
+	// Job and Index place the failure in the exploration's fixed order,
+	// which is the same for every worker count and shard: for DFS the
+	// subtree of the split and the schedule within it; for the other
+	// strategies Job is 0 and Index is Run. The first failure of an
+	// exploration is the one with the least (Job, Index).
+	Job, Index uint64
+
+	choices []int // DFS: the schedule, to trace it
 }
 
 // Report is what an exploration found.
@@ -69,6 +90,14 @@ type Report struct {
 	Outcomes map[string]int
 	// Exhausted is true when DFS enumerated every schedule within bounds.
 	Exhausted bool
+	// Pruned counts the runs partial-order reduction stopped early because
+	// they could only repeat schedules already explored (DFS); they are
+	// not in Runs.
+	Pruned int
+	// Jobs is the number of subtrees DFS split the schedule tree into.
+	Jobs int
+
+	anomalies int // races the reduction had to reverse conservatively
 }
 
 // Distinct is the number of distinct outcomes.
@@ -126,6 +155,8 @@ func (o *ExploreOptions) validate() error {
 		if _, err := NewStrategy(o.Strategy, 0, o.Options); err != nil {
 			return err
 		}
+	} else if _, err := NewDFS(o.Options.DFS); err != nil {
+		return err
 	}
 	return nil
 }
@@ -214,7 +245,7 @@ func Explore(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, err
 				rep.Runs++
 				rep.Outcomes[res.Outcome()]++
 				if res.Failed() {
-					rep.Failures = append(rep.Failures, Failure{Run: run, Seed: RunSeed(opt.Seed, run), Err: res.Error()})
+					rep.Failures = append(rep.Failures, Failure{Run: run, Seed: RunSeed(opt.Seed, run), Err: res.Error(), Index: run})
 					if !opt.KeepGoing && run < stopAt {
 						stopAt = run
 					}
@@ -240,7 +271,13 @@ func Explore(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, err
 				mu.Lock()
 				p := Progress{Runs: rep.Runs, Failures: len(rep.Failures), Distinct: len(rep.Outcomes), Elapsed: time.Since(start)}
 				mu.Unlock()
-				opt.Progress(p)
+				switch {
+				case opt.Runs > 0:
+					p.Fraction = float64(p.Runs) / float64(opt.Runs)
+				case opt.Time > 0:
+					p.Fraction = min(float64(p.Elapsed)/float64(opt.Time), 1)
+				}
+				opt.Progress(p.estimate())
 			}
 		}
 		tick.Stop()
@@ -265,63 +302,4 @@ func Explore(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, err
 		f.Trace = tr
 	}
 	return rep, ctx.Err()
-}
-
-func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, error) {
-	dopt := opt.Options.DFS
-	if opt.Runs > 0 && (dopt.MaxSchedules == 0 || dopt.MaxSchedules > opt.Runs) {
-		dopt.MaxSchedules = opt.Runs
-	}
-	d, err := NewDFS(dopt)
-	if err != nil {
-		return nil, err
-	}
-	rep := &Report{Outcomes: map[string]int{}}
-	start := time.Now()
-	lastProgress, interval := start, opt.Interval
-	if interval <= 0 {
-		interval = 200 * time.Millisecond
-	}
-	for {
-		if ctx.Err() != nil {
-			return rep, ctx.Err()
-		}
-		if opt.Time > 0 && time.Since(start) > opt.Time {
-			return rep, nil
-		}
-		run := uint64(d.Runs())
-		choicesBefore := append([]dfsFrame(nil), d.stack...)
-		res, _, err := RunOnce(opt.config(run, d, false), sc)
-		if err != nil {
-			return nil, err
-		}
-		rep.Runs++
-		rep.Outcomes[res.Outcome()]++
-		if res.Failed() {
-			f := Failure{Run: run, Seed: opt.Seed, Err: res.Error()}
-			// Reproduce with tracing from the same choice prefix.
-			rd := &DFS{opt: d.opt, stack: choicesBefore}
-			_, tr, err := RunOnce(opt.config(run, rd, true), sc)
-			if err != nil {
-				return nil, err
-			}
-			f.Trace = tr
-			rep.Failures = append(rep.Failures, f)
-			if !opt.KeepGoing {
-				return rep, nil
-			}
-		}
-		more, err := d.Next()
-		if err != nil {
-			return rep, err
-		}
-		if !more {
-			rep.Exhausted = d.opt.MaxSchedules == 0 || d.runs < d.opt.MaxSchedules
-			return rep, nil
-		}
-		if opt.Progress != nil && time.Since(lastProgress) >= interval {
-			lastProgress = time.Now()
-			opt.Progress(Progress{Runs: rep.Runs, Failures: len(rep.Failures), Distinct: len(rep.Outcomes), Elapsed: time.Since(start)})
-		}
-	}
 }

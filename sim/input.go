@@ -19,7 +19,10 @@ import (
 // timer is due, before it gives up (deadlock). fn reports whether it
 // made a task runnable (for example by reading outside input and waking
 // its reader); hooks run in registration order until one does.
-func (w *World) OnIdle(fn func() bool) { w.idle = append(w.idle, fn) }
+func (w *World) OnIdle(fn func() bool) {
+	w.TouchAll()
+	w.idle = append(w.idle, fn)
+}
 
 // runIdle runs the idle hooks until one makes progress.
 func (w *World) runIdle() bool {
@@ -37,6 +40,7 @@ func (w *World) runIdle() bool {
 // replaying a trace, it returns what the trace recorded instead, and read
 // is not called. It returns io.EOF at the end of the input.
 func (w *World) Input(name string, read func() ([]byte, error)) ([]byte, error) {
+	w.TouchAll()
 	if w.replayInput != nil {
 		return w.replayedInput(name)
 	}

@@ -197,6 +197,15 @@ type DFSOptions struct {
 	// bound of 0 then means no preemption at all, as in CHESS).
 	PreemptionBound  int
 	BoundPreemptions bool
+	// Plain turns partial-order reduction off in Explore: every
+	// interleaving is run, not one per equivalence class. A depth or
+	// preemption bound also turns it off (bounds are about interleavings).
+	// NewDFS is always plain.
+	Plain bool
+	// Split is how many subtrees Explore splits the tree into at least,
+	// for workers and shards (0: DefaultSplit; 1: no split). Explorations
+	// with the same Split report the same first failure.
+	Split int
 }
 
 type dfsFrame struct {
@@ -220,7 +229,7 @@ type DFS struct {
 
 // NewDFS returns an exhaustive strategy.
 func NewDFS(opt DFSOptions) (*DFS, error) {
-	if opt.MaxDepth < 0 || opt.MaxSchedules < 0 || opt.PreemptionBound < 0 {
+	if opt.MaxDepth < 0 || opt.MaxSchedules < 0 || opt.PreemptionBound < 0 || opt.Split < 0 {
 		return nil, errors.New("sim: DFS bounds must not be negative")
 	}
 	return &DFS{opt: opt}, nil

@@ -33,6 +33,10 @@ type Task struct {
 	timedOut  bool
 	timer     *timer
 	queue     *WaitQueue
+	// annotated: the task's steps are described by what they touch
+	// (Annotated); nq numbers the wait queues it makes.
+	annotated bool
+	nq        uint32
 }
 
 // ID is the task's number, 1 for the first task spawned; ids follow spawn
@@ -46,14 +50,22 @@ func (t *Task) Name() string { return t.full }
 func (t *Task) World() *World { return t.w }
 
 // Done reports whether the task has ended.
-func (t *Task) Done() bool { return t.state == stateDone }
+func (t *Task) Done() bool {
+	t.w.Touch(t.obj(), Read)
+	return t.state == stateDone
+}
 
 // Err is the task's error once it has ended.
-func (t *Task) Err() error { return t.err }
+func (t *Task) Err() error {
+	t.w.Touch(t.obj(), Read)
+	return t.err
+}
+
+func (t *Task) obj() Obj { return Obj{ObjTask, uint64(t.id)} }
 
 // Join blocks the running task until t ends and returns t's error.
 func (t *Task) Join() error {
-	for t.state != stateDone {
+	for t.w.Touch(t.obj(), Read); t.state != stateDone; t.w.Touch(t.obj(), Read) {
 		if err := t.done.Wait("join " + t.Name()); err != nil {
 			return err
 		}
@@ -76,13 +88,38 @@ type WaitQueue struct {
 	w       *World
 	name    string
 	waiters []*Task
+	obj     Obj
 }
 
 // NewWaitQueue makes a wait queue named for deadlock reports.
-func (w *World) NewWaitQueue(name string) *WaitQueue { return &WaitQueue{w: w, name: name} }
+func (w *World) NewWaitQueue(name string) *WaitQueue {
+	// The queue's number for footprints comes from its maker's own count,
+	// so it is the same whatever other tasks made meanwhile.
+	var id uint64
+	if t := w.current; t != nil {
+		t.nq++
+		id = uint64(t.id)<<32 | uint64(t.nq)
+	} else {
+		w.nq++
+		id = uint64(w.nq)
+	}
+	return &WaitQueue{w: w, name: name, obj: Obj{ObjQueue, id}}
+}
 
 // Len is the number of blocked waiters.
-func (q *WaitQueue) Len() int { return len(q.waiters) }
+func (q *WaitQueue) Len() int {
+	q.w.Touch(q.obj, Read)
+	return len(q.waiters)
+}
+
+// touchSignal records a signal: it changes the queue only if someone waits.
+func (q *WaitQueue) touchSignal() {
+	if len(q.waiters) == 0 {
+		q.w.Touch(q.obj, Read)
+	} else {
+		q.w.Touch(q.obj, Write)
+	}
+}
 
 // Wait blocks the running task until the queue is signalled. reason says
 // what the task waits for, for deadlock reports ("" uses the queue's name).
@@ -101,6 +138,7 @@ func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, 
 	if reason == "" {
 		reason = q.name
 	}
+	q.w.Touch(q.obj, Write)
 	t.waitingOn = reason
 	t.state = stateBlocked
 	t.timedOut = false
@@ -115,6 +153,7 @@ func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, 
 
 // Signal wakes the oldest waiter and reports whether there was one.
 func (q *WaitQueue) Signal() bool {
+	q.touchSignal()
 	if len(q.waiters) == 0 {
 		return false
 	}
@@ -129,6 +168,7 @@ func (q *WaitQueue) Signal() bool {
 
 // Broadcast wakes every waiter and returns how many there were.
 func (q *WaitQueue) Broadcast() int {
+	q.touchSignal()
 	n := len(q.waiters)
 	ws := q.waiters
 	for _, t := range ws {
@@ -153,12 +193,16 @@ func (w *World) wake(t *Task) {
 		return
 	}
 	if t.timer != nil {
+		w.Touch(Obj{ObjTimers, 0}, Write)
 		w.timers.remove(t.timer)
 		t.timer = nil
 	}
 	t.queue = nil
 	t.waitingOn = ""
 	w.makeReady(t)
+	if w.rec != nil {
+		w.recWoke(t)
+	}
 }
 
 type timer struct {
@@ -193,6 +237,7 @@ func (h *timerHeap) remove(t *timer) {
 }
 
 func (w *World) addTimer(t *Task, d time.Duration) {
+	w.Touch(Obj{ObjTimers, 0}, Write)
 	w.timerSq++
 	tm := &timer{at: w.now + d, seq: w.timerSq, task: t}
 	t.timer = tm

@@ -91,6 +91,10 @@ type World struct {
 	abortErr    error
 	ran         bool
 	altsBuf     []int
+	// rec records what each step touches, when the strategy wants it
+	// (partial-order reduction; footprint.go); nil otherwise.
+	rec *recorder
+	nq  uint32 // wait queues made outside tasks, for their footprint ids
 }
 
 type leakCheck struct {
@@ -129,6 +133,9 @@ func New(cfg Config) (*World, error) {
 	}
 	if cfg.expect != nil && cfg.expect.Header.Mode == ModeChoices {
 		w.cmpChoices = true
+	}
+	if obs, ok := st.(stepObserver); ok {
+		w.rec = &recorder{obs: obs}
 	}
 	return w, nil
 }
@@ -170,29 +177,44 @@ func (w *World) Seed() uint64 { return w.cfg.Seed }
 // Rand is the world's seeded random source for models (ephemeral ports,
 // fault injection, shuffles). Draws happen in task order, so they are
 // reproducible from the seed and the choices.
-func (w *World) Rand() *rand.Rand { return w.rng }
+func (w *World) Rand() *rand.Rand {
+	w.Touch(Obj{ObjRand, 0}, Write)
+	return w.rng
+}
 
 // Tracing reports whether events are recorded; callers may skip building
 // detail strings when it is false.
 func (w *World) Tracing() bool { return w.full }
 
-// Step is the number of scheduling steps taken so far.
-func (w *World) Step() int64 { return w.step }
+// Step is the number of scheduling steps taken so far. It depends on the
+// order of every step before it, so a step that reads it is dependent on
+// all others.
+func (w *World) Step() int64 {
+	w.TouchAll()
+	return w.step
+}
 
 // Current is the running task, or nil outside any task (during setup and
 // after Run).
 func (w *World) Current() *Task { return w.current }
 
 // Now is the virtual monotonic time since the start of the run.
-func (w *World) Now() time.Duration { return w.now }
+func (w *World) Now() time.Duration {
+	w.Touch(Obj{ObjClock, 0}, Read)
+	return w.now
+}
 
 // WallNow is the virtual wall-clock time.
-func (w *World) WallNow() time.Time { return w.cfg.Epoch.Add(w.now) }
+func (w *World) WallNow() time.Time {
+	w.Touch(Obj{ObjClock, 0}, Read)
+	return w.cfg.Epoch.Add(w.now)
+}
 
 // AddLeakCheck registers a function run at the end of Run that lists the
 // objects of a layer still alive, each as a description of the object and
 // what still references it.
 func (w *World) AddLeakCheck(layer string, check func() []string) {
+	w.TouchAll() // the order of the checks is the order of the report
 	w.leakChecks = append(w.leakChecks, leakCheck{layer, check})
 }
 
@@ -200,6 +222,7 @@ func (w *World) AddLeakCheck(layer string, check func() []string) {
 // misuses a layer saw (a reference dropped after its object was released,
 // a released object resurrected). Each one fails the run.
 func (w *World) AddMisuseCheck(layer string, check func() []string) {
+	w.TouchAll()
 	w.misuseChks = append(w.misuseChks, leakCheck{layer, check})
 }
 
@@ -295,6 +318,10 @@ func (w *World) Go(name string, fn func(t *Task) error) *Task {
 	t.next, t.stop = iter.Pull(seq)
 	w.tasks = append(w.tasks, t)
 	w.makeReady(t)
+	if w.rec != nil {
+		w.Touch(Obj{ObjSpawn, 0}, Write)
+		w.recWoke(t)
+	}
 	if w.full {
 		w.record(Event{Step: w.step, Task: w.taskID(), Kind: "spawn", Obj: t.Name()})
 	}
@@ -366,6 +393,9 @@ func (w *World) Run() *Result {
 		w.picked = nil
 		if t == nil {
 			if len(w.ready) == 0 {
+				if w.rec != nil {
+					w.recBegin(nil, nil) // a world event, if a timer or input wakes a task
+				}
 				if w.fireTimers() || w.runIdle() {
 					continue
 				}
@@ -391,9 +421,15 @@ func (w *World) Run() *Result {
 }
 
 func (w *World) pick() *Task {
+	if w.rec != nil {
+		w.rec.end() // the step that led here is over before the next is chosen
+	}
 	if len(w.ready) == 1 {
 		t := w.ready[0]
 		w.ready = w.ready[:0]
+		if w.rec != nil {
+			w.recBegin(t, nil)
+		}
 		return t
 	}
 	alts := w.altsBuf[:0]
@@ -413,10 +449,14 @@ func (w *World) pick() *Task {
 	if w.trace != nil {
 		w.record(Event{Step: w.step, Task: int32(t.id), Kind: "sched", Choice: int32(i), Of: int32(len(alts))})
 	}
+	if w.rec != nil {
+		w.recBegin(t, alts)
+	}
 	return t
 }
 
 func (w *World) finish(t *Task) {
+	w.Touch(Obj{ObjTask, uint64(t.id)}, Write)
 	t.state = stateDone
 	if w.full {
 		detail := "ok"
@@ -429,6 +469,9 @@ func (w *World) finish(t *Task) {
 }
 
 func (w *World) end() *Result {
+	if w.rec != nil {
+		w.rec.end()
+	}
 	res := &Result{Steps: w.step, Err: w.abortErr, Divergence: w.divergence}
 	// Record every blocked task before killing any: a killed task's
 	// deferred calls may wake another, which must still be reported.

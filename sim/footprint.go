@@ -1,0 +1,271 @@
+package sim
+
+import "strconv"
+
+// This file is how a step says what it touched, for partial-order
+// reduction. A step is what a task does between two scheduling points.
+// Two steps commute when they touch disjoint objects (or only read the
+// same ones); exhaustive search then needs to run only one of their two
+// orders. The models name the objects: each access of shared state in an
+// annotated task calls World.Touch, and the world's own primitives (wait
+// queues, the clock, World.Rand, spawning and joining tasks) report
+// theirs. A step that cannot say what it touched is global: it is
+// dependent on every other step. That is the default: only the steps of
+// tasks marked with Task.Annotated are described by their accesses.
+//
+// Recording costs nothing unless the strategy asks for it (the reduced
+// DFS does); every other run pays one nil check per access.
+
+// Mode says how a step uses an object.
+type Mode uint8
+
+const (
+	// Read observes the object.
+	Read Mode = iota + 1
+	// Write changes the object; it conflicts with every other access.
+	Write
+	// Update is a change that commutes with other updates of the same
+	// object (a counter that only grows) but not with reads or writes.
+	Update
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Read:
+		return "r"
+	case Write:
+		return "w"
+	case Update:
+		return "u"
+	}
+	return "mode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ObjKind is the kind of an object a step touches. The world's own
+// objects come first; the models' kinds follow, so that a footprint reads
+// the same in every layer.
+type ObjKind uint8
+
+// Object kinds.
+const (
+	ObjQueue    ObjKind = iota + 1 // a WaitQueue
+	ObjTask                        // a task's end (Join, Done, Err)
+	ObjSpawn                       // the task table: ids follow spawn order
+	ObjRand                        // the draws of World.Rand, which are ordered
+	ObjClock                       // the virtual clock (Now, WallNow)
+	ObjTimers                      // the pending timers (Sleep, WaitTimeout)
+	ObjStream                      // a host stream
+	ObjFuture                      // a host future
+	ObjHandle                      // one entry of an instance's handle table
+	ObjInstance                    // an instance's own state: trap, table length, events
+	ObjHost                        // host-wide state (ids, stdio, the instance list)
+	ObjFS                          // a vfs file system
+	ObjNet                         // a vnet network
+	ObjVar                         // a scenario variable of an instance
+	ObjUser                        // free for tests and Go scenarios
+)
+
+var objKindNames = [...]string{"", "queue", "task", "spawn", "rand", "clock", "timers", "stream", "future",
+	"handle", "instance", "host", "fs", "net", "var", "user"}
+
+func (k ObjKind) String() string {
+	if int(k) < len(objKindNames) && k != 0 {
+		return objKindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Obj names an object for the independence relation: steps that touch
+// different objects commute. An ID must be the same in every run that
+// reaches the object the same way, so it comes from the model's own
+// deterministic numbering, never from a pointer.
+type Obj struct {
+	Kind ObjKind
+	ID   uint64
+}
+
+func (o Obj) String() string { return o.Kind.String() + "#" + strconv.FormatUint(o.ID, 10) }
+
+// Access is one object a step touched and how.
+type Access struct {
+	Obj  Obj
+	Mode Mode
+}
+
+func (a Access) String() string { return a.Obj.String() + ":" + a.Mode.String() }
+
+// footprint is what one step touched: every object, or the accesses.
+type footprint struct {
+	global bool
+	acc    []Access
+}
+
+// conflicts reports whether two steps with these footprints may not
+// commute.
+func (f footprint) conflicts(g footprint) bool {
+	if f.global || g.global {
+		return true
+	}
+	for _, a := range f.acc {
+		for _, b := range g.acc {
+			if a.Obj == b.Obj && !(a.Mode == b.Mode && a.Mode != Write) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// union adds g's accesses to f (a write where the modes differ).
+func (f *footprint) union(g footprint) {
+	if f.global {
+		return
+	}
+	if g.global {
+		f.global, f.acc = true, nil
+		return
+	}
+	for _, b := range g.acc {
+		f.acc = addAccess(f.acc, b.Obj, b.Mode)
+	}
+}
+
+func (f footprint) String() string {
+	if f.global {
+		return "global"
+	}
+	s := ""
+	for i, a := range f.acc {
+		if i > 0 {
+			s += " "
+		}
+		s += a.String()
+	}
+	return s
+}
+
+// maxAccesses bounds a step's recorded accesses; a step that touches
+// more is treated as global rather than compared object by object.
+const maxAccesses = 256
+
+func addAccess(acc []Access, o Obj, m Mode) []Access {
+	for i := range acc {
+		if acc[i].Obj == o {
+			if acc[i].Mode != m {
+				acc[i].Mode = Write
+			}
+			return acc
+		}
+	}
+	return append(acc, Access{o, m})
+}
+
+// stepObserver is a strategy that wants each step's footprint: the
+// reduced DFS. stepBegin is called as a task starts a step, with the ids
+// of the runnable tasks it was chosen from (nil: it was the only one); it
+// reports whether the run is redundant and should stop. stepEnd is called
+// when the step ends, with what it touched and the tasks it woke or
+// spawned. World events (timers firing, outside input) are steps of task
+// 0 and are global.
+type stepObserver interface {
+	stepBegin(task int, ready []int) (prune bool)
+	stepEnd(task int, fp footprint, woke []int)
+}
+
+// recorder is the world's side of footprints: the step in progress.
+type recorder struct {
+	obs  stepObserver
+	open bool
+	task int
+	fp   footprint
+	woke []int
+}
+
+// errPruned ends a run the reduced search found redundant.
+type prunedError struct{}
+
+func (prunedError) Error() string { return "sim: run pruned by partial-order reduction" }
+
+// ErrPruned is the run-level error of a run that partial-order reduction
+// stopped because it can only repeat schedules already explored; Explore
+// does not count such runs.
+var ErrPruned error = prunedError{}
+
+// Touch records that the running step uses o in mode m. Models call it
+// for every access of state other tasks can see, in the step that makes
+// it; outside a run, outside a task, in a task that is not Annotated or
+// when the strategy does not want footprints it does nothing.
+func (w *World) Touch(o Obj, m Mode) {
+	if w.rec != nil {
+		w.rec.touch(o, m)
+	}
+}
+
+// TouchAll records that the running step may have used anything: it is
+// dependent on every other step. Models call it where describing the
+// accesses is not worth it (a trap tearing an instance down, a check of
+// the whole file system).
+func (w *World) TouchAll() {
+	if r := w.rec; r != nil && r.open {
+		r.fp.global, r.fp.acc = true, r.fp.acc[:0]
+	}
+}
+
+func (r *recorder) touch(o Obj, m Mode) {
+	if !r.open || r.fp.global {
+		return
+	}
+	r.fp.acc = addAccess(r.fp.acc, o, m)
+	if len(r.fp.acc) > maxAccesses {
+		r.fp.global, r.fp.acc = true, r.fp.acc[:0]
+	}
+}
+
+// begin opens the step of task t (0: a world event). ready are the ids t
+// was chosen from (nil: t alone).
+func (w *World) recBegin(t *Task, ready []int) {
+	r := w.rec
+	r.end()
+	r.open, r.fp.global, r.fp.acc, r.woke = true, false, r.fp.acc[:0], r.woke[:0]
+	id := 0
+	if t == nil || !t.annotated {
+		r.fp.global = true
+	}
+	if t != nil {
+		id = t.id
+	}
+	r.task = id
+	if r.obs.stepBegin(id, ready) && w.abortErr == nil {
+		w.abortErr = ErrPruned
+	}
+}
+
+// end closes the step in progress, if any, and reports it.
+func (r *recorder) end() {
+	if !r.open {
+		return
+	}
+	r.open = false
+	if r.task == 0 && len(r.woke) == 0 {
+		return // a world event that did nothing
+	}
+	r.obs.stepEnd(r.task, r.fp, r.woke)
+}
+
+// woke notes that the step in progress made t runnable (a wake-up or a
+// spawn): t's next step happens after it.
+func (w *World) recWoke(t *Task) {
+	if r := w.rec; r.open {
+		r.woke = append(r.woke, t.id)
+	}
+}
+
+// Annotated declares that the task touches what other tasks can see only
+// through objects that report their accesses (World.Touch, and the
+// world's own primitives), so partial-order reduction may let its steps
+// commute with steps that touch other objects. Every step of a task that
+// is not annotated is dependent on every other step. It returns t.
+func (t *Task) Annotated() *Task {
+	t.annotated = true
+	return t
+}
