@@ -13,6 +13,12 @@ import "strconv"
 // dependent on every other step. That is the default: only the steps of
 // tasks marked with Task.Annotated are described by their accesses.
 //
+// Code after a scheduling point often uses what it touched before it (an
+// operation that waits, then finishes). So a task's next step starts with
+// the footprint of its previous one — except after YieldBoundary, the
+// scheduling point between two operations, after which the step is what
+// it touches alone.
+//
 // Recording costs nothing unless the strategy asks for it (the reduced
 // DFS does); every other run pays one nil check per access.
 
@@ -27,6 +33,14 @@ const (
 	// Update is a change that commutes with other updates of the same
 	// object (a counter that only grows) but not with reads or writes.
 	Update
+	// Publish is a write before which every WaitQueue.Await waiting on
+	// the object finds it not ready: a task's end, a variable's first
+	// value. It conflicts like Write; but the reduced search does not try
+	// an Await's successful check before it, since there that check would
+	// only wait for it.
+	Publish
+	// awaited is the read of an Await's check that succeeded.
+	awaited
 )
 
 func (m Mode) String() string {
@@ -37,8 +51,24 @@ func (m Mode) String() string {
 		return "w"
 	case Update:
 		return "u"
+	case Publish:
+		return "p"
+	case awaited:
+		return "a"
 	}
 	return "mode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// base is the mode as far as commuting goes: Publish is a write, awaited
+// a read.
+func (m Mode) base() Mode {
+	switch m {
+	case Publish:
+		return Write
+	case awaited:
+		return Read
+	}
+	return m
 }
 
 // ObjKind is the kind of an object a step touches. The world's own
@@ -108,13 +138,16 @@ func (f footprint) conflicts(g footprint) bool {
 	}
 	for _, a := range f.acc {
 		for _, b := range g.acc {
-			if a.Obj == b.Obj && !(a.Mode == b.Mode && a.Mode != Write) {
+			if a.Obj == b.Obj && !(a.Mode.base() == b.Mode.base() && a.Mode.base() != Write) {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// empty reports whether the step touched nothing.
+func (f footprint) empty() bool { return !f.global && len(f.acc) == 0 }
 
 // union adds g's accesses to f (a write where the modes differ).
 func (f *footprint) union(g footprint) {
@@ -151,7 +184,11 @@ const maxAccesses = 256
 func addAccess(acc []Access, o Obj, m Mode) []Access {
 	for i := range acc {
 		if acc[i].Obj == o {
-			if acc[i].Mode != m {
+			switch old := acc[i].Mode; {
+			case old == m:
+			case old.base() == Read && m.base() == Read:
+				acc[i].Mode = Read // an awaited read and a plain one: plain
+			default:
 				acc[i].Mode = Write
 			}
 			return acc
@@ -176,9 +213,15 @@ type stepObserver interface {
 type recorder struct {
 	obs  stepObserver
 	open bool
-	task int
+	task *Task // nil: a world event
 	fp   footprint
 	woke []int
+	// boundary: the step in progress ends at YieldBoundary.
+	boundary bool
+	// mute > 0: accesses are not recorded (WaitQueue.Await's checks);
+	// awaited: reads are those of an Await's check that succeeded.
+	mute    int
+	awaited bool
 }
 
 // errPruned ends a run the reduced search found redundant.
@@ -212,8 +255,11 @@ func (w *World) TouchAll() {
 }
 
 func (r *recorder) touch(o Obj, m Mode) {
-	if !r.open || r.fp.global {
+	if !r.open || r.fp.global || r.mute > 0 {
 		return
+	}
+	if r.awaited && m == Read {
+		m = awaited
 	}
 	r.fp.acc = addAccess(r.fp.acc, o, m)
 	if len(r.fp.acc) > maxAccesses {
@@ -226,15 +272,19 @@ func (r *recorder) touch(o Obj, m Mode) {
 func (w *World) recBegin(t *Task, ready []int) {
 	r := w.rec
 	r.end()
-	r.open, r.fp.global, r.fp.acc, r.woke = true, false, r.fp.acc[:0], r.woke[:0]
+	r.open, r.fp.global, r.fp.acc, r.woke, r.boundary = true, false, r.fp.acc[:0], r.woke[:0], false
+	r.task = t
 	id := 0
-	if t == nil || !t.annotated {
+	switch {
+	case t == nil || !t.annotated:
 		r.fp.global = true
+	default:
+		r.fp.global = t.carry.global
+		r.fp.acc = append(r.fp.acc, t.carry.acc...)
 	}
 	if t != nil {
 		id = t.id
 	}
-	r.task = id
 	if r.obs.stepBegin(id, ready) && w.abortErr == nil {
 		w.abortErr = ErrPruned
 	}
@@ -246,10 +296,36 @@ func (r *recorder) end() {
 		return
 	}
 	r.open = false
-	if r.task == 0 && len(r.woke) == 0 {
-		return // a world event that did nothing
+	t := r.task
+	if t == nil {
+		if len(r.woke) > 0 { // else a world event that did nothing
+			r.obs.stepEnd(0, r.fp, r.woke)
+		}
+		return
 	}
-	r.obs.stepEnd(r.task, r.fp, r.woke)
+	if t.annotated {
+		if r.boundary {
+			t.carry.global, t.carry.acc = false, t.carry.acc[:0]
+		} else {
+			// What carries over is a plain use: a Publish repeated in a
+			// later step is no longer the write an Await waited for.
+			t.carry.global, t.carry.acc = r.fp.global, append(t.carry.acc[:0], r.fp.acc...)
+			for i := range t.carry.acc {
+				t.carry.acc[i].Mode = t.carry.acc[i].Mode.base()
+			}
+		}
+	}
+	r.obs.stepEnd(t.id, r.fp, r.woke)
+}
+
+// YieldBoundary is Yield between two operations of the running task:
+// the task's next step is described by what it touches alone, not also
+// by what this one touched (see Touch). A host call starts with one.
+func (w *World) YieldBoundary() {
+	if w.rec != nil && w.rec.open && w.rec.task == w.current {
+		w.rec.boundary = true
+	}
+	w.Yield()
 }
 
 // woke notes that the step in progress made t runnable (a wake-up or a

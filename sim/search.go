@@ -69,11 +69,12 @@ func asleep(s []sleeper, task int) bool {
 func (nd *node) inBacktrack(task int) bool { return slices.Contains(nd.backtrack, task) }
 
 // sleepFor is the sleep set of branch k of a reduced scheduling point:
-// the set on arrival plus the branches explored before it.
+// the set on arrival plus the branches explored before it, except those
+// whose step touched nothing (see stepEnd).
 func (nd *node) sleepFor(k int) []sleeper {
 	s := slices.Clone(nd.sleep)
 	for j := 0; j < k; j++ {
-		if !asleep(nd.sleep, nd.backtrack[j]) {
+		if !asleep(nd.sleep, nd.backtrack[j]) && !nd.fps[j].empty() {
 			s = append(s, sleeper{nd.backtrack[j], nd.fps[j]})
 		}
 	}
@@ -117,6 +118,7 @@ func (e *event) acc() []Access { return e.fp.acc[:0] }
 type objHist struct {
 	epoch   int // lastGlobal when it was last reset
 	write   int
+	publish bool // the write was a Publish
 	reads   []int
 	updates []int
 }
@@ -150,12 +152,12 @@ type search struct {
 	last        []int // by task id: its last step, -1
 	waker       []int // by task id: the step that woke or spawned it since, -1
 	count       []int32
-	hist        map[Obj]*objHist
-	histFree    []*objHist
+	hist        histTable
 	lastGlobal  int
 	sleep       []sleeper
 	analyzeFrom int
 	cands       []int
+	hbOnly      []int
 	racing      []int
 	firstLocal  []int32
 	touched     []int
@@ -166,7 +168,7 @@ type search struct {
 }
 
 func newSearch(reduce bool, opt DFSOptions, spec Spec) *search {
-	s := &search{reduce: reduce, opt: opt, spec: spec, hist: map[Obj]*objHist{}}
+	s := &search{reduce: reduce, opt: opt, spec: spec}
 	s.reset()
 	return s
 }
@@ -179,10 +181,7 @@ func (s *search) reset() {
 	s.schedNode, s.stepNode = -1, -1
 	s.events = s.events[:0]
 	s.last, s.waker, s.count = s.last[:0], s.waker[:0], s.count[:0]
-	for o, h := range s.hist {
-		s.histFree = append(s.histFree, h)
-		delete(s.hist, o)
-	}
+	s.hist.reset()
 	s.lastGlobal = -1
 	s.sleep = s.sleep[:0]
 }
@@ -425,22 +424,59 @@ func join(dst, src []int32) []int32 {
 }
 
 func (s *search) histFor(o Obj) *objHist {
-	h := s.hist[o]
-	if h == nil {
-		if n := len(s.histFree); n > 0 {
-			h = s.histFree[n-1]
-			s.histFree = s.histFree[:n-1]
-		} else {
-			h = &objHist{}
-		}
-		h.epoch = -2
-		s.hist[o] = h
-	}
+	h := s.hist.get(o)
 	if h.epoch != s.lastGlobal {
 		// A global step since: it is the last write of every object.
-		h.epoch, h.write, h.reads, h.updates = s.lastGlobal, s.lastGlobal, h.reads[:0], h.updates[:0]
+		h.epoch, h.write, h.publish, h.reads, h.updates = s.lastGlobal, s.lastGlobal, false, h.reads[:0], h.updates[:0]
 	}
 	return h
+}
+
+// histTable maps objects to what the run did to them: open addressing
+// over a slice reused from run to run (a run touches a few hundred
+// objects at most), cheaper than a map with its hashing of the key.
+type histTable struct {
+	keys  []Obj
+	vals  []objHist
+	used  []int32 // slots in use, to clear
+	count int
+}
+
+func (t *histTable) reset() {
+	for _, i := range t.used {
+		t.keys[i] = Obj{}
+	}
+	t.used, t.count = t.used[:0], 0
+}
+
+func (t *histTable) get(o Obj) *objHist {
+	if 2*(t.count+1) > len(t.keys) {
+		t.grow()
+	}
+	mask := uint64(len(t.keys) - 1)
+	for i := (o.ID*0x9e3779b97f4a7c15 + uint64(o.Kind)) >> 7 & mask; ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case o:
+			return &t.vals[i]
+		case Obj{}:
+			t.keys[i] = o
+			t.used = append(t.used, int32(i))
+			t.count++
+			h := &t.vals[i]
+			h.epoch, h.write, h.publish, h.reads, h.updates = -2, -1, false, h.reads[:0], h.updates[:0]
+			return h
+		}
+	}
+}
+
+func (t *histTable) grow() {
+	oldKeys, oldVals, oldUsed := t.keys, t.vals, t.used
+	n := max(64, 2*len(oldKeys))
+	t.keys, t.vals, t.used, t.count = make([]Obj, n), make([]objHist, n), make([]int32, 0, n/2), 0
+	for _, i := range oldUsed {
+		h := t.get(oldKeys[i])
+		*h = oldVals[i]
+	}
 }
 
 func (s *search) stepEnd(task int, fp footprint, woke []int) {
@@ -477,7 +513,7 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	clk[p] = local
 
 	// The earlier steps it depends on directly.
-	cands := s.cands[:0]
+	cands, hbOnly := s.cands[:0], s.hbOnly[:0]
 	if fp.global {
 		for q, l := range s.last {
 			if q != p && l >= 0 {
@@ -487,13 +523,19 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	} else {
 		for _, a := range fp.acc {
 			h := s.histFor(a.Obj)
-			if h.write >= 0 {
+			m := a.Mode.base()
+			switch {
+			case h.write < 0:
+			case a.Mode == awaited && h.publish:
+				// The check waited for this write: ordered, not a race.
+				hbOnly = append(hbOnly, h.write)
+			default:
 				cands = append(cands, h.write)
 			}
-			if a.Mode != Read {
+			if m != Read {
 				cands = append(cands, h.reads...)
 			}
-			if a.Mode != Update {
+			if m != Update {
 				cands = append(cands, h.updates...)
 			}
 		}
@@ -509,6 +551,10 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	for _, c := range cands {
 		clk = join(clk, s.events[c].clk)
 	}
+	for _, c := range hbOnly {
+		clk = join(clk, s.events[c].clk)
+	}
+	s.hbOnly = hbOnly[:0]
 	if i >= s.analyzeFrom && p != 0 {
 		for _, c := range racing {
 			direct := true
@@ -533,9 +579,9 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	} else {
 		for _, a := range fp.acc {
 			h := s.histFor(a.Obj)
-			switch a.Mode {
+			switch a.Mode.base() {
 			case Write:
-				h.write, h.reads, h.updates = i, h.reads[:0], h.updates[:0]
+				h.write, h.publish, h.reads, h.updates = i, a.Mode == Publish, h.reads[:0], h.updates[:0]
 			case Read:
 				h.reads = append(h.reads, i)
 			case Update:
@@ -561,6 +607,15 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 		nd := s.stack[n]
 		if nd.backtrack != nil {
 			nd.fps[nd.branch].union(fp)
+			// A step that touched nothing (a task that only found it must
+			// wait, or yielded) commutes with every step: running it first
+			// is the same as running it later, which the other branches
+			// do. So a branch that starts with one is redundant, unless
+			// it is the point's first; and it does not put its task to
+			// sleep in the branches after it (sleepFor).
+			if fp.empty() && nd.branch > 0 && n >= s.floor {
+				s.pruned = true
+			}
 		}
 	}
 }
@@ -593,7 +648,10 @@ func (s *search) race(c, i, p int, clk []int32) {
 	}
 	for j := c + 1; j < i && !found; j++ {
 		ej := &s.events[j]
-		if s.hb(c, ej.clk) || s.firstLocal[ej.task] != 0 {
+		if ej.fp.empty() || s.hb(c, ej.clk) || s.firstLocal[ej.task] != 0 {
+			// A step that touched nothing (it found it must wait) is no
+			// way to start the reversal: run first, it would only wait
+			// again.
 			continue
 		}
 		initial := !hasPred(ej.clk)

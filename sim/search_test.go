@@ -34,6 +34,12 @@ type prog struct {
 	// Spawn makes the first task's first step start a child that writes
 	// cell 1; Join makes the last task join the first.
 	Spawn, Join bool
+	// Carry separates steps with plain yields, whose next step carries the
+	// footprint of the step before, instead of YieldBoundary.
+	Carry bool
+	// Quiet makes Block's wait a WaitQueue.Await, whose first change of
+	// cell 0 is a Publish (a write) or an Update.
+	Quiet bool
 }
 
 // run builds the program on w; the end state and the class key are
@@ -43,8 +49,16 @@ func (p prog) scenario(cells int, out *[2]string) Scenario {
 		val := make([]int, cells)
 		logs := make([][]string, cells)
 		var q *WaitQueue
+		changed := false // cell 0
 		access := func(who string, o op) {
-			w.Touch(Obj{ObjUser, uint64(o.cell)}, o.mode)
+			m := o.mode
+			if o.cell == 0 && m == Write && p.Quiet && !changed {
+				m = Publish
+			}
+			if o.cell == 0 && m != Read {
+				changed = true
+			}
+			w.Touch(Obj{ObjUser, uint64(o.cell)}, m)
 			v := &val[o.cell]
 			switch o.mode {
 			case Read:
@@ -69,7 +83,15 @@ func (p prog) scenario(cells int, out *[2]string) Scenario {
 			t := w.Go(name, func(t *Task) error {
 				for si, step := range steps {
 					who := fmt.Sprintf("%s%d", name, si)
-					if si == 0 && ti == len(p.Tasks)-1 && p.Block {
+					if si == 0 && ti == len(p.Tasks)-1 && p.Block && p.Quiet {
+						err := q.Await("cell 0", func() bool {
+							w.Touch(Obj{ObjUser, 0}, Read)
+							return changed
+						})
+						if err != nil {
+							return err
+						}
+					} else if si == 0 && ti == len(p.Tasks)-1 && p.Block {
 						for w.Touch(Obj{ObjUser, 0}, Read); len(logs[0]) == 0 || !strings.ContainsAny(strings.Join(logs[0], ""), "wu"); w.Touch(Obj{ObjUser, 0}, Read) {
 							if err := q.Wait(""); err != nil {
 								return err
@@ -91,7 +113,11 @@ func (p prog) scenario(cells int, out *[2]string) Scenario {
 						access(who, o)
 					}
 					if si < len(steps)-1 {
-						w.Yield()
+						if p.Carry {
+							w.Yield()
+						} else {
+							w.YieldBoundary()
+						}
 					}
 				}
 				return nil
@@ -244,6 +270,8 @@ func progGen(extras bool) *rapid.Generator[prog] {
 			p.Choice = rapid.Bool().Draw(t, "choice")
 			p.Spawn = rapid.Bool().Draw(t, "spawn")
 			p.Join = rapid.Bool().Draw(t, "join")
+			p.Carry = rapid.Bool().Draw(t, "carry")
+			p.Quiet = rapid.Bool().Draw(t, "quiet")
 		}
 		return p
 	})

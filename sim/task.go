@@ -2,6 +2,7 @@ package sim
 
 import (
 	"container/heap"
+	"sync"
 	"time"
 )
 
@@ -37,6 +38,9 @@ type Task struct {
 	// (Annotated); nq numbers the wait queues it makes.
 	annotated bool
 	nq        uint32
+	// carry is what the task's last step touched, which its next step
+	// starts with unless the last ended at YieldBoundary.
+	carry footprint
 }
 
 // ID is the task's number, 1 for the first task spawned; ids follow spawn
@@ -65,10 +69,12 @@ func (t *Task) obj() Obj { return Obj{ObjTask, uint64(t.id)} }
 
 // Join blocks the running task until t ends and returns t's error.
 func (t *Task) Join() error {
-	for t.w.Touch(t.obj(), Read); t.state != stateDone; t.w.Touch(t.obj(), Read) {
-		if err := t.done.Wait("join " + t.Name()); err != nil {
-			return err
-		}
+	err := t.done.Await("join "+t.Name(), func() bool {
+		t.w.Touch(t.obj(), Read)
+		return t.state == stateDone
+	})
+	if err != nil {
+		return err
 	}
 	return t.err
 }
@@ -131,14 +137,25 @@ func (q *WaitQueue) Wait(reason string) error {
 // WaitTimeout is Wait with a virtual-time limit; d < 0 means no limit. It
 // reports whether the limit passed before a signal.
 func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, err error) {
+	if err := q.wait(reason, d, true); err != nil {
+		return false, err
+	}
+	return q.w.current.timedOut, nil
+}
+
+// wait blocks the running task on the queue; recorded says whether the
+// step records it (Await's waits are not).
+func (q *WaitQueue) wait(reason string, d time.Duration, recorded bool) error {
 	t := q.w.current
 	if t == nil {
-		return false, ErrNotInTask
+		return ErrNotInTask
 	}
 	if reason == "" {
 		reason = q.name
 	}
-	q.w.Touch(q.obj, Write)
+	if recorded {
+		q.w.Touch(q.obj, Write)
+	}
 	t.waitingOn = reason
 	t.state = stateBlocked
 	t.timedOut = false
@@ -148,7 +165,60 @@ func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, 
 		q.w.addTimer(t, d)
 	}
 	t.park()
-	return t.timedOut, nil
+	return nil
+}
+
+// Await blocks the running task until ready reports true, checking it
+// again each time the queue is signalled. ready must only read state, and
+// every change of that state that can make it true must signal the queue
+// in the step that makes it (Task.Join's queue is signalled by the end of
+// the task, in its last step). Then a check that fails and waits changes
+// nothing the reduced search has to order: it is not part of the step's
+// footprint, only the check that succeeds is (with what ready records
+// through World.Touch).
+func (q *WaitQueue) Await(reason string, ready func() bool) error {
+	return q.AwaitLocked(nil, reason, ready)
+}
+
+// AwaitLocked is Await for a caller that holds mu (nil: none) while it
+// checks ready: mu is released while the task waits and taken again
+// before the next check, also when the run ends while the task waits.
+func (q *WaitQueue) AwaitLocked(mu sync.Locker, reason string, ready func() bool) error {
+	for {
+		r := q.w.rec
+		if r != nil {
+			r.mute++
+		}
+		ok := ready()
+		if r != nil {
+			r.mute--
+		}
+		if ok {
+			if r != nil {
+				r.awaited = true
+			}
+			ready() // again, recorded
+			if r != nil {
+				r.awaited = false
+			}
+			return nil
+		}
+		if err := q.waitUnlocked(mu, reason); err != nil {
+			return err
+		}
+	}
+}
+
+func (q *WaitQueue) waitUnlocked(mu sync.Locker, reason string) error {
+	if mu == nil {
+		return q.wait(reason, -1, false)
+	}
+	if q.w.current == nil {
+		return ErrNotInTask
+	}
+	mu.Unlock()
+	defer mu.Lock()
+	return q.wait(reason, -1, false)
 }
 
 // Signal wakes the oldest waiter and reports whether there was one.

@@ -456,7 +456,7 @@ func (w *World) pick() *Task {
 }
 
 func (w *World) finish(t *Task) {
-	w.Touch(Obj{ObjTask, uint64(t.id)}, Write)
+	w.Touch(Obj{ObjTask, uint64(t.id)}, Publish)
 	t.state = stateDone
 	if w.full {
 		detail := "ok"
