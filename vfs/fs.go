@@ -63,7 +63,30 @@ type FS struct {
 	live     map[uint64]*OFD          // guarded by mu: OFDs not yet released
 	freelist *btree.FreeListG[dirent] // guarded by mu
 	misuse   refs.Log                 // guarded by mu
+	locker   fsLocker                 // immutable: mu for waits (see lock)
 }
+
+// fsObj is what a step that uses the file system touches, for
+// partial-order reduction. Every access of FS state holds mu, so taking it
+// is where the access is recorded: one object for the whole file system,
+// changed by every call (reads update access times).
+var fsObj = sim.Obj{Kind: sim.ObjFS}
+
+// lock takes mu and, in a world, records that the running step touches
+// the file system.
+func (f *FS) lock() {
+	f.mu.Lock()
+	if f.w != nil {
+		f.w.Touch(fsObj, sim.Write)
+	}
+}
+
+// fsLocker is mu as the lock a wait releases and takes again (through
+// lock, so the step that resumes records its access).
+type fsLocker struct{ f *FS }
+
+func (l fsLocker) Lock()   { l.f.lock() }
+func (l fsLocker) Unlock() { l.f.mu.Unlock() }
 
 // inode is a file, directory or symbolic link. It is kept small: an empty
 // file costs one inode plus one directory entry. Every field is guarded by
@@ -113,6 +136,7 @@ func New(opt Options) *FS {
 		clock: opt.Clock,
 		live:  make(map[uint64]*OFD),
 	}
+	f.locker.f = f
 	if f.clock == nil {
 		if f.w != nil {
 			f.clock = worldClock{f.w}
@@ -142,7 +166,7 @@ func New(opt Options) *FS {
 // one reference. Read is always included and Write dropped (a directory
 // is not writable); pass MutateDirectory for a writable tree.
 func (f *FS) Root(flags DescFlags) *OFD {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	flags &^= Write
 	if flags&Read == 0 {
@@ -153,7 +177,7 @@ func (f *FS) Root(flags DescFlags) *OFD {
 
 // Usage reports the bytes and inodes currently held.
 func (f *FS) Usage() Usage {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	return f.usage
 }
@@ -161,7 +185,7 @@ func (f *FS) Usage() Usage {
 // Live lists every OFD that still has references, one line each
 // ("ofd#3 /a/b refs=2"), ordered by id. It is the leak report.
 func (f *FS) Live() []string {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	ids := make([]uint64, 0, len(f.live))
 	for id := range f.live {
@@ -180,7 +204,7 @@ func (f *FS) Live() []string {
 // release, an IncRef of a released OFD), in order. Each had no effect;
 // with a World each is also a failure of the run.
 func (f *FS) RefErrors() []string {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	return f.misuse.ListLocked()
 }

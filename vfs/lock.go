@@ -71,7 +71,7 @@ func (d *OFD) Lock(kind LockKind) error {
 			ls.q = wait.New(f.w, "flock inode "+itoa(d.node.ino))
 		}
 		reason := "flock " + kind.String() + " inode " + itoa(d.node.ino) + " for " + d.label()
-		if _, err := ls.q.Wait(&f.mu, reason, time.Time{}); err != nil {
+		if _, err := ls.q.Wait(f.locker, reason, time.Time{}); err != nil {
 			return err
 		}
 		if d.rc.ReleasedLocked() {
@@ -96,7 +96,7 @@ func (d *OFD) LockState() LockKind {
 	if d == nil || d.fs == nil {
 		return LockNone
 	}
-	d.fs.mu.Lock()
+	d.fs.lock()
 	defer d.fs.mu.Unlock()
 	return d.lock
 }
@@ -107,7 +107,7 @@ func (d *OFD) LockHolders() []LockInfo {
 	if d == nil || d.fs == nil {
 		return nil
 	}
-	d.fs.mu.Lock()
+	d.fs.lock()
 	defer d.fs.mu.Unlock()
 	return d.node.holders(nil)
 }
@@ -129,7 +129,7 @@ func (n *inode) holders(out []LockInfo) []LockInfo {
 // Locks lists every lock held in the FS, ordered by inode, then as
 // LockHolders orders them.
 func (f *FS) Locks() []LockInfo {
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	seen := map[*inode]bool{}
 	var nodes []*inode

@@ -52,7 +52,7 @@ func (d *OFD) lockLive() (*FS, error) {
 		return nil, ErrBadDescriptor
 	}
 	f := d.fs
-	f.mu.Lock()
+	f.lock()
 	if d.rc.ReleasedLocked() {
 		f.mu.Unlock()
 		return nil, ErrBadDescriptor
@@ -118,7 +118,7 @@ func (d *OFD) Refs() int64 {
 	if d == nil || d.fs == nil {
 		return 0
 	}
-	d.fs.mu.Lock()
+	d.fs.lock()
 	defer d.fs.mu.Unlock()
 	return d.rc.RefsLocked()
 }
@@ -131,7 +131,7 @@ func (d *OFD) IncRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
-	f.mu.Lock()
+	f.lock()
 	defer f.mu.Unlock()
 	if err := d.rc.IncRefLocked(d); err != nil {
 		return fmt.Errorf("%w: %w (%s)", ErrRefCount, err, d.name)
@@ -149,7 +149,7 @@ func (d *OFD) DecRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
-	f.mu.Lock()
+	f.lock()
 	last, err := d.rc.DecRefLocked(d)
 	if !last {
 		f.mu.Unlock()
@@ -185,7 +185,7 @@ func (d *OFD) OnRelease(fn func()) {
 		return
 	}
 	f := d.fs
-	f.mu.Lock()
+	f.lock()
 	ok := d.rc.OnReleaseLocked(fn)
 	f.mu.Unlock()
 	if !ok {

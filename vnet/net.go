@@ -146,9 +146,83 @@ type Net struct {
 	conns   map[connKey]*TCPSocket // established connections by address pair, made on first use
 	changed wait.Queue
 	gen     uint64
+	conns1  uint64 // connections made, for their footprint objects
 	hosts   map[string][]netip.Addr
 	misuse  refs.Log
+	locker  netLocker // immutable: mu for waits (see lock)
 }
+
+// What a step that uses the network touches, for partial-order reduction.
+// Every access of the Net's state holds mu, so taking it is where the
+// access is recorded. netObj is the network as a whole: a call that
+// changes it (lock) is dependent on every other. The calls that change
+// only some parts read netObj (lockPart) and name the parts:
+//
+//	create a socket                         change idObj (the numbering)
+//	bind, listen                            change the socket's sockObj and portsObj
+//	is a port bound                         read portsObj
+//	read a socket's state, options          read sockObj            (TCPSocket.lockSock)
+//	set its options or deadlines            change sockObj
+//	move data, shut down, reset             read sockObj, change connObj (TCPSocket.lockConn)
+//	accept                                  change the listener's and the new socket's sockObj
+//	connect                                 change its sockObj, portsObj, connsObj, the listener's sockObj
+//	release (the last reference)            change its sockObj, portsObj, idObj, connsObj, connObj
+//	take or drop a reference, not the last  change refObj           (sockRefs.lockRef)
+//
+// connsObj is the index of established connections and their numbering;
+// connObj is both directions of a connection and the shutdown flags of
+// its two sockets; sockObj is a socket's state, addresses, options,
+// deadlines and accept queue. Every change counts in the network's
+// generation (notifyLocked): an update of genObj, which commutes with
+// other updates; Generation and WaitChange read it.
+var (
+	netObj   = sim.Obj{Kind: sim.ObjNet}
+	idObj    = sim.Obj{Kind: sim.ObjNet, ID: 1}
+	portsObj = sim.Obj{Kind: sim.ObjNet, ID: 2}
+	genObj   = sim.Obj{Kind: sim.ObjNet, ID: 3}
+	connsObj = sim.Obj{Kind: sim.ObjNet, ID: 4}
+)
+
+// sockObj, connObj and refObj name a socket's, a connection's and a
+// reference count's objects.
+func sockObj(id uint64) sim.Obj { return sim.Obj{Kind: sim.ObjNet, ID: 1<<32 | id} }
+func connObj(id uint64) sim.Obj { return sim.Obj{Kind: sim.ObjNet, ID: 2<<32 | id} }
+func refObj(id uint64) sim.Obj  { return sim.Obj{Kind: sim.ObjNet, ID: 3<<32 | id} }
+
+// lockPart takes mu for a call that changes only the parts of the
+// network it then names with touch (see netObj).
+func (n *Net) lockPart() {
+	n.mu.Lock()
+	n.touch(netObj, sim.Read)
+}
+
+func (n *Net) touch(o sim.Obj, m sim.Mode) {
+	if n.w != nil {
+		n.w.Touch(o, m)
+	}
+}
+
+// lock takes mu and, in a world, records that the running step touches
+// the network.
+func (n *Net) lock() {
+	n.mu.Lock()
+	if n.w != nil {
+		n.w.Touch(netObj, sim.Write)
+	}
+}
+
+// netLocker and partLocker are mu as the lock a wait releases and takes
+// again (through lock or lockPart, so the step that resumes records its
+// access; after lockPart the caller names the parts again).
+type (
+	netLocker  struct{ n *Net }
+	partLocker struct{ n *Net }
+)
+
+func (l netLocker) Lock()    { l.n.lock() }
+func (l netLocker) Unlock()  { l.n.mu.Unlock() }
+func (l partLocker) Lock()   { l.n.lockPart() }
+func (l partLocker) Unlock() { l.n.mu.Unlock() }
 
 // connKey is a connection's address pair as seen from one end.
 type connKey struct{ local, remote netip.AddrPort }
@@ -194,6 +268,7 @@ func New(opt Options) *Net {
 		opt.UDPQueueLen = DefaultUDPQueueLen
 	}
 	n := &Net{opt: opt, w: opt.World} // live and the port tables are made on first use
+	n.locker.n = n
 	if n.w == nil {
 		n.rng = rand.New(rand.NewPCG(opt.Seed, 0x766e_6574))
 	}
@@ -234,6 +309,7 @@ func (n *Net) event(kind, obj, detail string) {
 //
 // Preconditions: n.mu is held.
 func (n *Net) notifyLocked(q wait.Queue) {
+	n.touch(genObj, sim.Update)
 	if q != nil {
 		q.Wake()
 	}
@@ -245,6 +321,7 @@ func (n *Net) notifyLocked(q wait.Queue) {
 //
 // Preconditions: n.mu is held.
 func (n *Net) newIDLocked() uint64 {
+	n.touch(idObj, sim.Write) // the live map too: it is keyed by the id
 	n.nextID++
 	return n.nextID
 }
@@ -252,8 +329,9 @@ func (n *Net) newIDLocked() uint64 {
 // Generation counts the changes to socket states, buffers and queues; it
 // grows by at least one at every change WaitChange would report.
 func (n *Net) Generation() uint64 {
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
+	n.touch(genObj, sim.Read)
 	return n.gen
 }
 
@@ -264,7 +342,7 @@ func (n *Net) Generation() uint64 {
 // In goroutine mode use WaitChangeFrom to avoid missing a change that
 // happens between the check and the wait.
 func (n *Net) WaitChange(reason string, deadline time.Time) error {
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
 	return n.waitChangeLocked(n.gen, reason, deadline)
 }
@@ -273,7 +351,7 @@ func (n *Net) WaitChange(reason string, deadline time.Time) error {
 // already moved past gen (as read with Generation before checking
 // readiness). It returns the current generation.
 func (n *Net) WaitChangeFrom(gen uint64, reason string, deadline time.Time) (uint64, error) {
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
 	err := n.waitChangeLocked(gen, reason, deadline)
 	return n.gen, err
@@ -287,8 +365,16 @@ func (n *Net) waitChangeLocked(gen uint64, reason string, deadline time.Time) er
 	if reason == "" {
 		reason = "vnet change"
 	}
-	for n.gen == gen {
-		timedOut, err := n.changed.Wait(&n.mu, reason, deadline)
+	if deadline.IsZero() {
+		// A change wakes the queue with the count (notifyLocked), and a
+		// changed count stays changed: an Await (see sim.WaitQueue.Await).
+		return n.changed.Await(partLocker{n}, reason, func() bool {
+			n.touch(genObj, sim.Read)
+			return n.gen != gen
+		})
+	}
+	for n.touch(genObj, sim.Read); n.gen == gen; n.touch(genObj, sim.Read) {
+		timedOut, err := n.changed.Wait(partLocker{n}, reason, deadline)
 		if err != nil {
 			return err
 		}
@@ -303,7 +389,7 @@ func (n *Net) waitChangeLocked(gen uint64, reason string, deadline time.Time) er
 // each ("tcp#3 connected 127.0.0.1:40000->127.0.0.1:8080 refs=1"). An
 // empty result after a run means no socket leaked.
 func (n *Net) Live() []string {
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	ids := make([]uint64, 0, len(n.live))
 	for id := range n.live {
@@ -337,7 +423,7 @@ func (b Binding) String() string {
 // Bindings lists every port binding, ordered by protocol, family, port,
 // address and socket.
 func (n *Net) Bindings() []Binding {
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	var out []Binding
 	for p := range n.ports {
@@ -366,8 +452,9 @@ func (n *Net) PortBound(proto Proto, ap netip.AddrPort) bool {
 	if proto > UDP || !ap.Addr().IsValid() {
 		return false
 	}
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
+	n.touch(portsObj, sim.Read)
 	f := familyOf(ap.Addr())
 	found := false
 	n.tableLocked(proto, f).AscendGreaterOrEqual(&binding{port: ap.Port()}, func(b *binding) bool {
@@ -620,7 +707,7 @@ func (n *Net) AddHost(name string, addrs ...netip.Addr) error {
 	if !validHostname(name) {
 		return ErrInvalidArgument
 	}
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	if n.hosts == nil {
 		n.hosts = map[string][]netip.Addr{}
@@ -657,7 +744,7 @@ func (n *Net) Resolve(name string) ([]netip.Addr, error) {
 	if c == "localhost" {
 		return []netip.Addr{loopbackOf(IPv4), loopbackOf(IPv6)}, nil
 	}
-	n.mu.Lock()
+	n.lock()
 	addrs, ok := n.hosts[c]
 	n.mu.Unlock()
 	if ok {

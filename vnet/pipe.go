@@ -14,6 +14,7 @@ type pipe struct {
 	discard bool       // the reader shut down: incoming data is dropped
 	reset   bool       // the connection was reset
 	q       wait.Queue // readers waiting for data and writers waiting for space
+	conn    uint64     // the connection's number (both directions share it), for footprints
 }
 
 func (p *pipe) space() int { return p.size - p.n }

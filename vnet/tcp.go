@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wasisim/wasisim/internal/wait"
+	"github.com/wasisim/wasisim/sim"
 )
 
 // TCPState is the state of a TCP socket in the WASI state machine:
@@ -101,12 +102,44 @@ type TCPSocket struct {
 	rdDeadline, wrDeadline time.Time
 }
 
+// lockSock takes the Net's lock for a call that uses the socket's state,
+// addresses, options or deadlines only, in mode m (see netObj).
+func (s *TCPSocket) lockSock(m sim.Mode) {
+	n := s.n
+	n.mu.Lock()
+	if n.w != nil {
+		n.w.Touch(netObj, sim.Read)
+		n.w.Touch(sockObj(s.id), m)
+	}
+}
+
+// lockConn takes the Net's lock for a call that moves data on the
+// socket's connection, shuts it down or resets it (see netObj).
+func (s *TCPSocket) lockConn() {
+	n := s.n
+	n.mu.Lock()
+	if n.w != nil {
+		n.w.Touch(netObj, sim.Read)
+		n.w.Touch(sockObj(s.id), sim.Read)
+		if s.rx != nil {
+			n.w.Touch(connObj(s.rx.conn), sim.Write)
+		}
+	}
+}
+
+// connLocker is the Net's lock as a wait on the socket's connection
+// releases and takes it again (through lockConn).
+type connLocker struct{ s *TCPSocket }
+
+func (l connLocker) Lock()   { l.s.lockConn() }
+func (l connLocker) Unlock() { l.s.n.mu.Unlock() }
+
 // NewTCP makes an unbound TCP socket of the family with one reference.
 func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
 	}
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
 	return n.newTCPLocked(f), nil
 }
@@ -117,8 +150,9 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 // Preconditions: n.mu is held.
 func (n *Net) newTCPLocked(f Family) *TCPSocket {
 	id := n.newIDLocked()
+	n.touch(sockObj(id), sim.Write)
 	s := &TCPSocket{id: id, fam: f, opts: n.defaultOpts(), backlog: DefaultBacklog}
-	s.init(n, "tcp#"+itoa(int(id)))
+	s.init(n, id, "tcp#"+itoa(int(id)))
 	if n.live == nil {
 		n.live = map[uint64]liveSocket{}
 	}
@@ -141,7 +175,7 @@ func (s *TCPSocket) Net() *Net { return s.n }
 
 // State is the socket's current state.
 func (s *TCPSocket) State() TCPState {
-	s.n.mu.Lock()
+	s.lockSock(sim.Read)
 	defer s.n.mu.Unlock()
 	return s.state
 }
@@ -165,6 +199,13 @@ func (s *TCPSocket) Close() error { return s.DecRef() }
 // Preconditions: n.mu is held.
 func (s *TCPSocket) releaseLocked(why string) []func() {
 	n := s.n
+	n.touch(sockObj(s.id), sim.Write)
+	n.touch(portsObj, sim.Write)
+	n.touch(idObj, sim.Write)
+	n.touch(connsObj, sim.Write)
+	if s.rx != nil {
+		n.touch(connObj(s.rx.conn), sim.Write)
+	}
 	s.rc.ReleaseLocked()
 	detail := why
 	var extra []func()
@@ -178,6 +219,8 @@ func (s *TCPSocket) releaseLocked(why string) []func() {
 	switch s.state {
 	case Listening:
 		for _, c := range s.pending {
+			n.touch(sockObj(c.id), sim.Write)
+			n.touch(connObj(c.rx.conn), sim.Write)
 			c.resetLocked("listener released")
 			extra = append(extra, c.releaseLocked("unaccepted")...)
 		}
@@ -260,8 +303,10 @@ func (s *TCPSocket) describeLocked() string {
 // SharedBindPolicy) or when no ephemeral port is left.
 func (s *TCPSocket) Bind(local netip.AddrPort) error {
 	n := s.n
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
+	n.touch(sockObj(s.id), sim.Write)
+	n.touch(portsObj, sim.Write)
 	if s.state != Unbound {
 		return ErrInvalidState
 	}
@@ -294,7 +339,7 @@ func (s *TCPSocket) bindLocked(addr netip.Addr, port uint16) error {
 // LocalAddr is the bound address (after Connect on an unspecified bind, the
 // loopback address used). invalid-state when unbound or closed.
 func (s *TCPSocket) LocalAddr() (netip.AddrPort, error) {
-	s.n.mu.Lock()
+	s.lockSock(sim.Read)
 	defer s.n.mu.Unlock()
 	if s.state == Unbound || s.state == Closed {
 		return netip.AddrPort{}, ErrInvalidState
@@ -304,7 +349,7 @@ func (s *TCPSocket) LocalAddr() (netip.AddrPort, error) {
 
 // RemoteAddr is the peer's address; invalid-state unless connected.
 func (s *TCPSocket) RemoteAddr() (netip.AddrPort, error) {
-	s.n.mu.Lock()
+	s.lockSock(sim.Read)
 	defer s.n.mu.Unlock()
 	if s.state != Connected {
 		return netip.AddrPort{}, ErrInvalidState
@@ -317,7 +362,7 @@ func (s *TCPSocket) RemoteAddr() (netip.AddrPort, error) {
 // connected or closed. A listening socket's new size applies to later
 // connections.
 func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
-	s.n.mu.Lock()
+	s.n.lock()
 	defer s.n.mu.Unlock()
 	switch s.state {
 	case Unbound, Bound, Listening:
@@ -338,8 +383,10 @@ func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
 // address:port or no ephemeral port is left.
 func (s *TCPSocket) Listen() error {
 	n := s.n
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
+	n.touch(sockObj(s.id), sim.Write)
+	n.touch(portsObj, sim.Write)
 	switch s.state {
 	case Unbound:
 		if err := s.bindLocked(unspecifiedOf(s.fam), 0); err != nil {
@@ -371,8 +418,14 @@ func (s *TCPSocket) Listen() error {
 // invalid-state when listening, connecting, connected or closed.
 func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	n := s.n
-	n.mu.Lock()
+	parts := func() {
+		n.touch(sockObj(s.id), sim.Write)
+		n.touch(portsObj, sim.Write)
+		n.touch(connsObj, sim.Write)
+	}
+	n.lockPart()
 	defer n.mu.Unlock()
+	parts()
 	switch s.state {
 	case Unbound, Bound:
 	default:
@@ -409,11 +462,11 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	if n.w != nil && n.w.Current() != nil {
 		n.mu.Unlock()
 		func() {
-			defer n.mu.Lock() // also when the task is unwound in Yield
+			defer n.lockPart() // also when the task is unwound in Yield
 			n.w.Yield()
 		}()
 	}
-	for {
+	for parts(); ; parts() {
 		if s.rc.ReleasedLocked() || s.state != Connecting {
 			return ErrInvalidState
 		}
@@ -422,11 +475,12 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 			s.failConnectLocked(ErrConnectionRefused)
 			return ErrConnectionRefused
 		}
+		n.touch(sockObj(l.id), sim.Write)
 		if len(l.pending) < l.backlog {
 			s.establishLocked(l, remote)
 			return nil
 		}
-		timedOut, err := l.acceptQ.Wait(&n.mu, "", s.wrDeadline)
+		timedOut, err := l.acceptQ.Wait(partLocker{n}, "", s.wrDeadline)
 		if err != nil {
 			return err
 		}
@@ -463,6 +517,7 @@ func (n *Net) tupleInUseLocked(s *TCPSocket, remote netip.AddrPort) bool {
 	if o == nil || o == s || o.state != Connected {
 		return false
 	}
+	n.touch(connObj(o.rx.conn), sim.Read)
 	// A reset connection has left the kernel's table, and one that has
 	// seen both FINs is in TIME_WAIT, which loopback reuses.
 	return !(o.peerReset || o.rx.reset || o.rx.fin && o.tx.fin)
@@ -491,8 +546,9 @@ func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
 	c.state = Connected
 	c.local = remote
 	c.remote = s.local
-	c2s := &pipe{size: n.opt.BufferSize, q: n.newWaiter(c.name + "->" + s.name + " data")}
-	s2c := &pipe{size: n.opt.BufferSize, q: n.newWaiter(s.name + "->" + c.name + " data")}
+	n.conns1++
+	c2s := &pipe{size: n.opt.BufferSize, q: n.newWaiter(c.name + "->" + s.name + " data"), conn: n.conns1}
+	s2c := &pipe{size: n.opt.BufferSize, q: n.newWaiter(s.name + "->" + c.name + " data"), conn: n.conns1}
 	s.tx, c.rx = s2c, s2c
 	s.rx, c.tx = c2s, c2s
 	s.remote = remote
@@ -520,9 +576,9 @@ func (s *TCPSocket) TryAccept() (*TCPSocket, error) { return s.accept(false) }
 
 func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 	n := s.n
-	n.mu.Lock()
+	n.lockPart()
 	defer n.mu.Unlock()
-	for {
+	for n.touch(sockObj(s.id), sim.Write); ; n.touch(sockObj(s.id), sim.Write) {
 		if s.state != Listening {
 			return nil, ErrInvalidState
 		}
@@ -531,6 +587,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 		}
 		if len(s.pending) > 0 {
 			c := s.pending[0]
+			n.touch(sockObj(c.id), sim.Write)
 			s.pending[0] = nil
 			s.pending = s.pending[1:]
 			c.opts = s.opts
@@ -543,7 +600,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 		if !block {
 			return nil, ErrWouldBlock
 		}
-		timedOut, err := s.acceptQ.Wait(&n.mu, "", s.rdDeadline)
+		timedOut, err := s.acceptQ.Wait(partLocker{n}, "", s.rdDeadline)
 		if err != nil {
 			return nil, err
 		}
@@ -566,7 +623,7 @@ func (s *TCPSocket) TryRead(p []byte) (int, error) { return s.read(p, false) }
 
 func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 	n := s.n
-	n.mu.Lock()
+	s.lockConn()
 	defer n.mu.Unlock()
 	for {
 		if s.state != Connected {
@@ -599,7 +656,7 @@ func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 		if !block {
 			return 0, ErrWouldBlock
 		}
-		timedOut, err := rx.q.Wait(&n.mu, "", s.rdDeadline)
+		timedOut, err := rx.q.Wait(connLocker{s}, "", s.rdDeadline)
 		if err != nil {
 			return 0, err
 		}
@@ -624,7 +681,7 @@ func (s *TCPSocket) TryWrite(p []byte) (int, error) { return s.write(p, false) }
 
 func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 	n := s.n
-	n.mu.Lock()
+	s.lockConn()
 	defer n.mu.Unlock()
 	for {
 		if s.state != Connected {
@@ -673,7 +730,7 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 		if !block {
 			return 0, ErrWouldBlock
 		}
-		timedOut, err := tx.q.Wait(&n.mu, "", s.wrDeadline)
+		timedOut, err := tx.q.Wait(connLocker{s}, "", s.wrDeadline)
 		if err != nil {
 			return 0, err
 		}
@@ -688,7 +745,7 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 // invalid-state unless connected.
 func (s *TCPSocket) ShutdownWrite() error {
 	n := s.n
-	n.mu.Lock()
+	s.lockConn()
 	defer n.mu.Unlock()
 	if s.state != Connected {
 		return ErrInvalidState
@@ -711,7 +768,7 @@ func (s *TCPSocket) ShutdownWrite() error {
 // it is a no-op. invalid-state unless connected.
 func (s *TCPSocket) ShutdownRead() error {
 	n := s.n
-	n.mu.Lock()
+	s.lockConn()
 	defer n.mu.Unlock()
 	if s.state != Connected {
 		return ErrInvalidState
@@ -732,7 +789,7 @@ func (s *TCPSocket) ShutdownRead() error {
 // fault): both ends see connection-reset. invalid-state unless connected.
 func (s *TCPSocket) Reset() error {
 	n := s.n
-	n.mu.Lock()
+	s.lockConn()
 	defer n.mu.Unlock()
 	if s.state != Connected {
 		return ErrInvalidState
@@ -745,7 +802,7 @@ func (s *TCPSocket) Reset() error {
 // without waiting: data, EOF or an error is pending. It is true in states
 // where Read fails at once (unbound, bound, closed).
 func (s *TCPSocket) Readable() bool {
-	s.n.mu.Lock()
+	s.lockConn()
 	defer s.n.mu.Unlock()
 	switch s.state {
 	case Listening:
@@ -762,7 +819,7 @@ func (s *TCPSocket) Readable() bool {
 // or an error pending); true in states where Write fails at once, false
 // while connecting (the connect is still in progress).
 func (s *TCPSocket) Writable() bool {
-	s.n.mu.Lock()
+	s.lockConn()
 	defer s.n.mu.Unlock()
 	switch s.state {
 	case Connecting:
@@ -776,7 +833,7 @@ func (s *TCPSocket) Writable() bool {
 
 // Acceptable reports whether Accept would return without waiting.
 func (s *TCPSocket) Acceptable() bool {
-	s.n.mu.Lock()
+	s.lockSock(sim.Read)
 	defer s.n.mu.Unlock()
 	if s.state == Listening {
 		return len(s.pending) > 0
@@ -787,7 +844,7 @@ func (s *TCPSocket) Acceptable() bool {
 // Buffered returns the bytes waiting to be read and the bytes written but
 // not yet read by the peer (0, 0 unless connected).
 func (s *TCPSocket) Buffered() (unread, unsent int) {
-	s.n.mu.Lock()
+	s.lockConn()
 	defer s.n.mu.Unlock()
 	if s.state != Connected {
 		return 0, 0
@@ -799,7 +856,7 @@ func (s *TCPSocket) Buffered() (unread, unsent int) {
 // mode t is virtual wall time (World.WallNow). A pending call re-checks
 // the new deadline at once.
 func (s *TCPSocket) SetReadDeadline(t time.Time) {
-	s.n.mu.Lock()
+	s.lockSock(sim.Write)
 	defer s.n.mu.Unlock()
 	s.rdDeadline = t
 	if s.rx != nil {
@@ -812,7 +869,7 @@ func (s *TCPSocket) SetReadDeadline(t time.Time) {
 
 // SetWriteDeadline bounds Write and a Connect waiting for backlog space.
 func (s *TCPSocket) SetWriteDeadline(t time.Time) {
-	s.n.mu.Lock()
+	s.lockSock(sim.Write)
 	defer s.n.mu.Unlock()
 	s.wrDeadline = t
 	if s.tx != nil {
@@ -823,7 +880,7 @@ func (s *TCPSocket) SetWriteDeadline(t time.Time) {
 // getOpt runs f under the lock unless the socket is closed; the option
 // getters and setters all go through it.
 func (s *TCPSocket) getOpt(f func(o *sockOpts)) error {
-	s.n.mu.Lock()
+	s.lockSock(sim.Write)
 	defer s.n.mu.Unlock()
 	if s.state == Closed {
 		return ErrInvalidState

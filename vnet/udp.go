@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wasisim/wasisim/internal/wait"
+	"github.com/wasisim/wasisim/sim"
 )
 
 // UDPState is the state of a UDP socket.
@@ -58,11 +59,11 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
 	}
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	id := n.newIDLocked()
 	u := &UDPSocket{id: id, fam: f, opts: n.defaultOpts()}
-	u.init(n, "udp#"+itoa(int(id)))
+	u.init(n, id, "udp#"+itoa(int(id)))
 	u.q = n.newWaiter(u.name + " receive")
 	if n.live == nil {
 		n.live = map[uint64]liveSocket{}
@@ -82,7 +83,7 @@ func (u *UDPSocket) Family() Family { return u.fam }
 
 // State is the socket's current state.
 func (u *UDPSocket) State() UDPState {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	return u.state
 }
@@ -97,6 +98,7 @@ func (u *UDPSocket) DecRef() error { return u.decRef(u.releaseLocked) }
 //
 // Preconditions: n.mu is held.
 func (u *UDPSocket) releaseLocked() []func() {
+	u.n.touch(netObj, sim.Write) // UDP calls take the whole network (see netObj)
 	n := u.n
 	detail := ""
 	if u.bind != nil {
@@ -135,7 +137,7 @@ func (u *UDPSocket) describeLocked() string {
 // an overlapping holder is address-in-use. Other errors as TCPSocket.Bind.
 func (u *UDPSocket) Bind(local netip.AddrPort) error {
 	n := u.n
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	if u.state != UDPUnbound {
 		return ErrInvalidState
@@ -173,7 +175,7 @@ func (u *UDPSocket) bindLocked(addr netip.Addr, port uint16) error {
 // as it was.
 func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 	n := u.n
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
 		return ErrInvalidState
@@ -201,7 +203,7 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 // connected.
 func (u *UDPSocket) Disconnect() error {
 	n := u.n
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	if u.state != UDPConnected {
 		return ErrInvalidState
@@ -215,7 +217,7 @@ func (u *UDPSocket) Disconnect() error {
 
 // LocalAddr is the bound address; invalid-state when unbound or closed.
 func (u *UDPSocket) LocalAddr() (netip.AddrPort, error) {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	if u.state == UDPUnbound || u.state == UDPClosed {
 		return netip.AddrPort{}, ErrInvalidState
@@ -225,7 +227,7 @@ func (u *UDPSocket) LocalAddr() (netip.AddrPort, error) {
 
 // RemoteAddr is the connected address; invalid-state unless connected.
 func (u *UDPSocket) RemoteAddr() (netip.AddrPort, error) {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	if u.state != UDPConnected {
 		return netip.AddrPort{}, ErrInvalidState
@@ -241,7 +243,7 @@ func (u *UDPSocket) RemoteAddr() (netip.AddrPort, error) {
 // address; remote-unreachable for non-loopback destinations.
 func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	n := u.n
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
 		return ErrInvalidState
@@ -313,7 +315,7 @@ func (u *UDPSocket) TryReceive() ([]byte, netip.AddrPort, error) { return u.rece
 
 func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 	n := u.n
-	n.mu.Lock()
+	n.lock()
 	defer n.mu.Unlock()
 	for {
 		if u.state == UDPUnbound || u.state == UDPClosed {
@@ -336,7 +338,7 @@ func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 		if !block {
 			return nil, netip.AddrPort{}, ErrWouldBlock
 		}
-		timedOut, err := u.q.Wait(&n.mu, "", u.rdDeadline)
+		timedOut, err := u.q.Wait(n.locker, "", u.rdDeadline)
 		if err != nil {
 			return nil, netip.AddrPort{}, err
 		}
@@ -348,7 +350,7 @@ func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 
 // Readable reports whether Receive would return without waiting.
 func (u *UDPSocket) Readable() bool {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	return u.state == UDPUnbound || u.state == UDPClosed || len(u.queue) > 0 || u.pendErr != nil
 }
@@ -358,28 +360,28 @@ func (u *UDPSocket) Writable() bool { return true }
 
 // Dropped is the number of datagrams dropped because the queue was full.
 func (u *UDPSocket) Dropped() uint64 {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	return u.dropped
 }
 
 // Queued is the number of datagrams waiting to be received.
 func (u *UDPSocket) Queued() int {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	return len(u.queue)
 }
 
 // SetReadDeadline bounds Receive (zero: none); virtual time in world mode.
 func (u *UDPSocket) SetReadDeadline(t time.Time) {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	u.rdDeadline = t
 	u.q.Wake()
 }
 
 func (u *UDPSocket) opt(f func(o *sockOpts)) error {
-	u.n.mu.Lock()
+	u.n.lock()
 	defer u.n.mu.Unlock()
 	if u.state == UDPClosed {
 		return ErrInvalidState

@@ -27,8 +27,17 @@ type Queue interface {
 	// what a deadlock report says the waiter waits for.
 	//
 	// Preconditions: mu is held; it is held again on return, also when
-	// the world unwinds the waiting task.
-	Wait(mu *sync.Mutex, reason string, deadline time.Time) (timedOut bool, err error)
+	// the world unwinds the waiting task. mu is the owner's lock: a Locker
+	// whose Lock also records the owner's access in the world (see
+	// sim.World.Touch), so the step that resumes after the wait records it.
+	Wait(mu sync.Locker, reason string, deadline time.Time) (timedOut bool, err error)
+	// Await blocks until ready reports true, checking it at every Wake
+	// (it must only read state whose changes Wake the queue in the same
+	// step or under the same lock): sim.WaitQueue.AwaitLocked in world
+	// mode, so that checks that fail are not part of the step's footprint.
+	//
+	// Preconditions: mu is held; it is held again on return.
+	Await(mu sync.Locker, reason string, ready func() bool) error
 	// Wake wakes every current waiter.
 	//
 	// Preconditions: the owner's mutex is held.
@@ -62,7 +71,7 @@ type worldQueue struct {
 	q *sim.WaitQueue
 }
 
-func (wq *worldQueue) Wait(mu *sync.Mutex, reason string, deadline time.Time) (bool, error) {
+func (wq *worldQueue) Wait(mu sync.Locker, reason string, deadline time.Time) (bool, error) {
 	d := time.Duration(-1)
 	if !deadline.IsZero() {
 		d = deadline.Sub(wq.w.WallNow())
@@ -80,6 +89,16 @@ func (wq *worldQueue) Wait(mu *sync.Mutex, reason string, deadline time.Time) (b
 	return wq.q.WaitTimeout(reason, d)
 }
 
+func (wq *worldQueue) Await(mu sync.Locker, reason string, ready func() bool) error {
+	if wq.w.Current() == nil {
+		if ready() {
+			return nil
+		}
+		return sim.ErrNotInTask
+	}
+	return wq.q.AwaitLocked(mu, reason, ready)
+}
+
 func (wq *worldQueue) Wake() {
 	if wq.q.Len() > 0 {
 		wq.q.Broadcast()
@@ -90,7 +109,7 @@ type chanQueue struct {
 	ch chan struct{} // made by the first waiter, closed by Wake; guarded by the owner's mutex
 }
 
-func (cq *chanQueue) Wait(mu *sync.Mutex, _ string, deadline time.Time) (bool, error) {
+func (cq *chanQueue) Wait(mu sync.Locker, _ string, deadline time.Time) (bool, error) {
 	var d time.Duration
 	if !deadline.IsZero() {
 		d = time.Until(deadline)
@@ -117,6 +136,15 @@ func (cq *chanQueue) Wait(mu *sync.Mutex, _ string, deadline time.Time) (bool, e
 	}
 	mu.Lock()
 	return timedOut, nil
+}
+
+func (cq *chanQueue) Await(mu sync.Locker, reason string, ready func() bool) error {
+	for !ready() {
+		if _, err := cq.Wait(mu, reason, time.Time{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (cq *chanQueue) Wake() {
