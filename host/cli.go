@@ -29,7 +29,7 @@ func (in *Instance) WriteStderr(data Handle) (Handle, error) {
 }
 
 func (in *Instance) writeStdio(data Handle, call string, fd int) (Handle, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check(call); err != nil {
 		return 0, err
 	}
@@ -45,9 +45,11 @@ func (in *Instance) writeStdio(data Handle, call string, fd int) (Handle, error)
 // emit writes guest output to stdout (fd 1) or stderr (fd 2).
 func (h *Host) emit(fd int, p []byte) error {
 	w, keep := h.opt.Stdout, &h.stdout
+	what := uint64(hostStdout)
 	if fd == 2 {
-		w, keep = h.opt.Stderr, &h.stderr
+		w, keep, what = h.opt.Stderr, &h.stderr, hostStderr
 	}
+	h.touch(what, sim.Write)
 	if w == nil {
 		*keep = append(*keep, p...)
 		return nil
@@ -63,14 +65,14 @@ func (h *Host) emit(fd int, p []byte) error {
 // result. A live stdin (Options.StdinReader) is read only while the
 // guest reads the stream.
 func (in *Instance) ReadStdin() (data, result Handle, err error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check("stdin.read-via-stream"); err != nil {
 		return 0, 0, err
 	}
 	h := in.h
 	s, f, data, result := output[byte](in, nil, "stdin")
 	produce(in, "stdin", s, f, func() ([]byte, error) {
-		for len(h.stdin.buf) == 0 && !h.stdin.eof {
+		for h.touch(hostStdin, sim.Write); len(h.stdin.buf) == 0 && !h.stdin.eof; h.touch(hostStdin, sim.Write) {
 			// Wait for a reader before asking for input, so nothing is
 			// read for a guest that does not read.
 			if _, dropped, err := s.hostWrite(nil); err != nil || dropped {
@@ -84,7 +86,7 @@ func (in *Instance) ReadStdin() (data, result Handle, err error) {
 			return nil, io.EOF
 		}
 		return h.stdin.buf[:min(h.opt.Chunk, len(h.stdin.buf))], nil
-	}, func(n int) { h.stdin.buf = h.stdin.buf[n:] }) // what the guest does not take is offered to the next reader
+	}, func(n int) { h.touch(hostStdin, sim.Write); h.stdin.buf = h.stdin.buf[n:] }) // what the guest does not take is offered to the next reader
 	return data, result, nil
 }
 
@@ -128,7 +130,7 @@ func (in *Instance) StdoutWrite(p []byte) error { return in.stdioWrite(p, "stdou
 func (in *Instance) StderrWrite(p []byte) error { return in.stdioWrite(p, "stderr.write", 2) }
 
 func (in *Instance) stdioWrite(p []byte, call string, fd int) error {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check(call); err != nil {
 		return err
 	}
@@ -139,12 +141,12 @@ func (in *Instance) stdioWrite(p []byte, call string, fd int) error {
 // stopped (a wasi:io 0.2 input-stream read), waiting for a live stdin;
 // at the end it returns io.EOF.
 func (in *Instance) StdinRead(n int) ([]byte, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check("stdin.read"); err != nil {
 		return nil, err
 	}
 	h := in.h
-	for len(h.stdin.buf) == 0 && !h.stdin.eof {
+	for h.touch(hostStdin, sim.Write); len(h.stdin.buf) == 0 && !h.stdin.eof; h.touch(hostStdin, sim.Write) {
 		if err := h.waitStdin(); err != nil {
 			return nil, err
 		}

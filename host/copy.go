@@ -50,7 +50,7 @@ func (in *Instance) copierOf(h Handle, call string) (copier, error) {
 // the end reported DROPPED, traps.
 func (in *Instance) StartCopy(h Handle, n int, data any) (ev Event, done bool, err error) {
 	const call = "copy"
-	in.h.w.Yield()
+	in.h.boundary()
 	c, err := in.copierOf(h, call)
 	if err != nil {
 		return Event{}, false, err
@@ -101,7 +101,7 @@ func (in *Instance) WaitCopy(h Handle) (Event, error) {
 // race. It never blocks.
 func (in *Instance) CancelCopy(h Handle) (Event, error) {
 	const call = "cancel"
-	in.h.w.Yield()
+	in.h.boundary()
 	c, err := in.copierOf(h, call)
 	if err != nil {
 		return Event{}, err
@@ -117,7 +117,7 @@ func (in *Instance) CancelCopy(h Handle) (Event, error) {
 
 // Pending reports whether a copy is in flight on the end h.
 func (in *Instance) Pending(h Handle) bool {
-	if h == 0 || int(h) > len(in.table) || !in.table[h-1].alive {
+	if in.KindOf(h) == 0 {
 		return false
 	}
 	c, ok := in.table[h-1].obj.(copier)
@@ -196,13 +196,16 @@ func (in *Instance) NewFuture(what string) (r, w Handle, err error) {
 	return r, w, nil
 }
 
+// A future's writer is part of the future's object: the reader ends its
+// write.
 func (fw *futureWriter) String() string { return fw.f.name + " writable" }
-func (fw *futureWriter) busy() bool     { return fw.pending || fw.ev }
-func (fw *futureWriter) finished() bool { return fw.final }
-func (fw *futureWriter) ready() bool    { return fw.ev }
+func (fw *futureWriter) busy() bool     { fw.f.touch(); return fw.pending || fw.ev }
+func (fw *futureWriter) finished() bool { fw.f.touch(); return fw.final }
+func (fw *futureWriter) ready() bool    { fw.f.touch(); return fw.ev }
 
 func (fw *futureWriter) startCopy(in *Instance, _ int, data any) string {
 	f := fw.f
+	f.touch()
 	fw.in = in
 	if f.rdDrop {
 		fw.end(Dropped)
@@ -214,6 +217,7 @@ func (fw *futureWriter) startCopy(in *Instance, _ int, data any) string {
 }
 
 func (fw *futureWriter) take(_ *Instance, h Handle) Event {
+	fw.f.touch()
 	fw.ev = false
 	return Event{Code: EventFutureWrite, Handle: h, Copy: fw.res}
 }
@@ -221,6 +225,7 @@ func (fw *futureWriter) take(_ *Instance, h Handle) Event {
 // cancelCopy retracts a value the reader has not taken.
 func (fw *futureWriter) cancelCopy() {
 	f := fw.f
+	f.touch()
 	f.resolved, f.value = false, nil
 	fw.pending = false
 	fw.ev, fw.res = true, CopyResult{Status: Cancelled}
@@ -228,6 +233,7 @@ func (fw *futureWriter) cancelCopy() {
 
 // end ends the write: the reader took the value or dropped its end.
 func (fw *futureWriter) end(st CopyStatus) {
+	fw.f.touch()
 	fw.pending = false
 	fw.final = true
 	fw.ev = true
@@ -241,6 +247,7 @@ func (fw *futureWriter) end(st CopyStatus) {
 }
 
 func (fw *futureWriter) dropCheck() (TrapKind, string) {
+	fw.f.touch()
 	if fw.busy() {
 		return TrapBusyEnd, "write in flight on " + fw.f.name + "; cancel it first"
 	}
@@ -251,12 +258,14 @@ func (fw *futureWriter) dropCheck() (TrapKind, string) {
 }
 
 func (fw *futureWriter) drop() {
+	fw.f.touch()
 	fw.f.wrDrop = true
 	fw.f.h.w.Event("drop-writable", fw.f.name, "")
 }
 
 // offer makes a guest-written value available to the reader.
 func (f *future) offer(v any) {
+	f.touch()
 	f.resolved = true
 	f.value = v
 	if f.h.w.Tracing() {
@@ -271,9 +280,10 @@ func (f *future) offer(v any) {
 // ---- the readable end of a future, and p3-async-write subtasks ----
 
 func (e *futureEnd) busy() bool     { return e.async || e.cancelled }
-func (e *futureEnd) finished() bool { return e.f.delivered }
+func (e *futureEnd) finished() bool { e.f.touch(); return e.f.delivered }
 
 func (e *futureEnd) ready() bool {
+	e.f.touch()
 	if e.subtask {
 		return e.f.resolved && !e.f.delivered
 	}
@@ -281,6 +291,7 @@ func (e *futureEnd) ready() bool {
 }
 
 func (e *futureEnd) startCopy(in *Instance, _ int, _ any) string {
+	e.f.touch()
 	if e.subtask {
 		return "a subtask is not read"
 	}
@@ -291,6 +302,7 @@ func (e *futureEnd) startCopy(in *Instance, _ int, _ any) string {
 }
 
 func (e *futureEnd) cancelCopy() {
+	e.f.touch()
 	e.async = false
 	e.f.reading = false
 	e.cancelled = true
@@ -298,6 +310,7 @@ func (e *futureEnd) cancelCopy() {
 
 func (e *futureEnd) take(in *Instance, h Handle) Event {
 	f := e.f
+	f.touch()
 	if e.subtask {
 		f.delivered = true
 		return Event{Code: EventSubtask, Handle: h, Subtask: SubtaskReturned, Value: f.value}
@@ -314,6 +327,7 @@ func (e *futureEnd) take(in *Instance, h Handle) Event {
 
 // deliver marks the value read, ending the guest writer's write.
 func (f *future) deliver(in *Instance) {
+	f.touch()
 	f.delivered = true
 	if in.h.w.Tracing() {
 		in.h.w.Event("deliver", f.name, valueString(f.value))

@@ -115,7 +115,7 @@ func (in *Instance) consume(name string, s *stream[byte], f *future, sink func([
 				return nil
 			}
 		}
-	})
+	}).Annotated() // host code: its accesses are recorded (footprint.go)
 }
 
 // produce runs the host task of a reading method: next returns the next
@@ -127,12 +127,12 @@ func (in *Instance) consume(name string, s *stream[byte], f *future, sink func([
 func produce[T any](in *Instance, name string, s *stream[T], f *future, next func() ([]T, error), taken func(int)) {
 	in.h.w.Go(name, func(*sim.Task) error {
 		for {
-			if s.rdDrop {
+			if s.touch(); s.rdDrop {
 				f.resolve(nil)
 				return nil
 			}
 			items, err := next()
-			if s.rdDrop {
+			if s.touch(); s.rdDrop {
 				f.resolve(nil)
 				return nil
 			}
@@ -158,5 +158,5 @@ func produce[T any](in *Instance, name string, s *stream[T], f *future, next fun
 				return nil
 			}
 		}
-	})
+	}).Annotated() // host code: its accesses are recorded (footprint.go)
 }

@@ -42,13 +42,14 @@ func newFuture(h *Host, what string) *future {
 	f := &future{h: h, id: id, name: "future#" + strconv.FormatUint(id, 10)}
 	f.q = h.w.NewWaitQueue(f.name + " " + what)
 	h.track(id, f)
+	f.touch()
 	h.w.Event("future.new", f.name, what)
 	return f
 }
 
 func (f *future) String() string { return f.name }
 
-func (f *future) alive() bool { return !(f.rdDrop && (f.resolved || f.wrDrop)) }
+func (f *future) alive() bool { f.touch(); return !(f.rdDrop && (f.resolved || f.wrDrop)) }
 
 func (f *future) leakInfo() string {
 	if f.resolved {
@@ -59,6 +60,7 @@ func (f *future) leakInfo() string {
 
 // resolve sets the future's value; it is called exactly once by the host.
 func (f *future) resolve(v error) {
+	f.touch()
 	var val any
 	if v != nil {
 		val = v
@@ -88,6 +90,7 @@ func (f *future) resolve(v error) {
 // whenDropped registers a release to run when the readable end is
 // dropped: until then the future keeps what it reports on alive.
 func (f *future) whenDropped(fn func()) {
+	f.touch()
 	if f.rdDrop {
 		fn()
 		return
@@ -114,6 +117,7 @@ type futureEnd struct {
 func (e *futureEnd) String() string { return e.f.name }
 
 func (e *futureEnd) dropCheck() (TrapKind, string) {
+	e.f.touch()
 	if e.f.reading || e.busy() {
 		return TrapBusyEnd, "read in flight on " + e.f.name
 	}
@@ -127,6 +131,7 @@ func (e *futureEnd) forceDrop() { e.drop() }
 
 func (e *futureEnd) drop() {
 	f := e.f
+	f.touch()
 	f.rdDrop = true
 	if f.writer != nil && f.writer.pending {
 		f.writer.end(Dropped)
@@ -148,12 +153,13 @@ func (e *futureEnd) drop() {
 // error is a Trap if the call itself was invalid.
 func (in *Instance) Await(h Handle) (result error, trap error) {
 	const call = "future.read"
-	in.h.w.Yield()
+	in.h.boundary()
 	fe, err := in.futureOf(h, call)
 	if err != nil {
 		return nil, err
 	}
 	f := fe.f
+	f.touch()
 	if f.delivered {
 		return nil, in.trap(TrapAfterDropped, h, call, "the future already delivered its value")
 	}
@@ -161,7 +167,7 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 		return nil, in.trap(TrapBusyEnd, h, call, "a read is already in flight")
 	}
 	f.reading = true
-	for !f.resolved {
+	for ; !f.resolved; f.touch() {
 		if err := f.q.Wait(f.name); err != nil {
 			f.reading = false
 			return nil, err
@@ -183,6 +189,7 @@ func (in *Instance) Resolved(h Handle) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	fe.f.touch()
 	return fe.f.resolved, nil
 }
 

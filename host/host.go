@@ -182,24 +182,41 @@ func (h *Host) Net() *vnet.Net { return h.net }
 func (h *Host) Variant() Variant { return h.opt.Variant }
 
 // Stdout is everything the guests wrote to stdout so far.
-func (h *Host) Stdout() []byte { return h.stdout }
+func (h *Host) Stdout() []byte {
+	h.touch(hostStdout, sim.Read)
+	return h.stdout
+}
 
 // Stderr is everything the guests wrote to stderr so far.
-func (h *Host) Stderr() []byte { return h.stderr }
+func (h *Host) Stderr() []byte {
+	h.touch(hostStderr, sim.Read)
+	return h.stderr
+}
 
 // NewInstance makes a component instance with an empty handle table.
 func (h *Host) NewInstance(name string) *Instance {
-	in := &Instance{h: h, name: name}
+	h.touch(hostInsts, sim.Write)
+	in := &Instance{h: h, name: name, idx: len(h.insts), events: h.w.NewWaitQueue("events of " + name)}
 	h.insts = append(h.insts, in)
 	return in
 }
 
-func (h *Host) newID() uint64 { h.nextID++; return h.nextID }
+func (h *Host) newID() uint64 {
+	h.touch(hostIDs, sim.Write)
+	h.nextID++
+	return h.nextID
+}
 
-func (h *Host) track(id uint64, t tracked) { h.live[id] = t }
+// track and untrackIfDead change the set of live streams and futures by
+// one id each: they commute with each other.
+func (h *Host) track(id uint64, t tracked) {
+	h.touch(hostLive, sim.Update)
+	h.live[id] = t
+}
 
 func (h *Host) untrackIfDead(id uint64, t tracked) {
 	if !t.alive() {
+		h.touch(hostLive, sim.Update)
 		delete(h.live, id)
 	}
 }
@@ -249,6 +266,7 @@ func (x handleRef) sharedRef() *ref               { return x.r }
 
 // adopt starts tracking obj, taking over the reference its creator gave.
 func (h *Host) adopt(obj refs.Object, name string, by holder) *sharedObj {
+	h.touch(hostShared, sim.Write)
 	so := refs.Adopt(obj, name, by)
 	h.shared = append(h.shared, so)
 	return so
@@ -257,6 +275,7 @@ func (h *Host) adopt(obj refs.Object, name string, by holder) *sharedObj {
 // Holders lists what references the object behind a descriptor or socket
 // handle (for tests and tools).
 func (in *Instance) Holders(h Handle) []string {
+	in.h.w.TouchAll() // the holders of an object of vfs or vnet
 	if h == 0 || int(h) > len(in.table) || !in.table[h-1].alive {
 		return nil
 	}
@@ -295,4 +314,7 @@ func (h *Host) leaks() []string {
 }
 
 // Leaks returns what would be reported as leaked if the run ended now.
-func (h *Host) Leaks() []string { return h.leaks() }
+func (h *Host) Leaks() []string {
+	h.w.TouchAll()
+	return h.leaks()
+}

@@ -1,6 +1,10 @@
 package host
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
+)
 
 // This file holds the handle kinds that exist for the Component Model
 // rather than for one WASI interface: resources a host defines outside
@@ -9,6 +13,7 @@ import "strconv"
 
 // hostResource is the object behind a KindResource handle.
 type hostResource struct {
+	h      *Host
 	typ    string
 	obj    any
 	onDrop func()
@@ -18,6 +23,7 @@ func (r *hostResource) dropCheck() (TrapKind, string) { return 0, "" }
 func (r *hostResource) String() string                { return r.typ }
 func (r *hostResource) drop() {
 	if r.onDrop != nil {
+		r.h.w.TouchAll() // a destructor of the embedder's: anything
 		r.onDrop()
 	}
 }
@@ -30,7 +36,7 @@ func (in *Instance) NewResource(typ string, obj any, onDrop func()) (Handle, err
 	if err := in.check(typ); err != nil {
 		return 0, err
 	}
-	return in.insert(KindResource, &hostResource{typ: typ, obj: obj, onDrop: onDrop}), nil
+	return in.insert(KindResource, &hostResource{h: in.h, typ: typ, obj: obj, onDrop: onDrop}), nil
 }
 
 // Resource returns the object of a host-defined resource handle of type
@@ -60,6 +66,7 @@ func (in *Instance) ResourceType(h Handle) string {
 // resource a guest defines, known to the host only by its type's
 // identity and a 32-bit representation.
 type guestResource struct {
+	h      *Host
 	typ    any
 	name   string
 	rep    uint32
@@ -72,7 +79,8 @@ func (r *guestResource) String() string {
 }
 func (r *guestResource) drop() {
 	if r.onDrop != nil {
-		r.onDrop(r.rep) //nolint:errcheck // a destructor's trap is the runtime's to report
+		r.h.w.TouchAll() // the guest's destructor: anything
+		r.onDrop(r.rep)  //nolint:errcheck // a destructor's trap is the runtime's to report
 	}
 }
 
@@ -83,7 +91,7 @@ func (in *Instance) NewGuestResource(typ any, name string, rep uint32, onDrop fu
 	if err := in.check("resource.new"); err != nil {
 		return 0, err
 	}
-	return in.insert(KindGuestResource, &guestResource{typ: typ, name: name, rep: rep, onDrop: onDrop}), nil
+	return in.insert(KindGuestResource, &guestResource{h: in.h, typ: typ, name: name, rep: rep, onDrop: onDrop}), nil
 }
 
 // GuestResourceRep is resource.rep: the representation of a handle of
@@ -133,5 +141,5 @@ func (in *Instance) Lend(h Handle, call string) (end func(), err error) {
 		return nil, err
 	}
 	e.lends++
-	return func() { in.table[h-1].lends-- }, nil
+	return func() { in.touchHandle(h, sim.Write); in.table[h-1].lends-- }, nil
 }

@@ -37,7 +37,7 @@ func (in *Instance) adoptTCP(s *vnet.TCPSocket, h Handle) *ref {
 
 // NewTCPSocket is the tcp-socket constructor.
 func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check("tcp-socket.new"); err != nil {
 		return 0, err
 	}
@@ -111,13 +111,15 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 			if probe.res.Status == Dropped {
 				return nil
 			}
-			if s.rdDrop {
+			if s.touch(); s.rdDrop {
 				return nil
 			}
-			gen := n.Generation()
 			c, err := l.TryAccept()
 			if errors.Is(err, vnet.ErrWouldBlock) {
-				if _, err := n.WaitChangeFrom(gen, "accept on "+l.String(), time.Time{}); err != nil {
+				// Nothing changes between TryAccept and the wait (one task
+				// runs at a time, and this one goes on), so waiting for the
+				// next change misses none.
+				if err := n.WaitChange("accept on "+l.String(), time.Time{}); err != nil {
 					return err
 				}
 				continue
@@ -130,7 +132,7 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 				return err
 			}
 		}
-	})
+	}).Annotated() // host code: its accesses are recorded (footprint.go)
 	return in.insert(KindStreamReader, &readEnd[*vnet.TCPSocket]{s: s}), nil
 }
 
@@ -270,7 +272,7 @@ func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {
 
 // NewUDPSocket is the udp-socket constructor.
 func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check("udp-socket.new"); err != nil {
 		return 0, err
 	}
@@ -343,7 +345,7 @@ func (in *Instance) UDPReceive(sock Handle) ([]byte, netip.AddrPort, error) {
 
 // ResolveAddresses is ip-name-lookup.resolve-addresses.
 func (in *Instance) ResolveAddresses(name string) ([]netip.Addr, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	if err := in.check("resolve-addresses"); err != nil {
 		return nil, err
 	}

@@ -85,16 +85,17 @@ type stream[T any] struct {
 }
 
 // whenWriterDropped registers fn to run when the writable end is dropped.
-func (s *stream[T]) whenWriterDropped(fn func()) { s.onWrDrop = append(s.onWrDrop, fn) }
+func (s *stream[T]) whenWriterDropped(fn func()) { s.touch(); s.onWrDrop = append(s.onWrDrop, fn) }
 
 // whenReaderDropped registers fn to run when the readable end is dropped,
 // so a host producer blocked elsewhere can notice.
-func (s *stream[T]) whenReaderDropped(fn func()) { s.onRdDrop = append(s.onRdDrop, fn) }
+func (s *stream[T]) whenReaderDropped(fn func()) { s.touch(); s.onRdDrop = append(s.onRdDrop, fn) }
 
 // whenDead registers fn to run once both ends are dropped.
-func (s *stream[T]) whenDead(fn func()) { s.onDead = append(s.onDead, fn) }
+func (s *stream[T]) whenDead(fn func()) { s.touch(); s.onDead = append(s.onDead, fn) }
 
 func (s *stream[T]) died() {
+	s.touch()
 	if s.alive() {
 		return
 	}
@@ -111,13 +112,14 @@ func newStream[T any](h *Host, what string) *stream[T] {
 	s := &stream[T]{h: h, id: id, name: "stream#" + strconv.FormatUint(id, 10)}
 	s.q = h.w.NewWaitQueue(s.name + " " + what) // "" waits report this name
 	h.track(id, s)
+	s.touch()
 	h.w.Event("stream.new", s.name, what)
 	return s
 }
 
 func (s *stream[T]) String() string { return s.name }
 
-func (s *stream[T]) alive() bool { return !(s.rdDrop && s.wrDrop) }
+func (s *stream[T]) alive() bool { s.touch(); return !(s.rdDrop && s.wrDrop) }
 
 func (s *stream[T]) leakInfo() string {
 	var st string
@@ -171,6 +173,7 @@ func (s *stream[T]) rendezvous() {
 // startWrite offers data; the op completes at a rendezvous, on a reader
 // drop, or on cancel.
 func (s *stream[T]) startWrite(data []T) *copyOp[T] {
+	s.touch()
 	op := &s.wslot
 	*op = copyOp[T]{buf: data}
 	if s.rdDrop {
@@ -186,6 +189,7 @@ func (s *stream[T]) startRead(n int) *copyOp[T] { return s.startReadInto(nil, n)
 
 // startReadInto reads into dst[:0] (reusing its capacity).
 func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
+	s.touch()
 	op := &s.rslot
 	*op = copyOp[T]{space: n, buf: dst[:0]}
 	if s.wrDrop {
@@ -199,7 +203,7 @@ func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
 
 // wait blocks the running task until op completes.
 func (s *stream[T]) wait(op *copyOp[T]) error {
-	for !op.done {
+	for s.touch(); !op.done; s.touch() {
 		if err := s.q.Wait(""); err != nil {
 			return err
 		}
@@ -208,6 +212,7 @@ func (s *stream[T]) wait(op *copyOp[T]) error {
 }
 
 func (s *stream[T]) cancel(op *copyOp[T]) {
+	s.touch()
 	if op.done {
 		return // the cancel lost the race: report what happened
 	}
@@ -221,6 +226,7 @@ func (s *stream[T]) cancel(op *copyOp[T]) {
 }
 
 func (s *stream[T]) dropReader() {
+	s.touch()
 	if s.rdDrop {
 		return
 	}
@@ -244,6 +250,7 @@ func (s *stream[T]) dropReader() {
 }
 
 func (s *stream[T]) dropWriter() {
+	s.touch()
 	if s.wrDrop {
 		return
 	}
@@ -402,7 +409,7 @@ func (in *Instance) StartWrite(h Handle, data []byte) error {
 // may reuse its buffer before the copy happens (a blocking write need not).
 func startWrite[T any](in *Instance, h Handle, data []T, clone bool) error {
 	const call = "stream.write"
-	in.h.w.Yield()
+	in.h.boundary()
 	we, err := writeEndOf[T](in, h, call)
 	if err != nil {
 		return err
@@ -486,7 +493,7 @@ func (in *Instance) StartRead(h Handle, n int) error { return startRead[byte](in
 
 func startRead[T any](in *Instance, h Handle, n int) error {
 	const call = "stream.read"
-	in.h.w.Yield()
+	in.h.boundary()
 	re, err := readEndOf[T](in, h, call)
 	if err != nil {
 		return err
@@ -552,7 +559,7 @@ func finishRead[T any](in *Instance, h Handle, cancel bool) ([]T, CopyResult, er
 // into p's storage, like io.Reader): it returns how many bytes arrived.
 func (in *Instance) ReadInto(h Handle, p []byte) (int, CopyResult, error) {
 	const call = "stream.read"
-	in.h.w.Yield()
+	in.h.boundary()
 	re, err := readEndOf[byte](in, h, call)
 	if err != nil {
 		return 0, CopyResult{}, err

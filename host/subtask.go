@@ -48,6 +48,7 @@ type Subtask struct {
 // NewSubtask makes a subtask handle for a call whose arguments were
 // taken (state STARTED).
 func (in *Instance) NewSubtask(what string) (*Subtask, Handle, error) {
+	in.h.w.TouchAll() // subtasks are the component runtime's (footprint.go)
 	if err := in.check(what); err != nil {
 		return nil, 0, err
 	}
@@ -62,6 +63,7 @@ func (in *Instance) NewSubtask(what string) (*Subtask, Handle, error) {
 // Lend lends handle h of the caller for the call: dropping it traps until
 // the subtask's resolution is delivered.
 func (st *Subtask) Lend(h Handle) error {
+	st.in.h.w.TouchAll()
 	end, err := st.in.Lend(h, st.name)
 	if err != nil {
 		return err
@@ -71,14 +73,14 @@ func (st *Subtask) Lend(h Handle) error {
 }
 
 // State is the subtask's state.
-func (st *Subtask) State() SubtaskState { return st.state }
+func (st *Subtask) State() SubtaskState { st.in.h.w.TouchAll(); return st.state }
 
 // CancelRequested reports whether the caller asked to cancel the call.
-func (st *Subtask) CancelRequested() bool { return st.cancelReq }
+func (st *Subtask) CancelRequested() bool { st.in.h.w.TouchAll(); return st.cancelReq }
 
 // OnCancel registers fn to run when the caller asks to cancel the call
 // (for example to wake the task running it); fn may resolve the subtask.
-func (st *Subtask) OnCancel(fn func()) { st.onCancel = fn }
+func (st *Subtask) OnCancel(fn func()) { st.in.h.w.TouchAll(); st.onCancel = fn }
 
 // Return resolves the subtask with the call's result.
 func (st *Subtask) Return(v any) { st.resolve(SubtaskReturned, v) }
@@ -88,6 +90,7 @@ func (st *Subtask) Return(v any) { st.resolve(SubtaskReturned, v) }
 func (st *Subtask) ReturnCancelled() { st.resolve(SubtaskCancelledBeforeReturned, nil) }
 
 func (st *Subtask) resolve(s SubtaskState, v any) {
+	st.in.h.w.TouchAll()
 	if st.state.resolved() {
 		return
 	}
@@ -99,9 +102,10 @@ func (st *Subtask) resolve(s SubtaskState, v any) {
 	st.in.eventQueue().Broadcast()
 }
 
-func (st *Subtask) ready() bool { return st.state.resolved() && !st.delivered }
+func (st *Subtask) ready() bool { st.in.h.w.TouchAll(); return st.state.resolved() && !st.delivered }
 
 func (st *Subtask) take(_ *Instance, h Handle) Event {
+	st.in.h.w.TouchAll()
 	st.delivered = true
 	for _, end := range st.lends {
 		end()
@@ -111,6 +115,7 @@ func (st *Subtask) take(_ *Instance, h Handle) Event {
 }
 
 func (st *Subtask) dropCheck() (TrapKind, string) {
+	st.in.h.w.TouchAll()
 	if !st.delivered {
 		return TrapUnresolvedSubtask, st.name
 	}
@@ -139,7 +144,8 @@ func (in *Instance) subtaskOf(h Handle, call string) (*Subtask, error) {
 // Cancelling twice, or after the resolution was delivered, traps.
 func (in *Instance) CancelSubtask(h Handle) (ev Event, done bool, err error) {
 	const call = "subtask.cancel"
-	in.h.w.Yield()
+	in.h.boundary()
+	in.h.w.TouchAll()
 	st, err := in.subtaskOf(h, call)
 	if err != nil {
 		return Event{}, false, err
@@ -165,6 +171,7 @@ func (in *Instance) CancelSubtask(h Handle) (ev Event, done bool, err error) {
 // WaitSubtask blocks until the subtask behind h resolves and delivers its
 // resolution (a synchronous subtask.cancel that did not finish at once).
 func (in *Instance) WaitSubtask(h Handle) (Event, error) {
+	in.h.w.TouchAll()
 	const call = "subtask.wait"
 	st, err := in.subtaskOf(h, call)
 	if err != nil {

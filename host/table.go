@@ -67,11 +67,12 @@ type entry struct {
 type Instance struct {
 	h       *Host
 	name    string
+	idx     int // its place in the host's list, which names its objects (footprint.go)
 	table   []entry
 	trapped *Trap
 	// events is signalled whenever a waitable of the instance may have
 	// an event: a copy on one of its ends completed, a future it reads
-	// resolved, a subtask it started resolved. Made on first use.
+	// resolved, a subtask it started resolved.
 	events *sim.WaitQueue
 }
 
@@ -82,15 +83,22 @@ func (in *Instance) Name() string { return in.name }
 func (in *Instance) Host() *Host { return in.h }
 
 // Trapped returns the trap that poisoned the instance, or nil.
-func (in *Instance) Trapped() *Trap { return in.trapped }
+func (in *Instance) Trapped() *Trap {
+	in.touchState(sim.Read)
+	return in.trapped
+}
 
 func (in *Instance) insert(k Kind, obj any) Handle {
+	in.touchLen(sim.Write)
 	in.table = append(in.table, entry{kind: k, obj: obj, alive: true})
-	return Handle(len(in.table))
+	h := Handle(len(in.table))
+	in.touchHandle(h, sim.Write)
+	return h
 }
 
 // trap records a violation, poisons the instance and returns the Trap.
 func (in *Instance) trap(kind TrapKind, h Handle, call, detail string) *Trap {
+	in.h.w.TouchAll() // the teardown touches everything the instance held
 	t := &Trap{Kind: kind, Instance: in.name, Handle: h, Call: call, Detail: detail}
 	in.h.w.Event("trap", in.name, t.Error())
 	if in.trapped == nil {
@@ -107,9 +115,7 @@ func (in *Instance) trap(kind TrapKind, h Handle, call, detail string) *Trap {
 // Objects still referenced by host work (a write's stream) live on.
 func (in *Instance) teardown() {
 	in.h.w.Event("teardown", in.name, "")
-	if in.events != nil {
-		in.events.Broadcast() // tasks waiting on its waitable sets end with the trap
-	}
+	in.events.Broadcast() // tasks waiting on its waitable sets end with the trap
 	for i := range in.table {
 		e := &in.table[i]
 		if !e.alive {
@@ -131,6 +137,7 @@ func (in *Instance) teardown() {
 // cancelled first, lends no longer counted), but nothing trapped. Later
 // calls of the instance return a trap. Closing twice does nothing.
 func (in *Instance) Close() {
+	in.h.w.TouchAll()
 	if in.trapped != nil {
 		return
 	}
@@ -144,6 +151,7 @@ type forceDropper interface{ forceDrop() }
 
 // check validates that the instance may run a call.
 func (in *Instance) check(call string) error {
+	in.touchState(sim.Read)
 	if in.trapped != nil {
 		return &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: call, Detail: in.trapped.Error()}
 	}
@@ -159,6 +167,7 @@ func (in *Instance) live(h Handle, call string) (*entry, error) {
 	if h == 0 || int(h) > len(in.table) {
 		return nil, in.trap(TrapForgedHandle, h, call, "")
 	}
+	in.touchHandle(h, sim.Write)
 	e := &in.table[h-1]
 	if !e.alive {
 		return nil, in.trap(TrapDeadHandle, h, call, "")
@@ -206,7 +215,7 @@ func (in *Instance) lend(h Handle, want Kind, call string) (*entry, func(), erro
 	}
 	e.lends++
 	// Decrement through the table, not e: inserts may move the table.
-	return e, func() { in.table[h-1].lends-- }, nil
+	return e, func() { in.touchHandle(h, sim.Write); in.table[h-1].lends-- }, nil
 }
 
 // lendAs lends handle h of the given kind for a call and returns its
@@ -224,7 +233,7 @@ func lendAs[T any](in *Instance, h Handle, kind Kind, call string) (T, func(), e
 // then self is looked up. Such a call never blocks, so its lend cannot be
 // observed and is not taken.
 func plainSelf[T any](in *Instance, h Handle, kind Kind, call string) (T, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	e, err := in.get(h, kind, call)
 	if err != nil {
 		var zero T
@@ -237,7 +246,7 @@ func plainSelf[T any](in *Instance, h Handle, kind Kind, call string) (T, error)
 // lent until the returned func ends the lend, so dropping it meanwhile
 // traps.
 func lentSelf[T any](in *Instance, h Handle, kind Kind, call string) (T, func(), error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	return lendAs[T](in, h, kind, call)
 }
 
@@ -256,7 +265,7 @@ func (in *Instance) ended(call string, err error) error {
 // is in flight, or if a subtask has not resolved.
 func (in *Instance) Drop(h Handle) error {
 	const call = "drop"
-	in.h.w.Yield()
+	in.h.boundary()
 	e, err := in.live(h, call)
 	if err != nil {
 		return err
@@ -305,7 +314,12 @@ type dropper interface {
 // KindOf reports the kind of a live handle (0 if the handle is not live),
 // for tests and tools; it does not trap.
 func (in *Instance) KindOf(h Handle) Kind {
-	if h == 0 || int(h) > len(in.table) || !in.table[h-1].alive {
+	if h == 0 || int(h) > len(in.table) {
+		in.touchLen(sim.Read)
+		return 0
+	}
+	in.touchHandle(h, sim.Read)
+	if !in.table[h-1].alive {
 		return 0
 	}
 	return in.table[h-1].kind
@@ -314,7 +328,9 @@ func (in *Instance) KindOf(h Handle) Kind {
 // Live lists the live handles of the instance in index order.
 func (in *Instance) Live() []Handle {
 	var out []Handle
+	in.touchLen(sim.Read)
 	for i, e := range in.table {
+		in.touchHandle(Handle(i+1), sim.Read)
 		if e.alive {
 			out = append(out, Handle(i+1))
 		}

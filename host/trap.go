@@ -87,6 +87,7 @@ func (t *Trap) Is(target error) bool {
 // instance is poisoned and torn down as for any trap. It returns the
 // trap; if the instance had trapped already, that first trap.
 func (in *Instance) Abort(call, detail string) *Trap {
+	in.h.w.TouchAll()
 	if in.trapped != nil {
 		return in.trapped
 	}

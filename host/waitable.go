@@ -100,13 +100,8 @@ func (s *waitSet) dropCheck() (TrapKind, string) {
 func (s *waitSet) drop()          {}
 func (s *waitSet) String() string { return "waitable-set " + strconv.Itoa(int(s.h)) }
 
-// eventQueue is the instance's event queue, made on first use.
-func (in *Instance) eventQueue() *sim.WaitQueue {
-	if in.events == nil {
-		in.events = in.h.w.NewWaitQueue("events of " + in.name)
-	}
-	return in.events
-}
+// eventQueue is the instance's event queue (made with the instance).
+func (in *Instance) eventQueue() *sim.WaitQueue { return in.events }
 
 // watch makes a pending op signal the instance's event queue when it
 // completes (nothing to do if it completed already).
@@ -162,7 +157,7 @@ func (in *Instance) Join(w, set Handle) error {
 
 // InSet reports the waitable set h is joined to (0: none).
 func (in *Instance) InSet(h Handle) Handle {
-	if h == 0 || int(h) > len(in.table) || !in.table[h-1].alive {
+	if in.KindOf(h) == 0 {
 		return 0
 	}
 	return in.table[h-1].set
@@ -170,6 +165,7 @@ func (in *Instance) InSet(h Handle) Handle {
 
 // leaveSet takes the waitable behind e out of its set.
 func (in *Instance) leaveSet(h Handle, e *entry) {
+	in.touchHandle(e.set, sim.Write)
 	se := &in.table[e.set-1]
 	e.set = 0
 	if !se.alive {
@@ -187,6 +183,7 @@ func (in *Instance) leaveSet(h Handle, e *entry) {
 func (in *Instance) pollSet(s *waitSet) (Event, bool) {
 	var ready []Handle
 	for _, m := range s.members {
+		in.touchHandle(m, sim.Write)
 		if in.table[m-1].obj.(waitable).ready() {
 			ready = append(ready, m)
 		}
@@ -208,7 +205,7 @@ func (in *Instance) pollSet(s *waitSet) (Event, bool) {
 // PollEvent is waitable-set.poll: the event of one waitable of the set
 // that has one, or an EventNone event.
 func (in *Instance) PollEvent(set Handle) (Event, error) {
-	in.h.w.Yield()
+	in.h.boundary()
 	s, err := in.waitSetOf(set, "waitable-set.poll")
 	if err != nil {
 		return Event{}, err
@@ -221,7 +218,7 @@ func (in *Instance) PollEvent(set Handle) (Event, error) {
 // waitable of the set has an event, and delivers it.
 func (in *Instance) WaitEvent(set Handle) (Event, error) {
 	const call = "waitable-set.wait"
-	in.h.w.Yield()
+	in.h.boundary()
 	s, err := in.waitSetOf(set, call)
 	if err != nil {
 		return Event{}, err
@@ -243,10 +240,11 @@ func (in *Instance) WaitEvent(set Handle) (Event, error) {
 
 // ---- stream ends as waitables ----
 
-func (e *readEnd[T]) ready() bool  { return e.pending != nil && e.pending.done }
-func (e *writeEnd[T]) ready() bool { return e.pending != nil && e.pending.done }
+func (e *readEnd[T]) ready() bool  { e.s.touch(); return e.pending != nil && e.pending.done }
+func (e *writeEnd[T]) ready() bool { e.s.touch(); return e.pending != nil && e.pending.done }
 
 func (e *readEnd[T]) take(in *Instance, h Handle) Event {
+	e.s.touch()
 	op := e.pending
 	e.pending = nil
 	if op.res.Status == Dropped {
@@ -256,6 +254,7 @@ func (e *readEnd[T]) take(in *Instance, h Handle) Event {
 }
 
 func (e *writeEnd[T]) take(_ *Instance, h Handle) Event {
+	e.s.touch()
 	op := e.pending
 	e.pending = nil
 	if op.res.Status == Dropped {

@@ -1,0 +1,55 @@
+package host
+
+import "github.com/wasisim/wasisim/sim"
+
+// This file names the host's objects for partial-order reduction (see
+// sim.World.Touch): every access of host state that another task can see
+// records one of them, in the step that makes it. The file system and the
+// network record their own (vfs, vnet); the world's wait queues theirs.
+//
+//	a handle-table entry and the handle's object   ObjHandle   instance<<32 | handle
+//	an instance's trap state and event queue      ObjInstance 2·instance
+//	the length of an instance's table             ObjInstance 2·instance + 1
+//	a stream and its pending copies               ObjStream   the stream's id
+//	a future (and a guest's writer of it)         ObjFuture   the future's id
+//	host-wide state                               ObjHost     hostIDs, hostShared, …
+//
+// A trap, which tears the instance down, touches everything, as do
+// subtasks (the component runtime's tasks, which are not annotated, are
+// the ones that use them).
+
+// Host-wide objects.
+const (
+	hostIDs    = iota + 1 // the numbering of streams and futures
+	hostShared            // the list of shared objects (leak report order)
+	hostInsts             // the list of instances
+	hostStdout
+	hostStderr
+	hostStdin
+	hostLive // the streams and futures not yet finished
+)
+
+func (h *Host) touch(what uint64, m sim.Mode) { h.w.Touch(sim.Obj{Kind: sim.ObjHost, ID: what}, m) }
+
+func (in *Instance) touchHandle(h Handle, m sim.Mode) {
+	in.h.w.Touch(sim.Obj{Kind: sim.ObjHandle, ID: uint64(in.idx)<<32 | uint64(h)}, m)
+}
+
+// touchState records a use of the instance's trap state and event queue.
+func (in *Instance) touchState(m sim.Mode) {
+	in.h.w.Touch(sim.Obj{Kind: sim.ObjInstance, ID: 2 * uint64(in.idx)}, m)
+}
+
+// touchLen records a use of the length of the instance's table.
+func (in *Instance) touchLen(m sim.Mode) {
+	in.h.w.Touch(sim.Obj{Kind: sim.ObjInstance, ID: 2*uint64(in.idx) + 1}, m)
+}
+
+func (s *stream[T]) touch() { s.h.w.Touch(sim.Obj{Kind: sim.ObjStream, ID: s.id}, sim.Write) }
+
+func (f *future) touch() { f.h.w.Touch(sim.Obj{Kind: sim.ObjFuture, ID: f.id}, sim.Write) }
+
+// Boundary is the scheduling point a guest's call of the host starts
+// with: what the guest did before does not carry into the call's steps
+// (sim.World.YieldBoundary).
+func (h *Host) boundary() { h.w.YieldBoundary() }
