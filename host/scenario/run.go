@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"net/netip"
 	"path"
@@ -112,7 +113,9 @@ func (s *Script) Scenario(opt Options) sim.Scenario {
 		for _, t := range s.Tasks {
 			t := t
 			ri := r.insts[t.Instance()]
-			r.tasks[t.Name] = w.Go(t.Name, func(*sim.Task) error { return r.runTask(t, ri) })
+			// Annotated: between host calls a task touches only the
+			// variables of its instance, and records that (touchVar).
+			r.tasks[t.Name] = w.Go(t.Name, func(*sim.Task) error { return r.runTask(t, ri) }).Annotated()
 		}
 		return nil
 	}
@@ -179,6 +182,11 @@ func (r *runner) runTask(t *Task, ri *runInst) error {
 			return &StepError{File: r.s.Name, Pos: st.Pos, Task: t.Name, Stmt: st.String(), Kind: kind, Err: err}
 		}
 		for i, name := range st.Results {
+			m := sim.Write
+			if _, ok := ri.vars[name]; !ok {
+				m = sim.Publish // its first value: gets that waited for it need it
+			}
+			r.touchVar(ri, name, m)
 			ri.vars[name] = res[i]
 		}
 		if len(st.Results) > 0 {
@@ -186,6 +194,18 @@ func (r *runner) runTask(t *Task, ri *runInst) error {
 		}
 	}
 	return nil
+}
+
+// touchVar records a use of a variable of an instance, for partial-order
+// reduction: the variables are what tasks of one instance share besides
+// the host. Its number is a hash of the instance's and the variable's
+// names: two variables that collide are only taken as one, which is safe.
+func (r *runner) touchVar(ri *runInst, name string, m sim.Mode) {
+	h := fnv.New64a()
+	h.Write([]byte(ri.name)) //nolint:errcheck // a hash does not fail
+	h.Write([]byte{0})       //nolint:errcheck
+	h.Write([]byte(name))    //nolint:errcheck
+	r.w.Touch(sim.Obj{Kind: sim.ObjVar, ID: h.Sum64()}, m)
 }
 
 // expectError is a broken assertion.
@@ -239,14 +259,16 @@ func outcomeMismatch(o *Stmt, err error) error {
 }
 
 func (r *runner) get(ri *runInst, name string) (any, error) {
-	for {
-		if v, ok := ri.vars[name]; ok {
-			return v, nil
-		}
-		if err := ri.q.Wait("variable " + name + " of " + ri.name); err != nil {
-			return nil, err
-		}
+	// Await: runTask signals ri.q in the step that sets a variable.
+	err := ri.q.Await("variable "+name+" of "+ri.name, func() bool {
+		r.touchVar(ri, name, sim.Read)
+		_, ok := ri.vars[name]
+		return ok
+	})
+	if err != nil {
+		return nil, err
 	}
+	return ri.vars[name], nil
 }
 
 func (r *runner) handle(ri *runInst, pv pval) (host.Handle, error) {
@@ -295,7 +317,7 @@ func (r *runner) expect(st *Stmt, ri *runInst) error {
 	a := st.args
 	switch {
 	case a[0].kind == pWord && a[0].s == "file":
-		r.w.Yield()
+		r.w.YieldBoundary()
 		if a[2].s != "==" {
 			_, err := r.fs.IOFS().Stat(a[1].s)
 			missing := errors.Is(err, fs.ErrNotExist)
@@ -326,7 +348,7 @@ func (r *runner) expect(st *Stmt, ri *runInst) error {
 		}
 		return nil
 	case a[0].kind == pWord && a[0].s == "lock":
-		r.w.Yield()
+		r.w.YieldBoundary()
 		fi, err := r.fs.IOFS().Stat(a[1].s)
 		if err != nil {
 			return failf("lock on %q: %v", a[1].s, err)
@@ -348,7 +370,7 @@ func (r *runner) expect(st *Stmt, ri *runInst) error {
 		}
 		return nil
 	case a[0].kind == pWord && a[0].s == "port":
-		r.w.Yield()
+		r.w.YieldBoundary()
 		proto := vnet.TCP
 		if a[1].s == "udp" {
 			proto = vnet.UDP
@@ -363,7 +385,7 @@ func (r *runner) expect(st *Stmt, ri *runInst) error {
 		}
 		return nil
 	case a[0].kind == pWord && (a[0].s == "stdout" || a[0].s == "stderr"):
-		r.w.Yield()
+		r.w.YieldBoundary()
 		got := r.h.Stdout()
 		if a[0].s == "stderr" {
 			got = r.h.Stderr()

@@ -99,7 +99,7 @@ var verbs = map[string]*verb{
 	"set-size": do(sp("", v("descriptor"), num("size")),
 		func(x *call) ([]any, error) { return nil, x.in.SetSize(x.hs[0], x.a[1].n) }),
 	"yield": do(sp(""),
-		func(x *call) ([]any, error) { x.r.w.Yield(); return nil, nil }),
+		func(x *call) ([]any, error) { x.r.w.YieldBoundary(); return nil, nil }),
 	"sleep": do(sp("", dur("duration")),
 		func(x *call) ([]any, error) { return nil, x.r.w.Sleep(x.a[0].d) }),
 	"join": do(sp("", taskName("task")),
