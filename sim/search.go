@@ -70,7 +70,9 @@ func (nd *node) inBacktrack(task int) bool { return slices.Contains(nd.backtrack
 
 // sleepFor is the sleep set of branch k of a reduced scheduling point:
 // the set on arrival plus the branches explored before it, except those
-// whose step touched nothing (see stepEnd).
+// whose step touched nothing (a task that only found it must wait, or
+// yielded): such a step commutes with everything, so its task would
+// sleep to the end of the run, and its next step is not covered.
 func (nd *node) sleepFor(k int) []sleeper {
 	s := slices.Clone(nd.sleep)
 	for j := 0; j < k; j++ {
@@ -607,15 +609,6 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 		nd := s.stack[n]
 		if nd.backtrack != nil {
 			nd.fps[nd.branch].union(fp)
-			// A step that touched nothing (a task that only found it must
-			// wait, or yielded) commutes with every step: running it first
-			// is the same as running it later, which the other branches
-			// do. So a branch that starts with one is redundant, unless
-			// it is the point's first; and it does not put its task to
-			// sleep in the branches after it (sleepFor).
-			if fp.empty() && nd.branch > 0 && n >= s.floor {
-				s.pruned = true
-			}
 		}
 	}
 }

@@ -151,6 +151,17 @@ func (p prog) scenario(cells int, out *[2]string) Scenario {
 	}
 }
 
+func (p prog) hasEmptyStep() bool {
+	for _, task := range p.Tasks {
+		for _, step := range task {
+			if len(step) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // normalize sorts each run of consecutive reads, and of consecutive
 // updates: they commute, so the order within a run is not part of the
 // class.
@@ -258,7 +269,7 @@ func progGen(extras bool) *rapid.Generator[prog] {
 			var task [][]op
 			for range rapid.IntRange(1, 3).Draw(t, "steps") {
 				var step []op
-				for range rapid.IntRange(1, 2).Draw(t, "ops") {
+				for range rapid.IntRange(0, 2).Draw(t, "ops") {
 					step = append(step, op{rapid.IntRange(0, 2).Draw(t, "cell"), Mode(rapid.IntRange(1, 3).Draw(t, "mode"))})
 				}
 				task = append(task, step)
@@ -296,7 +307,10 @@ func TestReductionKeepsEveryClass(t *testing.T) {
 		if len(redStates) > len(plainStates) {
 			rt.Fatalf("reduced search ran %d schedules, plain %d", len(redStates), len(plainStates))
 		}
-		if !extras && len(set(redKeys)) != len(redKeys) {
+		// Without blocking, and without steps that touch nothing (which
+		// do not sleep: sleepFor), the program's own log is exactly the
+		// class, and the search runs none twice.
+		if !extras && !p.hasEmptyStep() && len(set(redKeys)) != len(redKeys) {
 			rt.Fatalf("a class was run twice: %q", redKeys)
 		}
 	})
