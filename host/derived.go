@@ -92,7 +92,7 @@ func refuse(s *stream[byte], f *future, err error) {
 // with it and drops the stream, so the guest's writer sees DROPPED.
 func (in *Instance) consume(name string, s *stream[byte], f *future, sink func([]byte) error, finish func() error) {
 	chunk := in.h.opt.Chunk
-	buf := make([]byte, 0, chunk)
+	var buf []byte // grown by the reads, up to chunk, and reused
 	in.h.w.Go(name, func(*sim.Task) error {
 		for {
 			got, dropped, err := s.hostRead(buf, chunk)
@@ -105,6 +105,7 @@ func (in *Instance) consume(name string, s *stream[byte], f *future, sink func([
 					return nil
 				}
 			}
+			buf = got[:0]
 			if dropped {
 				var err error
 				if finish != nil {

@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"sync"
 	"net/netip"
 	"strconv"
 	"time"
@@ -215,13 +216,35 @@ func (in *Instance) Receive(sock Handle) (data, result Handle, err error) {
 	// A guest that drops the stream early shuts down reading, which also
 	// wakes a producer blocked in Read.
 	s.whenReaderDropped(func() { sk.ShutdownRead() }) //nolint:errcheck
-	buf := make([]byte, in.h.opt.Chunk)
+	var buf []byte
 	produce(in, "receive "+t.r.Shared().Name(), s, f, func() ([]byte, error) {
+		if buf == nil {
+			buf = getChunk(in.h.opt.Chunk)
+		}
 		n, err := sk.Read(buf)
+		if err != nil && n == 0 {
+			putChunk(buf) // the last read: the stream copied every byte before
+			buf = nil
+			return nil, err
+		}
 		return buf[:n], err
 	}, nil)
 	return data, result, nil
 }
+
+// chunks recycles the buffers receive reads into: a host copy is a
+// rendezvous, so a buffer is free again once its bytes were handed over.
+// Runs of an exploration make thousands of receives each.
+var chunks sync.Pool
+
+func getChunk(n int) []byte {
+	if p, ok := chunks.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putChunk(b []byte) { chunks.Put(&b) }
 
 // LocalAddress is tcp-socket.get-local-address.
 func (in *Instance) LocalAddress(sock Handle) (netip.AddrPort, error) {

@@ -207,6 +207,9 @@ func addAccess(acc []Access, o Obj, m Mode) []Access {
 type stepObserver interface {
 	stepBegin(task int, ready []int) (prune bool)
 	stepEnd(task int, fp footprint, woke []int)
+	// recorder returns the recorder for the next run: the observer keeps
+	// one from run to run, so that its buffers are reused.
+	recorder() *recorder
 }
 
 // recorder is the world's side of footprints: the step in progress.
@@ -222,6 +225,25 @@ type recorder struct {
 	// awaited: reads are those of an Await's check that succeeded.
 	mute    int
 	awaited bool
+	// carry[t] is what task t's last step touched, which its next step
+	// starts with unless the last ended at YieldBoundary.
+	carry []footprint
+}
+
+// reset prepares the recorder for a new run, keeping its buffers.
+func (r *recorder) reset(obs stepObserver) {
+	r.obs, r.open, r.task, r.boundary, r.mute, r.awaited = obs, false, nil, false, 0, false
+	r.fp.global, r.fp.acc, r.woke = false, r.fp.acc[:0], r.woke[:0]
+	for i := range r.carry {
+		r.carry[i].global, r.carry[i].acc = false, r.carry[i].acc[:0]
+	}
+}
+
+func (r *recorder) carryOf(t *Task) *footprint {
+	for len(r.carry) <= t.id {
+		r.carry = append(r.carry, footprint{})
+	}
+	return &r.carry[t.id]
 }
 
 // errPruned ends a run the reduced search found redundant.
@@ -279,8 +301,9 @@ func (w *World) recBegin(t *Task, ready []int) {
 	case t == nil || !t.annotated:
 		r.fp.global = true
 	default:
-		r.fp.global = t.carry.global
-		r.fp.acc = append(r.fp.acc, t.carry.acc...)
+		c := r.carryOf(t)
+		r.fp.global = c.global
+		r.fp.acc = append(r.fp.acc, c.acc...)
 	}
 	if t != nil {
 		id = t.id
@@ -304,14 +327,15 @@ func (r *recorder) end() {
 		return
 	}
 	if t.annotated {
+		c := r.carryOf(t)
 		if r.boundary {
-			t.carry.global, t.carry.acc = false, t.carry.acc[:0]
+			c.global, c.acc = false, c.acc[:0]
 		} else {
 			// What carries over is a plain use: a Publish repeated in a
 			// later step is no longer the write an Await waited for.
-			t.carry.global, t.carry.acc = r.fp.global, append(t.carry.acc[:0], r.fp.acc...)
-			for i := range t.carry.acc {
-				t.carry.acc[i].Mode = t.carry.acc[i].Mode.base()
+			c.global, c.acc = r.fp.global, append(c.acc[:0], r.fp.acc...)
+			for i := range c.acc {
+				c.acc[i].Mode = c.acc[i].Mode.base()
 			}
 		}
 	}

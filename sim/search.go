@@ -48,6 +48,9 @@ type node struct {
 	backtrack []int
 	fps       []footprint
 	sleep     []sleeper
+	// real: a branch explored at this point (of the top of the tree, in
+	// a split) started with a step that touched something.
+	real bool
 }
 
 // sleeper is a task whose next step from here was covered elsewhere,
@@ -73,8 +76,10 @@ func (nd *node) inBacktrack(task int) bool { return slices.Contains(nd.backtrack
 // whose step touched nothing (a task that only found it must wait, or
 // yielded): such a step commutes with everything, so its task would
 // sleep to the end of the run, and its next step is not covered.
-func (nd *node) sleepFor(k int) []sleeper {
-	s := slices.Clone(nd.sleep)
+func (nd *node) sleepFor(k int) []sleeper { return nd.appendSleep(nil, k) }
+
+func (nd *node) appendSleep(s []sleeper, k int) []sleeper {
+	s = append(s, nd.sleep...)
 	for j := 0; j < k; j++ {
 		if !asleep(nd.sleep, nd.backtrack[j]) && !nd.fps[j].empty() {
 			s = append(s, sleeper{nd.backtrack[j], nd.fps[j]})
@@ -167,7 +172,10 @@ type search struct {
 	// says it can (a reversing task not runnable where it branches); each
 	// one branches on every runnable task instead, which is safe.
 	anomalies int
+	rec       recorder
 }
+
+func (s *search) recorder() *recorder { return &s.rec }
 
 func newSearch(reduce bool, opt DFSOptions, spec Spec) *search {
 	s := &search{reduce: reduce, opt: opt, spec: spec}
@@ -278,7 +286,7 @@ func (s *search) chooseTask(cp ChoicePoint) int {
 			}
 			return i
 		}
-		s.sleep = append(s.sleep[:0], nd.sleepFor(nd.branch)...)
+		s.sleep = nd.appendSleep(s.sleep[:0], nd.branch)
 		return slices.Index(cp.Tasks, nd.backtrack[nd.branch])
 	}
 	if s.splitAt > 0 && s.nsched == s.splitAt {
@@ -609,7 +617,30 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 		nd := s.stack[n]
 		if nd.backtrack != nil {
 			nd.fps[nd.branch].union(fp)
+			if s.splitAt > 0 {
+				s.pruneNoop(nd, fp)
+			}
 		}
+	}
+}
+
+// pruneNoop stops a run of the split's walk of the top of the tree whose
+// branch at nd starts with a step that touched nothing. There every
+// runnable task is a branch, and such a step commutes with every step:
+// any run that starts with it is the same as one that starts with
+// another branch's step and runs it later. One branch is kept if all are
+// such steps (the last, when none before was real).
+func (s *search) pruneNoop(nd *node, fp footprint) {
+	if !fp.empty() {
+		nd.real = true
+		return
+	}
+	last := true
+	for k := nd.branch + 1; k < len(nd.backtrack); k++ {
+		last = last && asleep(nd.sleep, nd.backtrack[k])
+	}
+	if nd.real || !last {
+		s.pruned = true
 	}
 }
 

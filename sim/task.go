@@ -38,9 +38,6 @@ type Task struct {
 	// (Annotated); nq numbers the wait queues it makes.
 	annotated bool
 	nq        uint32
-	// carry is what the task's last step touched, which its next step
-	// starts with unless the last ended at YieldBoundary.
-	carry footprint
 }
 
 // ID is the task's number, 1 for the first task spawned; ids follow spawn

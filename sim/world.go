@@ -135,7 +135,8 @@ func New(cfg Config) (*World, error) {
 		w.cmpChoices = true
 	}
 	if obs, ok := st.(stepObserver); ok {
-		w.rec = &recorder{obs: obs}
+		w.rec = obs.recorder()
+		w.rec.reset(obs)
 	}
 	return w, nil
 }

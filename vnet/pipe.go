@@ -7,7 +7,7 @@ import "github.com/wasisim/wasisim/internal/wait"
 // fields are guarded by Net.mu.
 type pipe struct {
 	size    int        // capacity in bytes
-	buf     []byte     // ring storage of len size, allocated by the first write
+	buf     []byte     // ring storage, grown by writes up to size (see grow)
 	r, n    int        // read offset and number of buffered bytes
 	fin     bool       // the writer shut down: the reader sees EOF after the data
 	gone    bool       // the reading socket was released: writes fail (broken)
@@ -21,8 +21,8 @@ func (p *pipe) space() int { return p.size - p.n }
 
 // write copies as much of b as fits and returns the count.
 func (p *pipe) write(b []byte) int {
-	if p.buf == nil && len(b) > 0 && p.size > 0 {
-		p.buf = make([]byte, p.size)
+	if p.n+len(b) > len(p.buf) && len(p.buf) < p.size {
+		p.grow(p.n + len(b))
 	}
 	total := 0
 	for len(b) > 0 && p.n < len(p.buf) {
@@ -37,6 +37,21 @@ func (p *pipe) write(b []byte) int {
 		total += c
 	}
 	return total
+}
+
+// grow enlarges the ring to hold at least want bytes (at most size),
+// with the buffered bytes first. Most connections carry little, so the
+// ring starts small instead of at its full size.
+func (p *pipe) grow(want int) {
+	n := min(p.size, max(want, 2*len(p.buf), 512))
+	buf := make([]byte, n)
+	c := 0
+	for c < p.n {
+		end := min(p.r+p.n-c, len(p.buf))
+		c += copy(buf[c:], p.buf[p.r:end])
+		p.r = (p.r + (end - p.r)) % len(p.buf)
+	}
+	p.buf, p.r = buf, 0
 }
 
 // read moves up to len(b) buffered bytes into b and returns the count.
