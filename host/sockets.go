@@ -2,9 +2,9 @@ package host
 
 import (
 	"errors"
-	"sync"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wasisim/wasisim/sim"
