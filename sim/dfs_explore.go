@@ -349,7 +349,6 @@ func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, 
 	interrupted := ctx.Err() != nil || timedOut.Load()
 	cut := false
 	var found []Failure
-	var seq uint64
 	for k := range results {
 		r := &results[k]
 		rep.Pruned += r.pruned
@@ -370,12 +369,12 @@ func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, 
 		}
 		for _, f := range r.failures {
 			if f.index < n {
-				found = append(found, Failure{Run: seq + uint64(f.index), Seed: opt.Seed, Err: f.err,
+				// Run names the schedule the same way in every shard.
+				found = append(found, Failure{Run: uint64(mine[k])<<32 | uint64(f.index), Seed: opt.Seed, Err: f.err,
 					Job: uint64(mine[k]), Index: uint64(f.index), choices: f.choices})
 			}
 		}
 		rep.Runs += n
-		seq += uint64(len(r.outcomes))
 		if cut {
 			break
 		}

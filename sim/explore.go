@@ -68,6 +68,8 @@ type Progress struct {
 
 // Failure is a failing run with the trace that reproduces it.
 type Failure struct {
+	// Run is the run's index (for DFS, Job<<32 | Index), which is also
+	// the run of its trace's header.
 	Run   uint64
 	Seed  uint64
 	Err   error

@@ -52,6 +52,7 @@ Commands:
   replay TRACE    re-run a trace strictly and print its event log
   shrink TRACE    minimise a failing trace's schedule
   show TRACE      render a trace as an HTML/SVG timeline
+  merge REPORT... combine the reports of explore's shards (--shard i/n --report F)
   demo            explore the embedded drop-during-write scenario (the default)
   help            this text
 
@@ -85,11 +86,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return c.exit(c.show(rest))
 	case "demo":
 		return c.exit(c.demo(rest))
+	case "merge":
+		return c.exit(c.merge(rest))
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, topUsage)
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "wasisim: unknown command %q: use run, explore, replay, shrink, show or demo (wasisim help)\n", cmd)
+	fmt.Fprintf(stderr, "wasisim: unknown command %q: use run, explore, replay, shrink, show, merge or demo (wasisim help)\n", cmd)
 	return ExitUsage
 }
 

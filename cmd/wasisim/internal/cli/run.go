@@ -133,6 +133,8 @@ type outcomeJSON struct {
 type failureJSON struct {
 	Run    uint64 `json:"run"`
 	Seed   uint64 `json:"seed"`
+	Job    uint64 `json:"job,omitempty"` // dfs: the subtree of the split
+	Index  uint64 `json:"index"`         // dfs: the schedule within it; else the run
 	Error  string `json:"error"`
 	Trace  string `json:"trace"`
 	Replay string `json:"replay"`
@@ -149,6 +151,7 @@ type exploreJSON struct {
 	Exhausted  bool          `json:"exhausted,omitempty"`
 	Outcomes   []outcomeJSON `json:"outcomes"`
 	Failure    *failureJSON  `json:"failure,omitempty"`
+	scaleJSON
 }
 
 // exploreSettings are the flags of explore (and the demo's fixed choice).
@@ -162,21 +165,23 @@ type exploreSettings struct {
 	depth, steps int
 	maxDepth     int
 	out          string
+	scale        scaleSettings
 }
 
 func (c *command) explore(args []string) error {
-	fs := c.flags("wasisim explore FILE [--strategy random|pct|dfs|round-robin] [--runs N | --time D] [--workers N] [--shard i/n] [--seed S] [--depth d] [--out DIR] [--json]",
+	fs := c.flags("wasisim explore FILE [--strategy random|pct|dfs|round-robin] [--runs N | --time D] [--workers N] [--shard i/n] [--seed S] [--depth d] [--out DIR] [--json] [--report FILE] [--progress | --quiet]",
 		`  wasisim explore testdata/scenarios/planted-bug.wsim --strategy pct --runs 1000
   wasisim explore testdata/scenarios/lock-release.wsim --strategy dfs --runs 0     # until exhausted
   wasisim explore testdata/scenarios/pr870.wsim --variant p3-async-write --time 5s --workers 2
   wasisim explore testdata/scenarios/port-release.wsim --runs 10000 --shard 0/4 --seed 42 --json
+  wasisim explore testdata/scenarios/conn-outlives-sockets.wsim --strategy dfs --runs 0 --shard 1/4 --report s1.json
 `)
 	var st exploreSettings
 	fs.StringVar(&st.strategy, "strategy", "random", "schedule strategy: random, pct, dfs or round-robin")
 	fs.IntVar(&st.runs, "runs", 1000, "number of runs (dfs: schedule budget, 0 = until exhausted)")
 	fs.DurationVar(&st.dur, "time", 0, "wall-clock budget instead of --runs (e.g. 10s)")
-	fs.IntVar(&st.workers, "workers", 0, "parallel workers (default GOMAXPROCS; dfs uses one)")
-	fs.StringVar(&st.shard, "shard", "", "run only shard i of n (i/n), to split runs over machines")
+	fs.IntVar(&st.workers, "workers", 0, "parallel workers (default GOMAXPROCS; dfs: over the subtrees of --split)")
+	fs.StringVar(&st.shard, "shard", "", "run only shard i of n (i/n), to split runs over machines (dfs: subtrees); wasisim merge combines their reports")
 	fs.Uint64Var(&st.seed, "seed", 1, "base seed; run i uses a seed derived from it")
 	fs.IntVar(&st.depth, "depth", 3, "PCT bug depth d")
 	fs.IntVar(&st.steps, "steps", 0, "PCT step estimate k (default: measured from one run)")
@@ -186,6 +191,7 @@ func (c *command) explore(args []string) error {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	var wf wasmFlags
 	wf.register(fs)
+	st.scale.register(fs)
 	var t *target
 	if flags, bin, guest, ok := splitWasm(fs, args); ok {
 		if _, err := c.parse(fs, flags, 0, "flag"); err != nil {
@@ -213,6 +219,7 @@ func (c *command) explore(args []string) error {
 		st.runs = 0
 	}
 	path := t.path
+	st.scale.json = *asJSON
 	rep, elapsed, opt, err := c.doExplore(t, st, !*asJSON && isTTY(c.stderr))
 	if err != nil {
 		return err
@@ -220,22 +227,27 @@ func (c *command) explore(args []string) error {
 	var fj *failureJSON
 	if len(rep.Failures) > 0 {
 		f := rep.Failures[0]
-		name := filepath.Join(st.out, fmt.Sprintf("%s-%s-run%d.trace", t.base(), st.strategy, f.Run))
+		name := filepath.Join(st.out, failureName(t.base(), st.strategy, f))
 		if err := os.MkdirAll(st.out, 0o755); err != nil {
 			return fmt.Errorf("cannot make --out directory: %w", err)
 		}
 		if err := f.Trace.WriteFile(name); err != nil {
 			return fmt.Errorf("cannot write trace: %w", err)
 		}
-		fj = &failureJSON{Run: f.Run, Seed: f.Seed, Error: f.Err.Error(), Trace: name, Replay: "wasisim replay " + name}
+		fj = &failureJSON{Run: f.Run, Seed: f.Seed, Job: f.Job, Index: f.Index, Error: f.Err.Error(), Trace: name, Replay: "wasisim replay " + name}
 	}
 	rate := float64(rep.Runs) / max(elapsed.Seconds(), 1e-9)
-	if *asJSON {
-		out := exploreJSON{Scenario: path, Variant: t.variant(), Strategy: st.strategy, Seed: st.seed, Runs: rep.Runs,
-			ElapsedMS: float64(elapsed.Microseconds()) / 1000, RunsPerSec: rate, Exhausted: rep.Exhausted, Failure: fj}
-		for _, o := range rep.OutcomeList() {
-			out.Outcomes = append(out.Outcomes, outcomeJSON{o, rep.Outcomes[o]})
+	out := exploreJSON{Scenario: path, Variant: t.variant(), Strategy: st.strategy, Seed: st.seed, Runs: rep.Runs,
+		ElapsedMS: float64(elapsed.Microseconds()) / 1000, RunsPerSec: rate, Exhausted: rep.Exhausted, Failure: fj, scaleJSON: scaleOf(opt, rep)}
+	for _, o := range rep.OutcomeList() {
+		out.Outcomes = append(out.Outcomes, outcomeJSON{o, rep.Outcomes[o]})
+	}
+	if st.scale.report != "" {
+		if err := writeReport(st.scale.report, out); err != nil {
+			return err
 		}
+	}
+	if *asJSON {
 		if err := writeJSON(c.stdout, out); err != nil {
 			return err
 		}
@@ -301,20 +313,14 @@ func (c *command) doExplore(t *target, st exploreSettings, progress bool) (*sim.
 			return nil, 0, opt, usagef("--max-depth must not be negative")
 		}
 		opt.Options.DFS = sim.DFSOptions{MaxDepth: st.maxDepth}
+		st.scale.apply(&opt)
 	}
-	if progress {
-		opt.Interval = 200 * time.Millisecond
-		opt.Progress = func(p sim.Progress) {
-			fmt.Fprintf(c.stderr, "\r\033[K%d runs  %.0f runs/s  %d distinct outcomes  %d failures",
-				p.Runs, float64(p.Runs)/max(p.Elapsed.Seconds(), 1e-9), p.Distinct, p.Failures)
-		}
-	}
+	var clearLine func()
+	opt.Progress, opt.Interval, clearLine = st.scale.reporter(c.stderr, progress)
 	start := time.Now()
 	rep, err := sim.Explore(context.Background(), opt, sc)
 	elapsed := time.Since(start)
-	if progress {
-		fmt.Fprint(c.stderr, "\r\033[K")
-	}
+	clearLine()
 	if err != nil {
 		return nil, 0, opt, err
 	}
@@ -337,6 +343,7 @@ func printExplore(w io.Writer, t *target, opt sim.ExploreOptions, rep *sim.Repor
 		fmt.Fprint(w, ", every schedule explored")
 	}
 	fmt.Fprintln(w)
+	printScale(w, opt, rep)
 	for _, o := range rep.OutcomeList() {
 		fmt.Fprintf(w, "  %6d  %s\n", rep.Outcomes[o], shorten(o, 150))
 	}
@@ -344,7 +351,7 @@ func printExplore(w io.Writer, t *target, opt sim.ExploreOptions, rep *sim.Repor
 		fmt.Fprintln(w, "no failure found")
 		return
 	}
-	fmt.Fprintf(w, "FAIL: run %d (seed %d) fails:\n", fj.Run, fj.Seed)
+	fmt.Fprintf(w, "FAIL: %s fails:\n", failWhere(opt.Strategy, fj))
 	for _, l := range strings.Split(fj.Error, "\n") {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
