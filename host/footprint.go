@@ -49,6 +49,9 @@ func (s *stream[T]) touch() { s.h.w.Touch(sim.Obj{Kind: sim.ObjStream, ID: s.id}
 
 func (f *future) touch() { f.h.w.Touch(sim.Obj{Kind: sim.ObjFuture, ID: f.id}, sim.Write) }
 
+// resolvedObj is the future's resolution alone, which Await waits for.
+func (f *future) resolvedObj() sim.Obj { return sim.Obj{Kind: sim.ObjFuture, ID: 1<<63 | f.id} }
+
 // Boundary is the scheduling point a guest's call of the host starts
 // with: what the guest did before does not carry into the call's steps
 // (sim.World.YieldBoundary).

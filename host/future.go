@@ -61,6 +61,7 @@ func (f *future) leakInfo() string {
 // resolve sets the future's value; it is called exactly once by the host.
 func (f *future) resolve(v error) {
 	f.touch()
+	f.h.w.Touch(f.resolvedObj(), sim.Publish) // the only time resolved changes
 	var val any
 	if v != nil {
 		val = v
@@ -158,8 +159,8 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 	if err != nil {
 		return nil, err
 	}
+	// delivered and reading are the reader's own: the handle's object.
 	f := fe.f
-	f.touch()
 	if f.delivered {
 		return nil, in.trap(TrapAfterDropped, h, call, "the future already delivered its value")
 	}
@@ -167,13 +168,15 @@ func (in *Instance) Await(h Handle) (result error, trap error) {
 		return nil, in.trap(TrapBusyEnd, h, call, "a read is already in flight")
 	}
 	f.reading = true
-	for ; !f.resolved; f.touch() {
-		if err := f.q.Wait(f.name); err != nil {
-			f.reading = false
-			return nil, err
-		}
-	}
+	// resolve publishes the value and signals f.q in one step: an Await.
+	err = f.q.Await(f.name, func() bool {
+		f.h.w.Touch(f.resolvedObj(), sim.Read)
+		return f.resolved
+	})
 	f.reading = false
+	if err != nil {
+		return nil, err
+	}
 	if err := in.check(call); err != nil {
 		return nil, err // the instance trapped while this task waited
 	}

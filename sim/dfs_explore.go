@@ -319,33 +319,33 @@ func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, 
 			}
 		}()
 	}
-	if opt.Progress != nil {
-		share := 0.0
-		for _, j := range mine {
-			share += jobs[j].weight
-		}
-		progress := func() Progress {
-			f := 0.0
-			mu.Lock()
-			for k := range results {
-				r := &results[k]
-				switch {
-				case r.done:
-					f += jobs[mine[k]].weight
-				case r.started:
-					f += jobs[mine[k]].weight * math.Float64frombits(r.fraction.Load())
-				}
+	share := 0.0
+	for _, j := range mine {
+		share += jobs[j].weight
+	}
+	progress := func() Progress {
+		f := 0.0
+		mu.Lock()
+		for k := range results {
+			r := &results[k]
+			switch {
+			case r.done:
+				f += jobs[mine[k]].weight
+			case r.started:
+				f += jobs[mine[k]].weight * math.Float64frombits(r.fraction.Load())
 			}
-			d := len(distinct)
-			mu.Unlock()
-			return Progress{Runs: int(runs.Load()), Failures: int(fails.Load()), Distinct: d, Pruned: int(pruned.Load()),
-				Elapsed: time.Since(start), Fraction: min(f/share, 1)}
 		}
-		tick(opt, &wg, func() Progress { return progress().estimate() })
+		d := len(distinct)
+		mu.Unlock()
+		return Progress{Runs: int(runs.Load()), Failures: int(fails.Load()), Distinct: d, Pruned: int(pruned.Load()),
+			Elapsed: time.Since(start), Fraction: min(f/max(share, 1e-300), 1)}.estimate()
+	}
+	if opt.Progress != nil {
+		tick(opt, &wg, progress)
 	}
 	wg.Wait()
 
-	rep := &Report{Outcomes: map[string]int{}, Jobs: len(jobs)}
+	rep := &Report{Outcomes: map[string]int{}, Jobs: len(jobs), Estimate: progress().Total}
 	interrupted := ctx.Err() != nil || timedOut.Load()
 	cut := false
 	var found []Failure

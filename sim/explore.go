@@ -98,6 +98,10 @@ type Report struct {
 	Pruned int
 	// Jobs is the number of subtrees DFS split the schedule tree into.
 	Jobs int
+	// Estimate is, for DFS, Knuth's estimate of the schedules of this
+	// shard's part of the tree (all of them once Exhausted): what an
+	// exhaustive search would run.
+	Estimate float64
 
 	anomalies int // races the reduction had to reverse conservatively
 }

@@ -550,8 +550,15 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 			}
 		}
 	}
+	// The writes the step's Await waited for come before it in every run
+	// where its check succeeds, and so does all they follow.
+	for _, c := range hbOnly {
+		clk = join(clk, s.events[c].clk)
+	}
+	s.hbOnly = hbOnly[:0]
 	// Races: dependencies not yet ordered before the step by its task's
-	// past, and not ordered before another such dependency.
+	// past (or what it waited for), and not ordered before another such
+	// dependency.
 	racing := s.racing[:0]
 	for _, c := range cands {
 		if s.events[c].task != p && !s.hb(c, clk) && !slices.Contains(racing, c) {
@@ -561,10 +568,6 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	for _, c := range cands {
 		clk = join(clk, s.events[c].clk)
 	}
-	for _, c := range hbOnly {
-		clk = join(clk, s.events[c].clk)
-	}
-	s.hbOnly = hbOnly[:0]
 	if i >= s.analyzeFrom && p != 0 {
 		for _, c := range racing {
 			direct := true

@@ -69,15 +69,30 @@ type FS struct {
 // fsObj is what a step that uses the file system touches, for
 // partial-order reduction. Every access of FS state holds mu, so taking it
 // is where the access is recorded: one object for the whole file system,
-// changed by every call (reads update access times).
+// changed by every call (reads update access times) — except taking or
+// dropping a reference to an OFD that is not its last, which changes only
+// the OFD's count (refObj, lockRef): no other call reads a count (they
+// read whether the OFD was released, which the last DecRef changes).
 var fsObj = sim.Obj{Kind: sim.ObjFS}
+
+func refObj(d *OFD) sim.Obj { return sim.Obj{Kind: sim.ObjFS, ID: 1<<32 | d.id} }
 
 // lock takes mu and, in a world, records that the running step touches
 // the file system.
 func (f *FS) lock() {
 	f.mu.Lock()
+	f.touch(fsObj, sim.Write)
+}
+
+// lockRef takes mu for a use of d's reference count only (see fsObj).
+func (f *FS) lockRef(d *OFD) {
+	f.mu.Lock()
+	f.touch(refObj(d), sim.Write)
+}
+
+func (f *FS) touch(o sim.Obj, m sim.Mode) {
 	if f.w != nil {
-		f.w.Touch(fsObj, sim.Write)
+		f.w.Touch(o, m)
 	}
 }
 

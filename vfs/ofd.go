@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wasisim/wasisim/internal/refs"
+	"github.com/wasisim/wasisim/sim"
 )
 
 // OFD is an open file description: what OpenAt and Root create, in the
@@ -118,7 +119,7 @@ func (d *OFD) Refs() int64 {
 	if d == nil || d.fs == nil {
 		return 0
 	}
-	d.fs.lock()
+	d.fs.lockRef(d)
 	defer d.fs.mu.Unlock()
 	return d.rc.RefsLocked()
 }
@@ -131,9 +132,10 @@ func (d *OFD) IncRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
-	f.lock()
+	f.lockRef(d)
 	defer f.mu.Unlock()
 	if err := d.rc.IncRefLocked(d); err != nil {
+		f.touch(fsObj, sim.Write) // the misuse is recorded in the FS's log
 		return fmt.Errorf("%w: %w (%s)", ErrRefCount, err, d.name)
 	}
 	return nil
@@ -149,8 +151,11 @@ func (d *OFD) DecRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
-	f.lock()
+	f.lockRef(d)
 	last, err := d.rc.DecRefLocked(d)
+	if last || err != nil {
+		f.touch(fsObj, sim.Write) // the release, or the misuse's record
+	}
 	if !last {
 		f.mu.Unlock()
 		if err != nil {

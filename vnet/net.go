@@ -167,7 +167,7 @@ type Net struct {
 //	accept                                  change the listener's and the new socket's sockObj
 //	connect                                 change its sockObj, portsObj, connsObj, the listener's sockObj
 //	release (the last reference)            change its sockObj, portsObj, idObj, connsObj, connObj
-//	take or drop a reference, not the last  change refObj           (sockRefs.lockRef)
+//	take or drop a reference, not the last  change refObj only      (sockRefs.lockRef)
 //
 // connsObj is the index of established connections and their numbering;
 // connObj is both directions of a connection and the shutdown flags of

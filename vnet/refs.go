@@ -31,7 +31,8 @@ func (r *sockRefs) lockRef() {
 	n := r.n
 	n.mu.Lock()
 	if n.w != nil {
-		n.w.Touch(netObj, sim.Read)
+		// No other call reads a count, only whether the socket was
+		// released, which the last decRef changes (releaseLocked).
 		n.w.Touch(refObj(r.id), sim.Write)
 	}
 }
