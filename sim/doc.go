@@ -27,6 +27,33 @@
 // choices of a recorded trace) and NewRapid (choices drawn from a
 // *rapid.T, so rapid shrinks schedules).
 //
+// # Exhaustive search and partial-order reduction
+//
+// Explore's "dfs" runs every schedule once per class of equivalent
+// interleavings: dynamic partial-order reduction with source sets and
+// sleep sets (Abdulla et al., JACM 2017). Two steps are independent when
+// they touch different objects, or only read the same ones; interleavings
+// that differ only in the order of independent steps reach the same state,
+// and one of them is enough. Steps say what they touch through
+// World.Touch (the models do: host, vfs and vnet name handle entries,
+// streams, futures, the file system, sockets, connections, ports; the
+// world names its wait queues, clock, timers, randomness and tasks). Only
+// the steps of tasks marked Annotated are described that way; every step
+// of any other task is dependent on every step, which is always sound. A
+// task's next step starts with what its previous one touched (code after a
+// wait goes on with what it had), except after YieldBoundary.
+// WaitQueue.Await and the Publish mode let a check that finds it must wait
+// drop out of the search: only the check that succeeds counts.
+//
+// The tree is split into subtrees in a fixed order (DFSOptions.Split), so
+// that Workers explore it in parallel and shards (ExploreOptions.Shard)
+// on several machines, without talking to each other: the report is the
+// same for every number of workers and shards — the same runs, outcomes
+// and first failure, (Failure.Job, Failure.Index) being the fixed order.
+// DFSOptions.Plain runs every interleaving instead. While it runs,
+// Progress gives Knuth's estimate of the share of the tree covered, the
+// schedules in all and the time left.
+//
 // # Virtual clock
 //
 // World.Now and World.WallNow advance only when no task can run and a timer
