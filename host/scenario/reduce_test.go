@@ -291,10 +291,13 @@ var blocks = []string{
 // enumerate quickly are skipped.
 func TestReductionKeepsOutcomesRandom(t *testing.T) {
 	skipped, compared := 0, 0
-	soak.Check(t, 40, func(rt *rapid.T) {
+	soak.Check(t, 30, func(rt *rapid.T) {
 		var src strings.Builder
 		src.WriteString("chunk 1\nfile \"f\" \"x\"\n")
-		tasks := rapid.IntRange(2, 3).Draw(rt, "tasks")
+		tasks := 2
+		if rapid.IntRange(0, 3).Draw(rt, "three tasks") == 0 {
+			tasks = 3
+		}
 		shared := rapid.Bool().Draw(rt, "one instance")
 		for ti := range tasks {
 			name := string(rune('a' + ti))
@@ -312,13 +315,13 @@ func TestReductionKeepsOutcomesRandom(t *testing.T) {
 		if err != nil {
 			rt.Fatalf("%v\n%s", err, src.String())
 		}
-		po, ps, _, pdone := exploreStatesBudget(rt, s, true, 4000)
+		po, ps, _, pdone := exploreStatesBudget(rt, s, true, 2500)
 		if !pdone {
 			skipped++
 			return
 		}
 		compared++
-		ro, rs, _, rdone := exploreStatesBudget(rt, s, false, 4000)
+		ro, rs, _, rdone := exploreStatesBudget(rt, s, false, 2500)
 		if !rdone {
 			rt.Fatalf("the reduced search did not finish where the plain one did:\n%s", src.String())
 		}
