@@ -51,6 +51,9 @@ type node struct {
 	// real: a branch explored at this point (of the top of the tree, in
 	// a split) started with a step that touched something.
 	real bool
+	// known: the footprint of the current branch's step is complete (it
+	// made no value choice, so every run repeats it).
+	known bool
 }
 
 // sleeper is a task whose next step from here was covered elsewhere,
@@ -115,6 +118,7 @@ type event struct {
 	node  int   // stack index of the scheduling point that chose it, -1
 	local int32 // 1 for the task's first step
 	fp    footprint
+	woke  []int   // tasks it woke or spawned
 	clk   []int32 // vector clock: clk[t] is the last step of t that happens before (or is) this one
 }
 
@@ -153,6 +157,9 @@ type search struct {
 	invalid   error
 	schedNode int // the point that chose the step about to begin, -1
 	stepNode  int // the point that chose the step in progress, -1
+	// valueInStep: the step in progress made a value choice, so its
+	// footprint may differ from one run to the next.
+	valueInStep bool
 
 	// per run, reduced
 	events      []event
@@ -238,6 +245,7 @@ func (s *search) mismatch(format string, args ...any) {
 }
 
 func (s *search) chooseValue(n int) int {
+	s.valueInStep = true
 	if s.bounded() {
 		return 0
 	}
@@ -338,6 +346,9 @@ func (s *search) next() bool {
 	if s.invalid != nil {
 		return false
 	}
+	if s.reduce && s.splitAt == 0 {
+		s.analyze()
+	}
 	s.stack = s.stack[:min(s.depth, len(s.stack))]
 	for len(s.stack) > s.floor {
 		nd := s.stack[len(s.stack)-1]
@@ -366,7 +377,7 @@ func (s *search) advance(nd *node) bool {
 	default:
 		for k := nd.branch + 1; k < len(nd.backtrack); k++ {
 			if !asleep(nd.sleep, nd.backtrack[k]) {
-				nd.branch = k
+				nd.branch, nd.known = k, false
 				return true
 			}
 		}
@@ -404,7 +415,7 @@ func (s *search) stepBegin(task int, ready []int) bool {
 	if s.pruned {
 		return true
 	}
-	s.stepNode, s.schedNode = s.schedNode, -1
+	s.stepNode, s.schedNode, s.valueInStep = s.schedNode, -1, false
 	if !s.reduce || task == 0 {
 		return false
 	}
@@ -493,23 +504,63 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	if s.pruned || !s.reduce {
 		return
 	}
+	// Record the step; the analysis waits for the end of the run (analyze),
+	// off the tasks' stacks.
 	i := len(s.events)
-	p := task
+	var acc []Access
+	var wk []int
+	var clk []int32
+	if i < cap(s.events) {
+		old := &s.events[:i+1][i]
+		acc, wk, clk = old.acc(), old.woke[:0], old.clk[:0]
+	}
+	s.events = append(s.events, event{task: task, node: s.stepNode, clk: clk,
+		fp: footprint{global: fp.global, acc: append(acc, fp.acc...)}, woke: append(wk, woke...)})
+
+	// Sleepers whose step depends on this one wake up.
+	kept := s.sleep[:0]
+	for _, x := range s.sleep {
+		if !x.fp.conflicts(fp) {
+			kept = append(kept, x)
+		}
+	}
+	s.sleep = kept
+	if n := s.stepNode; n >= 0 && n < len(s.stack) {
+		nd := s.stack[n]
+		if nd.backtrack != nil && !nd.known {
+			nd.fps[nd.branch].union(fp)
+			nd.known = !s.valueInStep
+			if s.splitAt > 0 {
+				s.pruneNoop(nd, fp)
+			}
+		}
+	}
+}
+
+// analyze computes the happens-before order of the run's steps (vector
+// clocks) and makes sure every race from analyzeFrom on is reversed where
+// it must be (race).
+func (s *search) analyze() {
+	s.last, s.waker, s.count = s.last[:0], s.waker[:0], s.count[:0]
+	s.hist.reset()
+	s.lastGlobal = -1
+	for i := range s.events {
+		s.analyzeStep(i)
+	}
+}
+
+func (s *search) analyzeStep(i int) {
+	ev := &s.events[i]
+	p, fp := ev.task, ev.fp
 	s.grow(p)
-	for _, t := range woke {
+	for _, t := range ev.woke {
 		s.grow(t)
 	}
 	local := s.count[p] + 1
 
 	// The clock before the dependencies of the step: the task's own
 	// past and whatever woke or spawned it.
-	// Reuse the buffers of the step at this index in an earlier run.
-	var clk []int32
-	var acc []Access
-	if i < cap(s.events) {
-		old := &s.events[:i+1][i]
-		clk, acc = old.clk[:0], old.acc()
-	}
+	clk := ev.clk[:0]
 	if l := s.last[p]; l >= 0 {
 		clk = join(clk, s.events[l].clk)
 	}
@@ -555,7 +606,6 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	for _, c := range hbOnly {
 		clk = join(clk, s.events[c].clk)
 	}
-	s.hbOnly = hbOnly[:0]
 	// Races: dependencies not yet ordered before the step by its task's
 	// past (or what it waited for), and not ordered before another such
 	// dependency.
@@ -568,6 +618,7 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 	for _, c := range cands {
 		clk = join(clk, s.events[c].clk)
 	}
+	ev.clk, ev.local = clk, local
 	if i >= s.analyzeFrom && p != 0 {
 		for _, c := range racing {
 			direct := true
@@ -582,11 +633,8 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 			}
 		}
 	}
-	s.cands, s.racing = cands, racing
+	s.cands, s.hbOnly, s.racing = cands, hbOnly[:0], racing
 
-	// Record the step.
-	s.events = append(s.events, event{task: p, node: s.stepNode, local: local,
-		fp: footprint{global: fp.global, acc: append(acc, fp.acc...)}, clk: clk})
 	if fp.global {
 		s.lastGlobal = i
 	} else {
@@ -602,29 +650,11 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 			}
 		}
 	}
-	for _, t := range woke {
+	for _, t := range ev.woke {
 		s.waker[t] = i
 	}
 	s.last[p] = i
 	s.count[p] = local
-
-	// Sleepers whose step depends on this one wake up.
-	kept := s.sleep[:0]
-	for _, x := range s.sleep {
-		if !x.fp.conflicts(fp) {
-			kept = append(kept, x)
-		}
-	}
-	s.sleep = kept
-	if n := s.stepNode; n >= 0 && n < len(s.stack) {
-		nd := s.stack[n]
-		if nd.backtrack != nil {
-			nd.fps[nd.branch].union(fp)
-			if s.splitAt > 0 {
-				s.pruneNoop(nd, fp)
-			}
-		}
-	}
 }
 
 // pruneNoop stops a run of the split's walk of the top of the tree whose
