@@ -27,8 +27,7 @@ func (c *command) merge(args []string) error {
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return errHelp
+				return errHelp // Parse printed the usage
 			}
 			return usagef("%v (see wasisim merge --help)", err)
 		}
