@@ -146,6 +146,7 @@ type scaleJSON struct {
 	Split      int    `json:"split,omitempty"`
 	Jobs       int    `json:"jobs,omitempty"`
 	Pruned     int    `json:"pruned,omitempty"`
+	Estimate   int64  `json:"estimated_runs,omitempty"` // dfs not exhausted: Knuth's estimate of the whole
 	MaxDepth   int    `json:"max_depth,omitempty"`
 	Depth      int    `json:"pct_depth,omitempty"`
 	Steps      int    `json:"pct_steps,omitempty"`
@@ -160,6 +161,9 @@ func scaleOf(opt sim.ExploreOptions, rep *sim.Report) scaleJSON {
 		d := opt.Options.DFS
 		sj.Reduced = !d.Plain && d.MaxDepth == 0 && !d.BoundPreemptions
 		sj.Split, sj.Jobs, sj.Pruned, sj.MaxDepth = max(d.Split, 1), rep.Jobs, rep.Pruned, d.MaxDepth
+		if !rep.Exhausted && rep.Estimate > 0 {
+			sj.Estimate = int64(rep.Estimate + 0.5)
+		}
 		if d.Split == 0 {
 			sj.Split = sim.DefaultSplit
 		}
@@ -218,6 +222,9 @@ func printScale(w io.Writer, opt sim.ExploreOptions, rep *sim.Report) {
 		}
 		if rep.Jobs > 1 {
 			parts = append(parts, fmt.Sprintf("tree split into %d subtrees", rep.Jobs))
+		}
+		if !rep.Exhausted && rep.Estimate > 0 {
+			parts = append(parts, "estimated schedules in all: ~"+approx(rep.Estimate))
 		}
 	}
 	if len(parts) > 0 {

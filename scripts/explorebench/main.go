@@ -1,0 +1,99 @@
+// Command explorebench measures exhaustive exploration of the shipped
+// scenarios: schedules with and without partial-order reduction, the
+// time to explore every class on one worker, and the schedules per
+// second on one and two workers. It prints a Markdown table for
+// BENCHMARKS.md; it decides nothing.
+//
+//	go run ./scripts/explorebench [-plain 60s] [-only NAME] [testdata/scenarios]
+//
+// Plain DFS runs until it exhausts the tree or -plain passes; then the
+// table gives the schedules run and Knuth's estimate of the whole tree.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wasisim/wasisim/host/scenario"
+	"github.com/wasisim/wasisim/sim"
+)
+
+func main() {
+	plainFor := flag.Duration("plain", time.Minute, "time budget of plain DFS per scenario")
+	only := flag.String("only", "", "measure only scenarios whose name contains this")
+	flag.Parse()
+	dir := "testdata/scenarios"
+	if flag.NArg() > 0 {
+		dir = flag.Arg(0)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.wsim"))
+	if err != nil || len(files) == 0 {
+		fmt.Fprintln(os.Stderr, "explorebench: no scenarios in", dir)
+		os.Exit(2)
+	}
+	sort.Strings(files)
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("<!-- %s, GOMAXPROCS %d, load before: %s -->\n", runtime.Version(), runtime.GOMAXPROCS(0), strings.TrimSpace(string(load)))
+	fmt.Println("| scenario | plain DFS schedules | reduced schedules | ratio | (stopped early) | reduced, 1 worker | runs/s 1 worker | runs/s 2 workers | 2 vs 1 |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".wsim")
+		if *only != "" && !strings.Contains(name, *only) {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		s, err := scenario.Parse(filepath.Base(f), src)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		sc := s.Scenario(scenario.Options{})
+		red1, t1 := explore(sc, s.Source, false, 1, 0)
+		red2, t2 := explore(sc, s.Source, false, 2, 0)
+		plain, _ := explore(sc, s.Source, true, 1, *plainFor)
+		plainCell := fmt.Sprint(plain.Runs)
+		ratio := float64(plain.Runs) / float64(max(red1.Runs, 1))
+		if !plain.Exhausted {
+			plainCell = fmt.Sprintf("> %d (est. %.2g)", plain.Runs, plain.Estimate)
+			if plain.Estimate > float64(plain.Runs) {
+				ratio = plain.Estimate / float64(max(red1.Runs, 1))
+			}
+		}
+		rate1, rate2 := float64(red1.Runs)/t1.Seconds(), float64(red2.Runs)/t2.Seconds()
+		fmt.Printf("| %s | %s | %d | %.0f× | %d | %s | %.0f | %.0f | %.2f× |\n", name, plainCell, red1.Runs, ratio, red1.Pruned,
+			t1.Round(time.Millisecond), rate1, rate2, rate2/rate1)
+	}
+	load, _ = os.ReadFile("/proc/loadavg")
+	fmt.Printf("<!-- load after: %s -->\n", strings.TrimSpace(string(load)))
+}
+
+// explore runs DFS to exhaustion (or the time limit) and returns the
+// report and the wall time.
+func explore(sc sim.Scenario, cfg []byte, plain bool, workers int, limit time.Duration) (*sim.Report, time.Duration) {
+	ctx := context.Background()
+	if limit > 0 {
+		var cancel func()
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	start := time.Now()
+	rep, err := sim.Explore(ctx, sim.ExploreOptions{Strategy: "dfs", Workers: workers, KeepGoing: true, Config: cfg,
+		Options: sim.StrategyOptions{DFS: sim.DFSOptions{Plain: plain}}}, sc)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintln(os.Stderr, "explorebench:", err)
+		os.Exit(1)
+	}
+	return rep, time.Since(start)
+}
