@@ -5,9 +5,12 @@
 // BENCHMARKS.md; it decides nothing.
 //
 //	go run ./scripts/explorebench [-plain 60s] [-only NAME] [testdata/scenarios]
+//	go run ./scripts/explorebench -speedup 5 [-only NAME]
 //
 // Plain DFS runs until it exhausts the tree or -plain passes; then the
 // table gives the schedules run and Knuth's estimate of the whole tree.
+// -speedup N instead explores each scenario N times with one worker and
+// N times with two, alternating, and reports the median rates.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wasisim/wasisim/host/scenario"
@@ -29,6 +33,7 @@ import (
 func main() {
 	plainFor := flag.Duration("plain", time.Minute, "time budget of plain DFS per scenario")
 	only := flag.String("only", "", "measure only scenarios whose name contains this")
+	speedup := flag.Int("speedup", 0, "only measure one worker against two, this many times each")
 	flag.Parse()
 	dir := "testdata/scenarios"
 	if flag.NArg() > 0 {
@@ -42,6 +47,10 @@ func main() {
 	sort.Strings(files)
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("<!-- %s, GOMAXPROCS %d, load before: %s -->\n", runtime.Version(), runtime.GOMAXPROCS(0), strings.TrimSpace(string(load)))
+	if *speedup > 0 {
+		speedups(files, *only, *speedup)
+		return
+	}
 	fmt.Println("| scenario | plain DFS schedules | reduced schedules | ratio | (stopped early) | reduced, 1 worker | runs/s 1 worker | runs/s 2 workers | 2 vs 1 |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, f := range files {
@@ -77,6 +86,58 @@ func main() {
 	}
 	load, _ = os.ReadFile("/proc/loadavg")
 	fmt.Printf("<!-- load after: %s -->\n", strings.TrimSpace(string(load)))
+}
+
+// speedups compares one worker with two on each scenario: n alternating
+// trials each, the median schedules per second.
+func speedups(files []string, only string, n int) {
+	fmt.Println("| scenario | schedules | runs/s 1 worker (median) | runs/s 2 workers (median) | 2 vs 1 | CPU µs/schedule 1 worker | 2 workers | load average during |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".wsim")
+		if only != "" && !strings.Contains(name, only) {
+			continue
+		}
+		src, _ := os.ReadFile(f)
+		s, err := scenario.Parse(filepath.Base(f), src)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		sc := s.Scenario(scenario.Options{})
+		var r1, r2, c1, c2 []float64
+		var runs int
+		var loads []string
+		for range n {
+			for _, w := range []int{1, 2} {
+				before := cpu()
+				rep, d := explore(sc, s.Source, false, w, 0)
+				perRun := (cpu() - before).Seconds() * 1e6 / float64(rep.Runs)
+				runs = rep.Runs
+				if w == 1 {
+					r1, c1 = append(r1, float64(rep.Runs)/d.Seconds()), append(c1, perRun)
+				} else {
+					r2, c2 = append(r2, float64(rep.Runs)/d.Seconds()), append(c2, perRun)
+				}
+			}
+			l, _ := os.ReadFile("/proc/loadavg")
+			loads = append(loads, strings.Fields(string(l))[0])
+		}
+		m1, m2 := median(r1), median(r2)
+		fmt.Printf("| %s | %d | %.0f | %.0f | %.2f× | %.0f | %.0f | %s |\n", name, runs, m1, m2, m2/m1, median(c1), median(c2), strings.Join(loads, " "))
+	}
+}
+
+// cpu is the CPU time (user and system) the process used so far.
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru) //nolint:errcheck // a measurement
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(x []float64) float64 {
+	sort.Float64s(x)
+	return x[len(x)/2]
 }
 
 // explore runs DFS to exhaustion (or the time limit) and returns the
