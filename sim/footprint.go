@@ -246,7 +246,7 @@ func (r *recorder) carryOf(t *Task) *footprint {
 	return &r.carry[t.id]
 }
 
-// errPruned ends a run the reduced search found redundant.
+// prunedError is the type of ErrPruned.
 type prunedError struct{}
 
 func (prunedError) Error() string { return "sim: run pruned by partial-order reduction" }
@@ -289,8 +289,8 @@ func (r *recorder) touch(o Obj, m Mode) {
 	}
 }
 
-// begin opens the step of task t (0: a world event). ready are the ids t
-// was chosen from (nil: t alone).
+// recBegin opens the step of task t (nil: a world event). ready are the
+// ids t was chosen from (nil: t alone).
 func (w *World) recBegin(t *Task, ready []int) {
 	r := w.rec
 	r.end()

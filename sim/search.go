@@ -20,9 +20,12 @@ import (
 // sibling covered. Independence comes from footprints (footprint.go): two
 // steps are dependent when they touch a common object and one of them
 // changes it, or when either is global. A task woken or spawned by a step
-// happens after it. Every complete run explored is of a different
-// equivalence class of interleavings, and every class is explored; runs
-// that can only repeat a class stop early (ErrPruned) and are not counted.
+// happens after it, and a successful WaitQueue.Await after the Publish it
+// waited for (the order with it is not a race: the other order only
+// waits). Every class is explored; complete runs are of different
+// classes, but for steps that touch nothing, which do not go to sleep
+// (sleepFor), so that a class may occasionally run twice. Runs that can
+// only repeat a class stop early (ErrPruned) and are not counted.
 //
 // Without reduction (DFSOptions.Plain, or a depth or preemption bound) it
 // tries every runnable task at every point, as NewDFS does.
