@@ -62,6 +62,16 @@
 // with what still holds it (handles of the preopened directories are not
 // counted). Instance.DropAll drops what an instance still holds.
 //
+// # Partial-order reduction
+//
+// Every access of host state another task can see records the object it
+// touches (sim.World.Touch: handle entries, streams, futures, host-wide
+// counters; vfs and vnet record theirs), and every call starts at
+// sim.World.YieldBoundary, so exhaustive search can tell which steps
+// commute. The host's own tasks are annotated (sim.Task.Annotated); a
+// guest task is if its code between host calls touches nothing else that
+// other tasks see, as the .wsim runner's tasks are.
+//
 // # Reading without copying twice
 //
 // Instance.Read returns a new slice per call; Instance.ReadInto fills the
