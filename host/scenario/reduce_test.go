@@ -47,17 +47,17 @@ func endState(h *host.Host) string {
 // whether the search finished within the time limit.
 func exploreStates(t *testing.T, s *Script, plain bool, mut mutation.Set, limit time.Duration) (outcomes, states []string, runs int, done bool) {
 	t.Helper()
-	return explore(t, s, plain, mut, limit, 0)
+	return explore(t, s, plain, mut, limit, 0, 1)
 }
 
 // exploreStatesBudget is exploreStates bounded by a number of schedules.
 func exploreStatesBudget(t fataler, s *Script, plain bool, budget int) (outcomes, states []string, runs int, done bool) {
-	return explore(t, s, plain, 0, time.Hour, budget)
+	return explore(t, s, plain, 0, time.Hour, budget, 1)
 }
 
 type fataler interface{ Fatal(...any) }
 
-func explore(t fataler, s *Script, plain bool, mut mutation.Set, limit time.Duration, budget int) (outcomes, states []string, runs int, done bool) {
+func explore(t fataler, s *Script, plain bool, mut mutation.Set, limit time.Duration, budget, split int) (outcomes, states []string, runs int, done bool) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	sc := func(w *sim.World) error {
@@ -78,7 +78,7 @@ func explore(t fataler, s *Script, plain bool, mut mutation.Set, limit time.Dura
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	rep, err := sim.Explore(ctx, sim.ExploreOptions{Strategy: "dfs", Workers: 1, KeepGoing: true, Config: s.Source, Runs: budget,
-		Options: sim.StrategyOptions{DFS: sim.DFSOptions{Plain: plain, Split: 1}}}, sc)
+		Options: sim.StrategyOptions{DFS: sim.DFSOptions{Plain: plain, Split: split}}}, sc)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal(err)
 	}
@@ -228,6 +228,11 @@ func TestReductionKeepsOutcomes(t *testing.T) {
 			}
 			if rruns > pruns {
 				t.Errorf("reduced DFS ran %d schedules, plain %d", rruns, pruns)
+			}
+			// Split into subtrees (for workers and shards), the same.
+			so, ss, _, sdone := explore(t, s, false, 0, time.Minute, 0, 0)
+			if !sdone || !slices.Equal(so, ro) || !slices.Equal(ss, rs) {
+				t.Errorf("split: done %v, outcomes %q, end states %q", sdone, so, ss)
 			}
 			t.Logf("%d schedules plain, %d reduced; %d outcomes, %d end states", pruns, rruns, len(po), len(ps))
 		})
