@@ -22,10 +22,12 @@ import (
 // changes it, or when either is global. A task woken or spawned by a step
 // happens after it, and a successful WaitQueue.Await after the Publish it
 // waited for (the order with it is not a race: the other order only
-// waits). Every class is explored; complete runs are of different
-// classes, but for steps that touch nothing, which do not go to sleep
-// (sleepFor), so that a class may occasionally run twice. Runs that can
-// only repeat a class stop early (ErrPruned) and are not counted.
+// waits). A step that touches nothing (a task that finds it must wait, or
+// only yields) commutes with every step, so the branch that starts with
+// it covers every run from its point, and the point needs no other
+// (advance). Every class is explored, and every complete run is of a
+// different class; runs that can only repeat a class stop early
+// (ErrPruned) and are not counted.
 //
 // Without reduction (DFSOptions.Plain, or a depth or preemption bound) it
 // tries every runnable task at every point, as NewDFS does.
@@ -51,9 +53,7 @@ type node struct {
 	backtrack []int
 	fps       []footprint
 	sleep     []sleeper
-	// real: a branch explored at this point (of the top of the tree, in
-	// a split) started with a step that touched something.
-	real bool
+
 	// known: the footprint of the current branch's step is complete (it
 	// made no value choice, so every run repeats it).
 	known bool
@@ -78,16 +78,13 @@ func asleep(s []sleeper, task int) bool {
 func (nd *node) inBacktrack(task int) bool { return slices.Contains(nd.backtrack, task) }
 
 // sleepFor is the sleep set of branch k of a reduced scheduling point:
-// the set on arrival plus the branches explored before it, except those
-// whose step touched nothing (a task that only found it must wait, or
-// yielded): such a step commutes with everything, so its task would
-// sleep to the end of the run, and its next step is not covered.
+// the set on arrival plus the branches explored before it.
 func (nd *node) sleepFor(k int) []sleeper { return nd.appendSleep(nil, k) }
 
 func (nd *node) appendSleep(s []sleeper, k int) []sleeper {
 	s = append(s, nd.sleep...)
 	for j := 0; j < k; j++ {
-		if !asleep(nd.sleep, nd.backtrack[j]) && !nd.fps[j].empty() {
+		if !asleep(nd.sleep, nd.backtrack[j]) {
 			s = append(s, sleeper{nd.backtrack[j], nd.fps[j]})
 		}
 	}
@@ -377,6 +374,10 @@ func (s *search) advance(nd *node) bool {
 			nd.branch++
 			return true
 		}
+	case nd.fps[nd.branch].empty():
+		// The branch's step touched nothing (in every value it chose):
+		// it commutes with every step, so every run from here is the
+		// same as one that starts with it. It covered them all.
 	default:
 		for k := nd.branch + 1; k < len(nd.backtrack); k++ {
 			if !asleep(nd.sleep, nd.backtrack[k]) {
@@ -533,9 +534,7 @@ func (s *search) stepEnd(task int, fp footprint, woke []int) {
 		if nd.backtrack != nil && !nd.known {
 			nd.fps[nd.branch].union(fp)
 			nd.known = !s.valueInStep
-			if s.splitAt > 0 {
-				s.pruneNoop(nd, fp)
-			}
+
 		}
 	}
 }
@@ -658,26 +657,6 @@ func (s *search) analyzeStep(i int) {
 	}
 	s.last[p] = i
 	s.count[p] = local
-}
-
-// pruneNoop stops a run of the split's walk of the top of the tree whose
-// branch at nd starts with a step that touched nothing. There every
-// runnable task is a branch, and such a step commutes with every step:
-// any run that starts with it is the same as one that starts with
-// another branch's step and runs it later. One branch is kept if all are
-// such steps (the last, when none before was real).
-func (s *search) pruneNoop(nd *node, fp footprint) {
-	if !fp.empty() {
-		nd.real = true
-		return
-	}
-	last := true
-	for k := nd.branch + 1; k < len(nd.backtrack); k++ {
-		last = last && asleep(nd.sleep, nd.backtrack[k])
-	}
-	if nd.real || !last {
-		s.pruned = true
-	}
 }
 
 // race makes sure the scheduling point before step c branches on a task
