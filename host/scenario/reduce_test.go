@@ -337,6 +337,10 @@ func TestReductionKeepsOutcomesRandom(t *testing.T) {
 		if !slices.Equal(ps, rs) {
 			rt.Fatalf("end states differ:\nplain   %q\nreduced %q\n%s", ps, rs, src.String())
 		}
+		so, ss, _, sdone := explore(rt, s, false, 0, time.Hour, 2500, 0)
+		if !sdone || !slices.Equal(so, ro) || !slices.Equal(ss, rs) {
+			rt.Fatalf("split: done %v, outcomes %q, end states %q\n%s", sdone, so, ss, src.String())
+		}
 	})
 	t.Logf("%d scripts compared, %d skipped (plain tree too big)", compared, skipped)
 }
