@@ -172,7 +172,9 @@ func (q *WaitQueue) wait(reason string, d time.Duration, recorded bool) error {
 // the task, in its last step). Then a check that fails and waits changes
 // nothing the reduced search has to order: it is not part of the step's
 // footprint, only the check that succeeds is (with what ready records
-// through World.Touch).
+// through World.Touch). A change that makes ready true for the first time
+// should be recorded as a Publish: the search then does not try the
+// successful check before it, where it would only wait.
 func (q *WaitQueue) Await(reason string, ready func() bool) error {
 	return q.AwaitLocked(nil, reason, ready)
 }
