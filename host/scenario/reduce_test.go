@@ -240,6 +240,20 @@ func TestReductionKeepsOutcomes(t *testing.T) {
 	}
 }
 
+// TestReductionFindsPlantedBug: the shipped planted bug is found by the
+// reduced search, in few schedules.
+func TestReductionFindsPlantedBug(t *testing.T) {
+	s := readScript(t, "planted-bug.wsim")
+	rep, err := sim.Explore(context.Background(), sim.ExploreOptions{Strategy: "dfs", Workers: 1, Config: s.Source}, s.Scenario(Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) == 0 || !strings.Contains(rep.Failures[0].Err.Error(), `expect file "report.txt"`) {
+		t.Fatalf("the planted bug survived %d schedules: %+v", rep.Runs, rep.Failures)
+	}
+	t.Logf("found after %d schedules", rep.Runs)
+}
+
 // TestReductionCatchesMutations runs the reduced search on shipped
 // scenarios with each deliberate bug of internal/mutation switched on:
 // each must fail in some schedule, and pass in every one without it.
