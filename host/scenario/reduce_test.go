@@ -256,7 +256,8 @@ func TestReductionFindsPlantedBug(t *testing.T) {
 
 // TestReductionCatchesMutations runs the reduced search on shipped
 // scenarios with each deliberate bug of internal/mutation switched on:
-// each must fail in some schedule, and pass in every one without it.
+// each must fail in some schedule (without it, every schedule of these
+// scenarios passes).
 func TestReductionCatchesMutations(t *testing.T) {
 	catch := map[mutation.Set]string{
 		mutation.ReleaseLocksOnHandleDrop: "lock-release.wsim",
