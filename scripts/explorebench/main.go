@@ -23,6 +23,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,8 +93,8 @@ func main() {
 // speedups compares one worker with two on each scenario: n alternating
 // trials each, the median schedules per second.
 func speedups(files []string, only string, n int) {
-	fmt.Println("| scenario | schedules | runs/s 1 worker (median) | runs/s 2 workers (median) | 2 vs 1 | CPU µs/schedule 1 worker | 2 workers | load average during |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| scenario | schedules | runs/s 1 worker (median) | runs/s 2 workers (median) | 2 vs 1 | CPU µs/schedule 1 worker | 2 workers | machine: a CPU loop, 2 vs 1 | load average during |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".wsim")
 		if only != "" && !strings.Contains(name, only) {
@@ -105,10 +107,11 @@ func speedups(files []string, only string, n int) {
 			os.Exit(1)
 		}
 		sc := s.Scenario(scenario.Options{})
-		var r1, r2, c1, c2 []float64
+		var r1, r2, c1, c2, spins []float64
 		var runs int
 		var loads []string
 		for range n {
+			spins = append(spins, spin())
 			for _, w := range []int{1, 2} {
 				before := cpu()
 				rep, d := explore(sc, s.Source, false, w, 0)
@@ -124,9 +127,34 @@ func speedups(files []string, only string, n int) {
 			loads = append(loads, strings.Fields(string(l))[0])
 		}
 		m1, m2 := median(r1), median(r2)
-		fmt.Printf("| %s | %d | %.0f | %.0f | %.2f× | %.0f | %.0f | %s |\n", name, runs, m1, m2, m2/m1, median(c1), median(c2), strings.Join(loads, " "))
+		fmt.Printf("| %s | %d | %.0f | %.0f | %.2f× | %.0f | %.0f | %.2f× | %s |\n", name, runs, m1, m2, m2/m1, median(c1), median(c2), median(spins), strings.Join(loads, " "))
 	}
 }
+
+// spin measures what the machine gives two threads at the moment: a
+// CPU-bound loop on two goroutines against one (2× on two idle cores).
+func spin() float64 {
+	loop := func() {
+		x := uint64(1)
+		for range 50_000_000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		sink.Add(x)
+	}
+	rate := func(g int) float64 {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range g {
+			wg.Add(1)
+			go func() { defer wg.Done(); loop() }()
+		}
+		wg.Wait()
+		return float64(g) / time.Since(start).Seconds()
+	}
+	return rate(2) / rate(1)
+}
+
+var sink atomic.Uint64
 
 // cpu is the CPU time (user and system) the process used so far.
 func cpu() time.Duration {
