@@ -61,16 +61,24 @@
 // idle time, interval, count; hop limit; receive and send buffer sizes):
 // 0 is ErrInvalidArgument, other values are clamped to the limits
 // (MinKeepAliveTime…, MinSocketBufferSize…), in-range values read back
-// exactly. The buffer-size options are bookkeeping; the capacity is
-// Options.BufferSize.
+// exactly. The buffer-size options size the connection: the buffer from A
+// to B holds the mean of A's send buffer size and B's receive buffer size,
+// a size never set counting as Options.BufferSize (so the capacity is
+// Options.BufferSize until one is set); a size set on a connected socket
+// applies at once (a shrunk buffer keeps the bytes it holds).
 //
 // UDP: bind, connect (repeatable, last wins; a connected socket only
-// receives from its peer), disconnect, Send (at most MaxDatagramSize bytes,
-// else ErrDatagramTooLarge; implicit bind; never blocks), Receive with the
-// sender's address. Each socket's queue holds Options.UDPQueueLen
-// datagrams (default 64); more are dropped and counted (Dropped). A send
-// from a connected socket to a port nobody holds makes its next Receive
-// fail with ErrConnectionRefused, as the ICMP error does on Linux.
+// receives from its peer; a socket bound to the unspecified address is
+// narrowed to the loopback address its datagrams leave from, as Linux
+// reports it, until disconnect), disconnect, Send (at most MaxDatagramSize
+// bytes, else ErrDatagramTooLarge; implicit bind; never blocks), Receive
+// with the sender's address. Each socket's queue holds Options.UDPQueueLen
+// datagrams (default 64) and, once the receive buffer size is set, drops a
+// datagram while the bytes queued exceed it (the send buffer size bounds
+// nothing: no datagram waits to be sent); dropped datagrams are counted
+// (Dropped). A send from a connected socket to a port nobody holds makes
+// its next Receive fail with ErrConnectionRefused, as the ICMP error does
+// on Linux.
 //
 // Name lookup (Resolve): "localhost" is 127.0.0.1 and ::1, IP literals
 // resolve to themselves, names added with AddHost to their addresses;

@@ -16,9 +16,29 @@ type pipe struct {
 	q       wait.Queue // readers waiting for data and writers waiting for space
 }
 
-func (p *pipe) space() int { return p.size - p.n }
+// space is how many bytes a write may add (none while a shrunken pipe
+// still holds more than its new size).
+func (p *pipe) space() int { return max(0, p.size-p.n) }
 
-// write copies as much of b as fits and returns the count.
+// resize sets the capacity, keeping the buffered bytes (a pipe shrunk
+// below them holds them until they are read), and reports whether it
+// changed.
+func (p *pipe) resize(size int) bool {
+	if size == p.size {
+		return false
+	}
+	p.size = size
+	if p.buf != nil {
+		buf := make([]byte, max(size, p.n))
+		k := p.n
+		p.read(buf[:k])
+		p.buf, p.r, p.n = buf, 0, k
+	}
+	return true
+}
+
+// write copies as much of b as the ring holds and returns the count;
+// callers bound b by space.
 func (p *pipe) write(b []byte) int {
 	if p.buf == nil && len(b) > 0 && p.size > 0 {
 		p.buf = make([]byte, p.size)

@@ -55,6 +55,9 @@ type sockOpts struct {
 	hopLimit   uint8
 	rcvBuf     uint64
 	sndBuf     uint64
+	// rcvSet and sndSet say the buffer sizes were set: until then they are
+	// defaults that do not size anything.
+	rcvSet, sndSet bool
 }
 
 func (n *Net) defaultOpts() sockOpts {
@@ -94,7 +97,8 @@ type TCPSocket struct {
 	pending []*TCPSocket // listener: connections not yet accepted
 	acceptQ wait.Queue
 
-	rx, tx         *pipe // connection: incoming and outgoing bytes
+	rx, tx         *pipe      // connection: incoming and outgoing bytes
+	peer           *TCPSocket // connection: the other end (its options size the pipes)
 	rdShut, wrShut bool
 	peerReset      bool // wrote to a closed peer: the kernel saw a reset
 
@@ -491,10 +495,11 @@ func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
 	c.state = Connected
 	c.local = remote
 	c.remote = s.local
-	c2s := &pipe{size: n.opt.BufferSize, q: n.newWaiter(c.name + "->" + s.name + " data")}
-	s2c := &pipe{size: n.opt.BufferSize, q: n.newWaiter(s.name + "->" + c.name + " data")}
+	c2s := &pipe{size: n.pipeSize(&c.opts, &s.opts), q: n.newWaiter(c.name + "->" + s.name + " data")}
+	s2c := &pipe{size: n.pipeSize(&s.opts, &c.opts), q: n.newWaiter(s.name + "->" + c.name + " data")}
 	s.tx, c.rx = s2c, s2c
 	s.rx, c.tx = c2s, c2s
+	s.peer, c.peer = c, s
 	s.remote = remote
 	s.state = Connected
 	if n.conns == nil {
@@ -534,6 +539,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 			s.pending[0] = nil
 			s.pending = s.pending[1:]
 			c.opts = s.opts
+			c.resizePipesLocked()
 			n.notifyLocked(s.acceptQ)
 			if n.tracing() {
 				n.event("accept", s.name, c.name)
@@ -665,8 +671,9 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			}
 			return len(p), nil
 		}
-		if tx.space() > 0 {
-			c := tx.write(n.shortCopyLocked(p, s.name, "short write"))
+		if sp := tx.space(); sp > 0 {
+			q := n.shortCopyLocked(p, s.name, "short write")
+			c := tx.write(q[:min(len(q), sp)])
 			n.notifyLocked(tx.q)
 			return c, nil
 		}
@@ -902,20 +909,25 @@ func (s *TCPSocket) SetHopLimit(v uint8) error {
 	return s.getOpt(func(o *sockOpts) { o.hopLimit = v })
 }
 
-// ReceiveBufferSize reports SO_RCVBUF (default Options.BufferSize). The
-// value is bookkeeping: connection capacity is Options.BufferSize.
+// ReceiveBufferSize reports SO_RCVBUF (default Options.BufferSize).
 func (s *TCPSocket) ReceiveBufferSize() (v uint64, err error) {
 	err = s.getOpt(func(o *sockOpts) { v = o.rcvBuf })
 	return
 }
 
 // SetReceiveBufferSize sets SO_RCVBUF: 0 is invalid-argument, values are
-// clamped to [MinSocketBufferSize, MaxSocketBufferSize].
+// clamped to [MinSocketBufferSize, MaxSocketBufferSize]. It sizes the
+// connection's buffer toward this socket (see pipeSize), at once on a
+// connected socket.
 func (s *TCPSocket) SetReceiveBufferSize(v uint64) error {
 	if v == 0 {
 		return s.argErr()
 	}
-	return s.getOpt(func(o *sockOpts) { o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+	return s.getOpt(func(o *sockOpts) {
+		o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize)
+		o.rcvSet = true
+		s.resizePipesLocked()
+	})
 }
 
 // SendBufferSize reports SO_SNDBUF (default Options.BufferSize).
@@ -925,12 +937,55 @@ func (s *TCPSocket) SendBufferSize() (v uint64, err error) {
 }
 
 // SetSendBufferSize sets SO_SNDBUF: 0 is invalid-argument, values are
-// clamped to [MinSocketBufferSize, MaxSocketBufferSize].
+// clamped to [MinSocketBufferSize, MaxSocketBufferSize]. It sizes the
+// connection's buffer from this socket (see pipeSize), at once on a
+// connected socket.
 func (s *TCPSocket) SetSendBufferSize(v uint64) error {
 	if v == 0 {
 		return s.argErr()
 	}
-	return s.getOpt(func(o *sockOpts) { o.sndBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+	return s.getOpt(func(o *sockOpts) {
+		o.sndBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize)
+		o.sndSet = true
+		s.resizePipesLocked()
+	})
+}
+
+// pipeSize is the capacity of a connection's buffer from a socket with
+// options from to one with options to: the mean of the sender's send
+// buffer size and the receiver's receive buffer size, a size that was
+// never set counting as Options.BufferSize. On Linux the bytes a writer
+// can get ahead of its reader are bounded by both buffers; the mean keeps
+// the capacity at Options.BufferSize while neither was set, and lets
+// either option move it.
+//
+// Preconditions: n.mu is held.
+func (n *Net) pipeSize(from, to *sockOpts) int {
+	snd, rcv := uint64(n.opt.BufferSize), uint64(n.opt.BufferSize)
+	if from.sndSet {
+		snd = from.sndBuf
+	}
+	if to.rcvSet {
+		rcv = to.rcvBuf
+	}
+	return int((snd + rcv) / 2)
+}
+
+// resizePipesLocked resizes a connected socket's buffers to its and its
+// peer's current options.
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) resizePipesLocked() {
+	if s.rx == nil || s.peer == nil {
+		return
+	}
+	n := s.n
+	if s.rx.resize(n.pipeSize(&s.peer.opts, &s.opts)) {
+		n.notifyLocked(s.rx.q)
+	}
+	if s.tx.resize(n.pipeSize(&s.opts, &s.peer.opts)) {
+		n.notifyLocked(s.tx.q)
+	}
 }
 
 // argErr is invalid-argument, or invalid-state on a closed socket (the
