@@ -287,6 +287,47 @@ func (in *Instance) udp(sock Handle, call string) (*udpSocket, func(), error) {
 	return lentSelf[*udpSocket](in, sock, KindUDPSocket, "udp-socket."+call)
 }
 
+// udpPlain is the self of a plain udp-socket method: nothing is lent.
+func (in *Instance) udpPlain(sock Handle, call string) (*udpSocket, error) {
+	return plainSelf[*udpSocket](in, sock, KindUDPSocket, "udp-socket."+call)
+}
+
+// UDPLocalAddress is udp-socket.get-local-address.
+func (in *Instance) UDPLocalAddress(sock Handle) (netip.AddrPort, error) {
+	u, err := in.udpPlain(sock, "get-local-address")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return u.s.LocalAddr()
+}
+
+// UDPRemoteAddress is udp-socket.get-remote-address.
+func (in *Instance) UDPRemoteAddress(sock Handle) (netip.AddrPort, error) {
+	u, err := in.udpPlain(sock, "get-remote-address")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return u.s.RemoteAddr()
+}
+
+// UDPAddressFamily is udp-socket.get-address-family.
+func (in *Instance) UDPAddressFamily(sock Handle) (vnet.Family, error) {
+	u, err := in.udpPlain(sock, "get-address-family")
+	if err != nil {
+		return 0, err
+	}
+	return u.s.Family(), nil
+}
+
+// UDPSocket returns the vnet socket behind a udp-socket handle, for tests
+// and host code; it does not lend the handle.
+func (in *Instance) UDPSocket(sock Handle) (*vnet.UDPSocket, error) {
+	if in.KindOf(sock) != KindUDPSocket {
+		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live udp-socket")
+	}
+	return in.table[sock-1].obj.(*udpSocket).s, nil
+}
+
 // UDPBind is udp-socket.bind.
 func (in *Instance) UDPBind(sock Handle, local netip.AddrPort) error {
 	u, end, err := in.udp(sock, "bind")
