@@ -73,6 +73,8 @@ type Instance struct {
 	// an event: a copy on one of its ends completed, a future it reads
 	// resolved, a subtask it started resolved. Made on first use.
 	events *sim.WaitQueue
+	// env is what wasi:cli/environment returns (SetEnvironment).
+	env Environment
 }
 
 // Name is the instance's name.

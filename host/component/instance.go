@@ -39,6 +39,7 @@ type run struct {
 	tasks map[*sim.Task][]*cmTask
 	insts []*compInst
 	next  int // for naming nested instances
+	setup func(*host.Instance)
 }
 
 // compInst is one component instance: the outer component or a nested
@@ -161,6 +162,10 @@ type Config struct {
 	Name string
 	// Linker binds the imports.
 	Linker *Linker
+	// Setup, if set, is called with each host.Instance the component
+	// makes (the outer one first), before any of the component's code
+	// runs: a host gives it its environment there.
+	Setup func(*host.Instance)
 }
 
 // Instantiate instantiates the component in the running task's world:
@@ -178,7 +183,7 @@ func (c *Component) Instantiate(h *host.Host, cfg Config) (*Instance, error) {
 	if cfg.Name == "" {
 		cfg.Name = "component"
 	}
-	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}}
+	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}, setup: cfg.Setup}
 	root, err := r.instantiate(c, c.body, cfg.Name, nil)
 	inst := &Instance{comp: c, root: root, r: r}
 	if err != nil {
@@ -226,6 +231,9 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	p := c.plans[b]
 	ci := &compInst{r: r, plan: p, name: name, mayLeave: true, exports: map[string]item{}}
 	ci.hin = r.h.NewInstance(name)
+	if r.setup != nil {
+		r.setup(ci.hin)
+	}
 	r.insts = append(r.insts, ci)
 	ctx := r.ctx()
 	if p.hostMod != nil {

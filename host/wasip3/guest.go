@@ -87,7 +87,9 @@ func (g *Guest) run(h *host.Host, comp *component.Component) error {
 		return g.end(err)
 	}
 	l := NewLinker(g.cfg)
-	inst, err := comp.Instantiate(h, component.Config{Name: g.cfg.Name, Linker: l})
+	env := g.cfg.Environment()
+	inst, err := comp.Instantiate(h, component.Config{Name: g.cfg.Name, Linker: l,
+		Setup: func(in *host.Instance) { in.SetEnvironment(env) }})
 	g.inst = inst
 	if inst != nil {
 		defer inst.Close()
