@@ -75,6 +75,10 @@ type Options struct {
 	// it, and nothing is kept in memory (Host.Stdout and Host.Stderr then
 	// return nothing). A write error is the guest's error (pipe).
 	Stdout, Stderr io.Writer
+	// Network is the network policy every new instance starts with
+	// (Instance.SetNetworkPolicy changes one instance's). The zero value
+	// allows everything.
+	Network NetworkPolicy
 }
 
 // Preopen is a directory given to every instance.
@@ -189,7 +193,7 @@ func (h *Host) Stderr() []byte { return h.stderr }
 
 // NewInstance makes a component instance with an empty handle table.
 func (h *Host) NewInstance(name string) *Instance {
-	in := &Instance{h: h, name: name}
+	in := &Instance{h: h, name: name, policy: h.opt.Network}
 	h.insts = append(h.insts, in)
 	return in
 }

@@ -41,6 +41,9 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 	if err := in.check("tcp-socket.new"); err != nil {
 		return 0, err
 	}
+	if err := in.newSocketAllowed(in.policy.DenyTCP, "tcp-socket.create"); err != nil {
+		return 0, err
+	}
 	s, err := in.h.net.NewTCP(f)
 	if err != nil {
 		return 0, err
@@ -65,6 +68,9 @@ func (in *Instance) Bind(sock Handle, local netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
+	if err := in.deny(in.policy.DenyBind, "tcp-socket.bind"); err != nil {
+		return err
+	}
 	return t.s.Bind(local)
 }
 
@@ -77,6 +83,9 @@ func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
 		return err
 	}
 	defer end()
+	if err := in.deny(in.policy.DenyConnect, call); err != nil {
+		return err
+	}
 	return in.ended(call, t.s.Connect(remote))
 }
 
@@ -87,6 +96,9 @@ func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
 func (in *Instance) Listen(sock Handle) (Handle, error) {
 	t, err := in.tcp(sock, "listen")
 	if err != nil {
+		return 0, err
+	}
+	if err := in.deny(in.policy.DenyListen, "tcp-socket.listen"); err != nil {
 		return 0, err
 	}
 	if err := t.s.Listen(); err != nil {
@@ -115,6 +127,14 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 				return nil
 			}
 			gen := n.Generation()
+			if in.atHandleLimit() {
+				// Like accept failing with EMFILE: the connection waits
+				// in the backlog until the instance drops a handle.
+				if _, err := n.WaitChangeFrom(gen, "a handle of "+in.name+" (at its limit) to accept on "+l.String(), time.Time{}); err != nil {
+					return err
+				}
+				continue
+			}
 			c, err := l.TryAccept()
 			if errors.Is(err, vnet.ErrWouldBlock) {
 				if _, err := n.WaitChangeFrom(gen, "accept on "+l.String(), time.Time{}); err != nil {
@@ -274,6 +294,9 @@ func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
 	if err := in.check("udp-socket.new"); err != nil {
 		return 0, err
 	}
+	if err := in.newSocketAllowed(in.policy.DenyUDP, "udp-socket.create"); err != nil {
+		return 0, err
+	}
 	s, err := in.h.net.NewUDP(f)
 	if err != nil {
 		return 0, err
@@ -335,6 +358,9 @@ func (in *Instance) UDPBind(sock Handle, local netip.AddrPort) error {
 		return err
 	}
 	defer end()
+	if err := in.deny(in.policy.DenyBind, "udp-socket.bind"); err != nil {
+		return err
+	}
 	return u.s.Bind(local)
 }
 
@@ -386,6 +412,9 @@ func (in *Instance) UDPReceive(sock Handle) ([]byte, netip.AddrPort, error) {
 func (in *Instance) ResolveAddresses(name string) ([]netip.Addr, error) {
 	in.h.w.Yield()
 	if err := in.check("resolve-addresses"); err != nil {
+		return nil, err
+	}
+	if err := in.deny(in.policy.DenyNameLookup, "resolve-addresses"); err != nil {
 		return nil, err
 	}
 	return in.h.net.Resolve(name)

@@ -75,6 +75,10 @@ type Instance struct {
 	events *sim.WaitQueue
 	// env is what wasi:cli/environment returns (SetEnvironment).
 	env Environment
+	// policy is the instance's network policy; nlive counts its live
+	// handles, for the policy's limit.
+	policy NetworkPolicy
+	nlive  int
 }
 
 // Name is the instance's name.
@@ -88,6 +92,7 @@ func (in *Instance) Trapped() *Trap { return in.trapped }
 
 func (in *Instance) insert(k Kind, obj any) Handle {
 	in.table = append(in.table, entry{kind: k, obj: obj, alive: true})
+	in.nlive++
 	return Handle(len(in.table))
 }
 
@@ -118,6 +123,7 @@ func (in *Instance) teardown() {
 			continue
 		}
 		e.alive = false
+		in.handleGone()
 		obj := e.obj
 		e.obj = nil
 		if f, ok := obj.(forceDropper); ok {
@@ -194,6 +200,7 @@ func (in *Instance) take(h Handle, want Kind, call string) (any, error) {
 		return nil, in.trap(TrapBusyEnd, h, call, "moving an end with a copy in flight")
 	}
 	e.alive = false
+	in.handleGone()
 	obj := e.obj
 	e.obj = nil
 	return obj, nil
@@ -277,6 +284,7 @@ func (in *Instance) Drop(h Handle) error {
 		in.leaveSet(h, e)
 	}
 	e.alive = false
+	in.handleGone()
 	e.obj = nil
 	if in.h.w.Tracing() {
 		in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
