@@ -85,6 +85,16 @@
 // malformed names ("", "127.0.0.1:80", "http://x/") are ErrInvalidArgument
 // and unknown well-formed names a *LookupError (name-unresolvable).
 //
+// # Outside the Net
+//
+// Nothing leaves the Net unless a Gateway routes it (SetGateway): a
+// Connect to an address where nothing of the Net listens asks the
+// gateway, which dials outside and gets the Net's end of the connection;
+// the gateway decides which addresses it carries, and any other is
+// refused or unreachable as without one. OnListen tells a watcher (the
+// bridge that publishes guest listeners) when a socket starts listening.
+// Package vnet/bridge builds the bridge to the machine's network on these.
+//
 // # Blocking: one mechanism, two modes
 //
 // Every blocking operation (Accept, Connect waiting for backlog space, Read

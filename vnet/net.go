@@ -148,6 +148,10 @@ type Net struct {
 	gen     uint64
 	hosts   map[string][]netip.Addr
 	misuse  refs.Log
+	// gateway carries connections out of the Net (SetGateway); onListen
+	// are the OnListen hooks.
+	gateway  Gateway
+	onListen []func(*TCPSocket)
 }
 
 // connKey is a connection's address pair as seen from one end.

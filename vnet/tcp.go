@@ -341,20 +341,30 @@ func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
 // or bound; address-in-use when another socket listens on an overlapping
 // address:port or no ephemeral port is left.
 func (s *TCPSocket) Listen() error {
+	hooks, err := s.listen()
+	for _, f := range hooks {
+		f(s)
+	}
+	return err
+}
+
+// listen makes the socket listen and returns the Net's OnListen hooks to
+// call (on success) after unlocking.
+func (s *TCPSocket) listen() ([]func(*TCPSocket), error) {
 	n := s.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch s.state {
 	case Unbound:
 		if err := s.bindLocked(unspecifiedOf(s.fam), 0); err != nil {
-			return err
+			return nil, err
 		}
 	case Bound:
 		if n.listenConflictLocked(s.fam, s.bind) {
-			return ErrAddressInUse
+			return nil, ErrAddressInUse
 		}
 	default:
-		return ErrInvalidState
+		return nil, ErrInvalidState
 	}
 	s.state = Listening
 	s.acceptQ = n.newWaiter(s.name + " accept")
@@ -362,7 +372,7 @@ func (s *TCPSocket) Listen() error {
 	if n.tracing() {
 		n.event("listen", s.name, s.local.String())
 	}
-	return nil
+	return n.onListen, nil
 }
 
 // Connect connects to a listening socket, binding implicitly to the
@@ -383,7 +393,7 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		return ErrInvalidState
 	}
 	remote = netip.AddrPortFrom(stripZone(remote.Addr()), remote.Port())
-	if err := checkRemote(s.fam, remote); err != nil {
+	if err := checkRemote(s.fam, remote); err != nil && !(err == ErrRemoteUnreachable && n.routesLocked(s, remote)) {
 		if err == ErrRemoteUnreachable {
 			s.failConnectLocked(err)
 		}
@@ -421,8 +431,14 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		if s.rc.ReleasedLocked() || s.state != Connecting {
 			return ErrInvalidState
 		}
-		l := n.findListenerLocked(s.fam, remote)
+		var l *TCPSocket
+		if remote.Addr().IsLoopback() {
+			l = n.findListenerLocked(s.fam, remote)
+		}
 		if l == nil {
+			if n.routesLocked(s, remote) {
+				return s.connectOutsideLocked(remote)
+			}
 			s.failConnectLocked(ErrConnectionRefused)
 			return ErrConnectionRefused
 		}
@@ -486,10 +502,11 @@ func (s *TCPSocket) failConnectLocked(err error) {
 	}
 }
 
-// establishLocked creates the server side of a connection in l's accept queue.
+// establishLocked creates the server side of a connection, in l's accept
+// queue (if l is not nil), and returns it.
 //
 // Preconditions: n.mu is held.
-func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
+func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) *TCPSocket {
 	n := s.n
 	c := n.newTCPLocked(s.fam)
 	c.state = Connected
@@ -507,11 +524,19 @@ func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
 	}
 	n.conns[connKey{s.local, s.remote}] = s
 	n.conns[connKey{c.local, c.remote}] = c
+	if l == nil {
+		n.notifyLocked(nil)
+		if n.tracing() {
+			n.event("established", s.name, c.name+" outside the net")
+		}
+		return c
+	}
 	l.pending = append(l.pending, c)
 	n.notifyLocked(l.acceptQ)
 	if n.tracing() {
 		n.event("established", s.name, c.name+" queued on "+l.name)
 	}
+	return c
 }
 
 // Accept takes the oldest connection from a listening socket's queue,
