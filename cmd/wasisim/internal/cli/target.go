@@ -57,6 +57,7 @@ func (t *target) base() string {
 type wasmFlags struct {
 	dirs, env stringList
 	maxSteps  int64
+	net       wasmrun.NetFlags
 }
 
 type stringList []string
@@ -68,6 +69,7 @@ func (wf *wasmFlags) register(fs *flag.FlagSet) {
 	fs.Var(&wf.dirs, "dir", "wasm: HOST[::GUEST] directory copied into the world and preopened (repeatable)")
 	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable)")
 	fs.Int64Var(&wf.maxSteps, "max-steps", 0, "wasm: scheduling step limit of a run (0: the default)")
+	wf.net.Register(fs, false)
 }
 
 // splitWasm finds a wasm binary among the arguments: the first operand
@@ -115,6 +117,9 @@ func loadWasm(bin string, guest []string, wf *wasmFlags) (*target, error) {
 			return nil, usagef("--env %q: want K=V", kv)
 		}
 		spec.Env = append(spec.Env, kv)
+	}
+	if err := wf.net.Apply(&spec); err != nil {
+		return nil, usagef("%v", err)
 	}
 	p, err := wasmrun.Load(spec)
 	if err != nil {

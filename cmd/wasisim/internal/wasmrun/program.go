@@ -22,6 +22,7 @@ import (
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
+	"github.com/wasisim/wasisim/vnet/bridge"
 )
 
 // Spec is a wasm run as a trace records it (the header's configuration):
@@ -45,6 +46,9 @@ type Spec struct {
 	// it read.
 	LiveStdin bool  `json:"live_stdin,omitempty"`
 	MaxSteps  int64 `json:"max_steps,omitempty"`
+	// Net is the bridge and the network policy; With the other guests.
+	Net  *NetSpec    `json:"net,omitempty"`
+	With []GuestSpec `json:"with,omitempty"`
 	// Expect is set for explored runs: what the first schedule showed.
 	Expect *Expect `json:"expect,omitempty"`
 }
@@ -89,6 +93,8 @@ type Program struct {
 	comp *component.Component
 	mod  []byte // a core module's bytes, compiled by wasip1's engine
 	dirs []tree
+	with []*Program // the other guests (--with)
+	live bool       // the bridge talks to the machine (run; not a replay)
 }
 
 // tree is a host directory as it was read: its entries in walk order.
@@ -169,6 +175,9 @@ func Load(spec Spec) (*Program, error) {
 		p.dirs = append(p.dirs, t)
 	}
 	p.Spec = spec
+	if err := p.loadWith(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -266,7 +275,8 @@ type Guest struct {
 	exitCode func() uint32
 	err      func() error
 	// FS is the world's file system, for writing --dir trees back.
-	FS *vfs.FS
+	FS     *vfs.FS
+	bridge *bridge.Bridge
 }
 
 // ExitCode is the guest's exit code once it ended.
@@ -292,7 +302,7 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 		g := &Guest{FS: fsys}
 		name := filepath.Base(p.Spec.Path)
 		if p.comp != nil {
-			opt := host.Options{FS: fsys, Net: n, Stdout: io.Stdout, Stderr: io.Stderr, Preopens: []host.Preopen{}}
+			opt := host.Options{FS: fsys, Net: n, Stdout: io.Stdout, Stderr: io.Stderr, Preopens: []host.Preopen{}, Network: p.policy()}
 			if io.Stdin != nil {
 				opt.StdinReader = io.Stdin
 			}
@@ -339,6 +349,10 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 				return err
 			}
 			g.Task, g.exitCode, g.err = mg.Task(), mg.ExitCode, mg.Err
+		}
+		var err error
+		if g.bridge, err = p.startNet(w, fsys, n, io, g.Task); err != nil {
+			return err
 		}
 		if onGuest != nil {
 			onGuest(g)

@@ -13,6 +13,17 @@
 // passes the host's K. --listen ADDR preopens a listening TCP socket on
 // the world's loopback network after the directories (fd 3+len(dirs)…).
 // --seed seeds the world (default 0); --trace writes the run's trace.
+//
+// The network (net.go): --publish HOSTADDR=GUESTADDR lets clients on the
+// machine connect to a guest listener (port * on both sides: every port a
+// guest listens on), --forward HOSTADDR=GUESTADDR lets guests reach a
+// loopback server of the machine; what crosses is recorded in the trace,
+// so the run replays without the machine. Without them nothing leaves
+// the simulation. -S KEY=VALUE sets the component guests' network policy
+// (tcp, udp, bind, listen, connect, allow-ip-name-lookup: y or n;
+// max-handles: a count). --with 'FILE [ARGS…]' runs another guest (a
+// component or a module) in the same world, on the same file system and
+// network; the run's exit code is the main guest's.
 package wasmrun
 
 import (
@@ -49,6 +60,7 @@ type options struct {
 	maxSteps  int64
 	module    string
 	args      []string
+	net       NetFlags
 }
 
 type multiFlag []string
@@ -68,6 +80,7 @@ func flagSet(o *options, dirs, env, listen *multiFlag) *flag.FlagSet {
 	fl.StringVar(&o.trace, "trace", "", "write the trace to FILE")
 	fl.BoolVar(&o.writeBack, "dir-write-back", false, "copy --dir trees back to the host after the run")
 	fl.Int64Var(&o.maxSteps, "max-steps", 0, "scheduling step limit (0: sim default)")
+	o.net.Register(fl, true)
 	return fl
 }
 
@@ -143,7 +156,7 @@ func parse(args []string) (*options, error) {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parse(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "wasisim run: %v\nusage: wasisim run [--dir HOST::GUEST] [--env K=V] [--listen ADDR] [--seed N] [--trace FILE] [--dir-write-back] MODULE [ARGS...]\n", err)
+		fmt.Fprintf(stderr, "wasisim run: %v\nusage: wasisim run [--dir HOST::GUEST] [--env K=V] [--listen ADDR] [--seed N] [--trace FILE] [--dir-write-back] [--publish HOST=GUEST] [--forward HOST=GUEST] [-S KEY=VALUE] [--with 'FILE ARGS'] MODULE [ARGS...]\n", err)
 		return 2
 	}
 	code, err := o.run(stdin, stdout, stderr)
@@ -161,10 +174,14 @@ func (o *options) run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	for _, d := range o.dirs {
 		spec.Dirs = append(spec.Dirs, DirSpec{Host: d.host, Guest: d.guest})
 	}
+	if err := o.net.Apply(&spec); err != nil {
+		return 2, err
+	}
 	p, err := Load(spec)
 	if err != nil {
 		return 2, err
 	}
+	p.live = true
 	cfg := p.Config()
 	cfg.Seed, cfg.Trace = o.seed, o.trace != ""
 	w, err := sim.New(cfg)
@@ -176,6 +193,7 @@ func (o *options) run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 		return 1, err
 	}
 	res := w.Run()
+	g.shutdownBridge()
 	if o.trace != "" {
 		if err := w.Trace().WriteFile(o.trace); err != nil {
 			return 1, err
