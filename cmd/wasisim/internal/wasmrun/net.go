@@ -48,7 +48,7 @@ type NetFlags struct {
 // no machine to talk to).
 func (nf *NetFlags) Register(fl *flag.FlagSet, bridging bool) {
 	fl.Var(&nf.policy, "S", "KEY=VALUE[,…] network policy of component guests: tcp, udp, bind, listen, connect, allow-ip-name-lookup (y or n), max-handles (a count)")
-	fl.Var(&nf.with, "with", "'FILE [ARGS…]' another guest in the same world (repeatable), started before the main one")
+	fl.Var(&nf.with, "with", "'FILE [ARGS…]' another guest in the same world, alongside the main one (repeatable)")
 	if bridging {
 		fl.Var(&nf.publish, "publish", "HOSTADDR=GUESTADDR lets machine clients connect to a guest listener (port * on both sides: every port a guest listens on)")
 		fl.Var(&nf.forward, "forward", "HOSTADDR=GUESTADDR lets guests reach a loopback server of the machine at GUESTADDR")

@@ -2,6 +2,7 @@ package wasmrun
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"path/filepath"
@@ -98,5 +99,47 @@ func TestNetFlags(t *testing.T) {
 	}
 	if tr, err := sim.ReadTraceFile(trace); err != nil || strings.Contains(string(tr.Bytes()), `"input"`) {
 		t.Errorf("an unbridged run took input from outside: %v", err)
+	}
+}
+
+const netpeer = "../../../../testdata/net/netpeer.wasm"
+
+// --with runs several guests in one world: the greeting's server and its
+// client, whose one read gets the whole greeting under some schedules and
+// half of it under others. Exploring the run (what `wasisim explore
+// --with …` does) finds a schedule whose output differs from the first.
+func TestWithSeveralGuests(t *testing.T) {
+	outputs := map[string]bool{}
+	for _, seed := range []string{"0", "2"} {
+		var out, errb strings.Builder
+		code := Main([]string{"run", "--seed", seed, "--with", netpeer + " greet-server", netpeer, "greet-client"}, nil, &out, &errb)
+		if code != 0 {
+			t.Fatalf("seed %s: exit %d: %s", seed, code, errb.String())
+		}
+		outputs[out.String()] = true
+	}
+	if !outputs["got: hello world\n"] || !outputs["got: hello "] {
+		t.Fatalf("outputs %v", outputs)
+	}
+
+	spec := Spec{Path: netpeer, Args: []string{"greet-client"}}
+	var nf NetFlags
+	nf.with = multiFlag{netpeer + " greet-server"}
+	if err := nf.Apply(&spec); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Baseline(sim.Config{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sim.Explore(context.Background(), sim.ExploreOptions{Strategy: "random", Seed: 1, Runs: 50, Workers: 1}, p.Explored())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) == 0 || !strings.Contains(rep.Failures[0].Err.Error(), "stdout differs") {
+		t.Fatalf("exploring found %d failures (%v); want a run whose output differs", len(rep.Failures), rep.Failures)
 	}
 }
