@@ -302,6 +302,12 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 			return err
 		}
 		data = v
+	} else if isStream && elem != nil && elem.Kind == U8 {
+		// The bytes land in the reader's buffer when the copy happens, as
+		// the canonical ABI has it, with no buffer in between.
+		if b, ok := st.opts.mem.Read(ptr, n); ok {
+			data = b
+		}
 	}
 	ev, done, err := in.StartCopy(end, int(n), data)
 	if err != nil {
@@ -422,7 +428,11 @@ func loadElems(cx *LiftLowerContext, mem api.Memory, elem *Type, ptr, n uint32, 
 		if !ok {
 			return nil, trapf("buffer out of bounds")
 		}
-		return append([]byte(nil), b...), nil
+		// A view, not a copy: the writer may not touch its buffer while
+		// the write is pending, and the host takes bytes from it as
+		// readers come (a consumer taking 8 KiB at a time must not make a
+		// 64 KiB write cost eight copies of what is left).
+		return b, nil
 	}
 	out := make([]any, n)
 	size := Size(elem)
@@ -448,6 +458,9 @@ func (ci *compInst) storeElems(info *copyInfo, data any, n int) error {
 		b, ok := info.opts.mem.Read(info.ptr, uint32(len(d)))
 		if !ok {
 			return trapf("read buffer out of bounds")
+		}
+		if len(d) > 0 && &b[0] == &d[0] {
+			return nil // the copy read straight into the buffer
 		}
 		copy(b, d)
 		return nil
