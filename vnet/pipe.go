@@ -7,7 +7,7 @@ import "github.com/wasisim/wasisim/internal/wait"
 // fields are guarded by Net.mu.
 type pipe struct {
 	size    int        // capacity in bytes
-	buf     []byte     // ring storage of len size, allocated by the first write
+	buf     []byte     // ring storage, grown by writes up to size (more only after a shrink)
 	r, n    int        // read offset and number of buffered bytes
 	fin     bool       // the writer shut down: the reader sees EOF after the data
 	gone    bool       // the reading socket was released: writes fail (broken)
@@ -28,20 +28,32 @@ func (p *pipe) resize(size int) bool {
 		return false
 	}
 	p.size = size
-	if p.buf != nil {
-		buf := make([]byte, max(size, p.n))
-		k := p.n
-		p.read(buf[:k])
-		p.buf, p.r, p.n = buf, 0, k
+	if len(p.buf) > max(size, p.n) {
+		p.grow(max(size, p.n))
 	}
 	return true
 }
 
+// grow moves the buffered bytes to a new ring of length k (≥ p.n).
+func (p *pipe) grow(k int) {
+	buf := make([]byte, k)
+	n := p.n
+	if n > 0 {
+		p.read(buf[:n])
+	}
+	p.buf, p.r, p.n = buf, 0, n
+}
+
+// minRing is the smallest ring a pipe allocates: a connection that moves
+// a few bytes does not pay for its whole capacity.
+const minRing = 4 << 10
+
 // write copies as much of b as the ring holds and returns the count;
-// callers bound b by space.
+// callers bound b by space. The ring grows (doubling, up to size) as the
+// buffered bytes need it.
 func (p *pipe) write(b []byte) int {
-	if p.buf == nil && len(b) > 0 && p.size > 0 {
-		p.buf = make([]byte, p.size)
+	if need := p.n + len(b); need > len(p.buf) && len(p.buf) < p.size {
+		p.grow(min(p.size, max(need, 2*len(p.buf), minRing)))
 	}
 	total := 0
 	for len(b) > 0 && p.n < len(p.buf) {
