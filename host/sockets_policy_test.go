@@ -190,3 +190,59 @@ func TestNetworkPolicyFloodOfConnections(t *testing.T) {
 		t.Fatalf("got %v, want a deadlock naming the handle limit", res.Error())
 	}
 }
+
+// A guest that floods a server with connections and leaks them gets WASI
+// error codes — address-in-use once the ephemeral ports are gone, or
+// out-of-memory at its handle limit — and the run ends reporting every
+// leaked socket.
+func TestFloodingGuestGetsErrorCodesAndALeakReport(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		policy NetworkPolicy
+		want   error
+	}{
+		{"ports", NetworkPolicy{}, vnet.ErrAddressInUse},
+		{"handles", NetworkPolicy{MaxHandles: 6}, vnet.ErrOutOfMemory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got error
+			var held int
+			res, _, err := sim.RunOnce(sim.Config{Seed: 1}, func(w *sim.World) error {
+				n := vnet.New(vnet.Options{World: w, EphemeralLow: 40000, EphemeralHigh: 40009})
+				h, err := New(w, Options{Net: n})
+				if err != nil {
+					return err
+				}
+				srv, cli := h.NewInstance("server"), h.NewInstance("flood")
+				cli.SetNetworkPolicy(tc.policy)
+				_, _, err = listen(srv)
+				if err != nil {
+					return err
+				}
+				w.Go("flood", func(*sim.Task) error {
+					for i := 0; i < 100; i++ {
+						s, err := cli.NewTCPSocket(vnet.IPv4)
+						if err == nil {
+							err = cli.Connect(s, serverAddr)
+						}
+						if err != nil {
+							got, held = err, cli.LiveHandles()
+							return nil // and leak every socket
+						}
+					}
+					return errors.New("a hundred connections and no error")
+				})
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !errors.Is(got, tc.want) {
+				t.Fatalf("the flood ended with %v (holding %d handles), want %v", got, held, tc.want)
+			}
+			if len(res.Leaks) < held {
+				t.Fatalf("%d leaks reported for %d leaked handles: %v", len(res.Leaks), held, res.Error())
+			}
+		})
+	}
+}
