@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -398,5 +399,48 @@ func TestParseMapping(t *testing.T) {
 	}
 	if _, err := New(vnet.New(vnet.Options{World: sim.MustNew(sim.Config{})}), Options{Forward: []Mapping{{Host: ap("192.0.2.1:80"), Guest: ap("127.0.0.1:80")}}}); err == nil {
 		t.Error("a forward to a machine address off the loopback was accepted")
+	}
+}
+
+// A forwarded machine server that goes away mid-connection: the guest,
+// having read its end of stream, sends on and gets connection-reset (or
+// broken), not silence.
+func TestForwardPeerGoneResetsTheGuest(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	srv := netip.MustParseAddrPort(ln.Addr().String())
+	var sendErr error
+	runLive(t, func(b **Bridge) sim.Scenario {
+		return bridged(Options{Forward: []Mapping{{Host: srv, Guest: ap("10.0.0.7:80")}}, Live: true, IdleTimeout: time.Minute}, b,
+			func(w *sim.World, n *vnet.Net) []*sim.Task {
+				return []*sim.Task{w.Go("sender", func(*sim.Task) error {
+					c, _ := n.NewTCP(vnet.IPv4)
+					defer c.DecRef() //nolint:errcheck
+					if err := c.Connect(ap("10.0.0.7:80")); err != nil {
+						return err
+					}
+					if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
+						return fmt.Errorf("before the end of stream: %q %v", rest, err)
+					}
+					buf := make([]byte, 64<<10)
+					for i := 0; i < 1024; i++ { // 64 MiB: far more than any buffer holds
+						if _, sendErr = c.Write(buf); sendErr != nil {
+							return nil
+						}
+					}
+					return errors.New("64 MiB sent to a peer that is gone")
+				})}
+			})
+	}, func() error { return nil })
+	if !errors.Is(sendErr, vnet.ErrConnectionReset) && !errors.Is(sendErr, vnet.ErrConnectionBroken) {
+		t.Fatalf("send to a gone peer: %v", sendErr)
 	}
 }

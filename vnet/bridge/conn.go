@@ -25,6 +25,7 @@ type conn struct {
 
 	pumps     int
 	inStopped bool // the guest no longer takes machine bytes
+	inDone    bool // the pump of machine bytes ended
 	done      bool // the bridge's socket is released
 }
 
@@ -36,7 +37,17 @@ func (c *conn) waitsForMachine() bool {
 }
 
 // fromMachine applies bytes, an end of stream or a reset from the machine.
+// A reset after the end of stream (the machine peer closed, and the guest
+// sent it more) still resets the guest's connection.
 func (c *conn) fromMachine(e event) {
+	if e.kind == evReset && c.inEnd == evEOF {
+		c.inEnd = evReset
+		c.b.event(c.name, "reset from the machine")
+		if c.inDone && c.sock != nil {
+			c.sock.Reset() //nolint:errcheck // the guest may be gone
+		}
+		return
+	}
 	if c.inEnd != 0 {
 		return
 	}
@@ -74,7 +85,10 @@ func (c *conn) start() {
 // pumpIn writes the machine's bytes into the Net, then its end of stream
 // (a FIN) or reset.
 func (c *conn) pumpIn() {
-	defer c.pumpDone()
+	defer func() {
+		c.inDone = true
+		c.pumpDone()
+	}()
 	for {
 		for len(c.in) == 0 && c.inEnd == 0 && !c.done {
 			if err := c.inQ.Wait(""); err != nil {

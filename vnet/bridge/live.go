@@ -243,7 +243,10 @@ func (l *live) writer(id uint64, rc *realConn) {
 		case 0:
 			if !broken {
 				if _, err := rc.c.Write(m.data); err != nil {
+					// The machine peer is gone: the guest's connection is
+					// reset, as a kernel's would be.
 					broken = true
+					l.post(event{kind: evReset, id: id})
 				}
 			}
 			l.post(event{kind: evWritten, id: id, n: uint64(len(m.data))})
