@@ -16,7 +16,14 @@
 //
 // Bytes a guest sends to the machine are bounded in flight (MaxInFlight):
 // the guest's connection waits for the machine peer to take them, as a
-// kernel's would. Only TCP is bridged.
+// kernel's would. A machine peer that goes away resets the guest's
+// connection. Only TCP is bridged.
+//
+// Because machine events arrive only at idle points, virtual time does
+// not wait for them: a guest that sleeps or polls with a timeout lets the
+// world's clock run on, and sees machine input only once it blocks with
+// no timer pending. While the bridge waits for the machine, a live stdin
+// (host.Options.StdinReader) is not read.
 package bridge
 
 import (
