@@ -58,6 +58,11 @@ func (ci *compInst) hostCall(ctx context.Context, k int, stack []uint64) {
 		case *BuiltinDef:
 			err = ci.builtin(st, d, stack)
 		}
+		if tr := ci.hin.Trapped(); err == nil && tr != nil {
+			// The instance trapped inside the call (a destructor's own
+			// trap, say) without the call failing: stop the guest too.
+			err = tr
+		}
 	}
 	if err != nil {
 		panic(&unwind{ci.fail(err)})
