@@ -1,6 +1,7 @@
 package wasip3
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -83,6 +84,21 @@ func TestTwoComponentsOverVnet(t *testing.T) {
 	var out strings.Builder
 	exploreAll(t, guests(comp, &out, []string{"server", "rt-server", "5"}, []string{"client", "rt-client", "5"}), 20)
 	exploreAll(t, guests(comp, &out, []string{"server", "bulk-server", "4"}, []string{"client", "bulk-client", "4"}), 10)
+	// The same seed gives a byte-identical trace.
+	var traces [2][]byte
+	for i := range traces {
+		w := sim.MustNew(sim.Config{Seed: 3, Trace: true})
+		if err := guests(comp, &out, []string{"server", "rt-server", "3"}, []string{"client", "rt-client", "3"})(w); err != nil {
+			t.Fatal(err)
+		}
+		if res := w.Run(); res.Failed() {
+			t.Fatal(res.Error())
+		}
+		traces[i] = w.Trace().Bytes()
+	}
+	if !bytes.Equal(traces[0], traces[1]) {
+		t.Fatal("two runs with one seed gave different traces")
+	}
 }
 
 // A component and a preview-1 module on one network: the component's
