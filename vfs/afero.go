@@ -22,6 +22,11 @@ import (
 // fs.ErrNotExist) works as well. vfs has no permission model: Chmod and
 // Chown are accepted and ignored, and modes read back as 0644 (files) or
 // 0755 (directories).
+//
+// The temporary directory (os.TempDir(), as named on the host) exists on
+// demand, as it always does on an OS: creating a file or directory
+// directly in it creates it first, so afero.TempDir and afero.TempFile
+// with dir "" work on a fresh tree. Nothing else is created implicitly.
 type AferoFs struct {
 	root *OFD
 }
@@ -83,6 +88,9 @@ func (a *AferoFs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, er
 	if flag&os.O_TRUNC != 0 {
 		of |= OpenTruncate
 	}
+	if flag&os.O_CREATE != 0 {
+		a.tempParent(name)
+	}
 	d, err := a.root.OpenAt(SymlinkFollow, rel(name), of, df)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: osError(err)}
@@ -90,8 +98,21 @@ func (a *AferoFs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, er
 	return &aferoFile{ofd: d, name: name, append: flag&os.O_APPEND != 0}, nil
 }
 
+// tempParent creates the temporary directory when name is directly in it
+// and it is missing. An error is left for the creation of name to report.
+func (a *AferoFs) tempParent(name string) {
+	tmp := rel(os.TempDir())
+	if tmp == "." || path.Dir(rel(name)) != tmp {
+		return
+	}
+	if _, err := a.root.StatAt(SymlinkFollow, tmp); errors.Is(err, ErrNoEntry) {
+		a.MkdirAll(tmp, 0o777) //nolint:errcheck // the caller's create reports the failure
+	}
+}
+
 // Mkdir creates a directory.
 func (a *AferoFs) Mkdir(name string, _ os.FileMode) error {
+	a.tempParent(name)
 	if err := a.root.CreateDirectoryAt(rel(name)); err != nil {
 		return &os.PathError{Op: "mkdir", Path: name, Err: osError(err)}
 	}
