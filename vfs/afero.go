@@ -199,8 +199,17 @@ func (a *AferoFs) removeAll(p string) error {
 	return a.root.RemoveDirectoryAt(p)
 }
 
-// Rename moves oldname to newname, replacing a file or empty directory.
+// Rename moves oldname to newname, replacing a file. As os.Rename, it
+// refuses to replace a directory (EEXIST), even with itself, where the
+// kernel would replace an empty one.
 func (a *AferoFs) Rename(oldname, newname string) error {
+	if st, err := a.root.StatAt(0, rel(newname)); err == nil && st.Type == TypeDirectory {
+		var err error = ErrExist
+		if _, oerr := a.root.StatAt(0, rel(oldname)); oerr != nil {
+			err = oerr // os.Rename reports a bad old name first
+		}
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: osError(err)}
+	}
 	if err := a.root.RenameAt(rel(oldname), a.root, rel(newname)); err != nil {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: osError(err)}
 	}

@@ -89,3 +89,43 @@ func TestAferoStatRootName(t *testing.T) {
 		t.Errorf("root is named %q and %q, os.Stat says %q", fi.Name(), ffi.Name(), host.Name())
 	}
 }
+
+// Rename follows os.Rename, which refuses to replace a directory.
+func TestAferoRenameAsOS(t *testing.T) {
+	cases := []struct {
+		old, new string
+		errno    syscall.Errno
+	}{
+		{"/d", "/empty", syscall.EEXIST},
+		{"/f", "/empty", syscall.EEXIST},
+		{"/d", "/d", syscall.EEXIST},
+		{"/missing", "/d", syscall.ENOENT},
+		{"/f", "/g", 0},
+		{"/f", "/f", 0},
+		{"/d", "/f", syscall.ENOTDIR},
+		{"/d", "/d/sub", syscall.EINVAL},
+	}
+	for _, fsys := range []struct {
+		name string
+		make func(t *testing.T) afero.Fs
+	}{
+		{"vfs", func(*testing.T) afero.Fs { return NewAferoFs(New(Options{})) }},
+		{"os", func(t *testing.T) afero.Fs { return afero.NewBasePathFs(afero.NewOsFs(), t.TempDir()) }},
+	} {
+		for _, c := range cases {
+			t.Run(fsys.name+c.old+"->"+c.new, func(t *testing.T) {
+				afs := fsys.make(t)
+				must(t, afero.WriteFile(afs, "/f", []byte("data"), 0o644))
+				must(t, afero.WriteFile(afs, "/g", []byte("other"), 0o644))
+				must(t, afs.Mkdir("/d", 0o755))
+				must(t, afs.Mkdir("/empty", 0o755))
+				err := afs.Rename(c.old, c.new)
+				var errno syscall.Errno
+				errors.As(err, &errno)
+				if errno != c.errno || (c.errno == 0) != (err == nil) {
+					t.Errorf("got %v, want errno %d (%v)", err, c.errno, c.errno)
+				}
+			})
+		}
+	}
+}
