@@ -107,13 +107,39 @@
 // is reported by sim as a deadlock instead of hanging; Connect is also a
 // scheduling point (World.Yield). Blocking calls must then come from world
 // tasks (outside one they return sim.ErrNotInTask). Without a world the
-// queue is a channel closed on wake-up and deadlines are real time, so
+// queue is a channel closed on wake-up and deadlines are on the time
+// package's clock (real time, or a synctest bubble's fake time), so
 // vnet is an ordinary in-memory network for goroutines; the net.Conn
 // adapter passes golang.org/x/net/nettest.TestConn in that mode. The Try*
 // methods never block and return ErrWouldBlock instead. Readable,
 // Writable and Acceptable tell whether an operation would complete without
 // waiting, and WaitChange (WaitChangeFrom with Generation in goroutine
 // mode) waits until any socket changes: together they implement poll.
+//
+// # Which mode for which code
+//
+// A world is for code written as world tasks — guests of package host,
+// .wsim scenarios, models of a protocol — whose every interleaving is to
+// be explored, replayed from a trace and shrunk. Goroutine mode is for
+// ordinary Go networking code (net/http, gRPC, a protocol of your own),
+// which starts goroutines of its own: those are not world tasks, so in a
+// world their blocking calls fail with sim.ErrNotInTask. Dial, DialContext
+// (the shape of http.Transport.DialContext), Listen and ListenPacket plug
+// vnet into such code:
+//
+//	l, _ := n.Listen("tcp", "127.0.0.1:8080")
+//	go srv.Serve(l)
+//	client := &http.Client{Transport: &http.Transport{DialContext: n.DialContext}}
+//
+// Goroutine mode works inside a testing/synctest bubble: a goroutine
+// blocked in Accept, Read, Write, a Connect waiting for backlog space or
+// WaitChange is durably blocked (synctest.Wait returns while it waits),
+// and deadlines and the contexts of DialContext run on the bubble's fake
+// clock, so a client timeout fires the moment everything else waits, with
+// no real sleep. Goroutines of a bubble and goroutines outside it must not
+// wait on the same connection or listener at the same time (a wait blocks
+// on a channel of the bubble of its first waiter); a Net made outside the
+// bubble may be used inside it, and again after it.
 //
 // # Faults
 //

@@ -1,7 +1,8 @@
 // Package scenario is the .wsim scenario language: small, line-oriented
 // scripts of guest tasks calling the WASI 0.3 host (package host) on a
-// deterministic world (package sim), with assertions. This comment is the
-// language's reference; docs/scenarios.md points here.
+// deterministic world (package sim), with assertions. This comment
+// summarises the language; docs/scenarios.md in the repository is its
+// complete reference.
 //
 //	# drop-during-write.wsim: a descriptor dropped while its write goes on
 //	variant p3
