@@ -15,6 +15,11 @@
 // known at call time of a method that returns a future comes back as an
 // already-resolved err future, with the input stream dropped.
 //
+// Calls come from the world's tasks. A call from any other goroutine while
+// the world runs (one a task started, say) returns sim.ErrNotInTask and
+// changes nothing, since it would race with the running task; a call after
+// Run has returned gets sim.ErrRunEnded.
+//
 // # Streams and futures
 //
 // stream<T> is a rendezvous: a copy happens only when a read and a write

@@ -194,6 +194,20 @@ func (h *Host) NewInstance(name string) *Instance {
 	return in
 }
 
+// enter is the check every guest call makes before it touches state: the
+// caller is the world's running task (sim.ErrNotInTask otherwise: another
+// goroutine would race with the run) and the run has not ended
+// (sim.ErrRunEnded).
+func (h *Host) enter() error {
+	if err := h.w.CheckCaller(); err != nil {
+		return err
+	}
+	if h.w.Ended() {
+		return sim.ErrRunEnded
+	}
+	return nil
+}
+
 func (h *Host) newID() uint64 { h.nextID++; return h.nextID }
 
 func (h *Host) track(id uint64, t tracked) { h.live[id] = t }

@@ -260,6 +260,9 @@ func (in *Instance) AddressFamily(sock Handle) (vnet.Family, error) {
 // Socket returns the vnet socket behind a tcp-socket handle, for tests and
 // host code; it does not lend the handle.
 func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
 	if in.KindOf(sock) != KindTCPSocket {
 		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live tcp-socket")
 	}

@@ -131,7 +131,7 @@ func (in *Instance) teardown() {
 // cancelled first, lends no longer counted), but nothing trapped. Later
 // calls of the instance return a trap. Closing twice does nothing.
 func (in *Instance) Close() {
-	if in.trapped != nil {
+	if in.h.enter() != nil || in.trapped != nil {
 		return
 	}
 	in.trapped = &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: "close", Detail: "the instance was closed"}
@@ -142,8 +142,14 @@ func (in *Instance) Close() {
 // cancelled before it can be dropped at teardown.
 type forceDropper interface{ forceDrop() }
 
-// check validates that the instance may run a call.
+// check validates that the instance may run a call: it comes from the
+// world's running task (not from another goroutine, which would race with
+// it), the run has not ended, and the instance has not trapped. Every
+// guest call checks before it touches any state.
 func (in *Instance) check(call string) error {
+	if err := in.h.enter(); err != nil {
+		return err
+	}
 	if in.trapped != nil {
 		return &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: call, Detail: in.trapped.Error()}
 	}
@@ -326,6 +332,9 @@ func (in *Instance) Live() []Handle {
 // exits cleanly would; handles that cannot be dropped yet (lent, busy) are
 // reported in the error.
 func (in *Instance) DropAll() error {
+	if err := in.h.enter(); err != nil {
+		return err
+	}
 	var first error
 	for _, h := range in.Live() {
 		if err := in.Drop(h); err != nil && first == nil {

@@ -19,6 +19,14 @@
 // switch (about 100 ns here) instead of a goroutine handoff through a
 // channel (several hundred ns); BenchmarkSwitch measures both.
 //
+// While Run runs, the world belongs to the running task. A call from any
+// other goroutine — one a task started, a library's background reader —
+// would race with it, so the world tells callers apart (each task is a
+// goroutine of its own): its blocking primitives return ErrNotInTask to
+// them, Yield, Event and Choose do nothing for them, and the layers above
+// check World.CheckCaller before touching their own state. After Run, Go
+// starts nothing (the task it returns has ended with ErrRunEnded).
+//
 // # Strategies
 //
 // NewRandom (seeded uniform), NewPCT (probabilistic concurrency testing

@@ -9,8 +9,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/wasisim/wasisim/internal/goid"
 )
 
 // DefaultMaxSteps bounds a run so that a livelock ends with ErrStepLimit
@@ -56,8 +59,11 @@ type Config struct {
 
 // World owns all nondeterminism of one run: which task runs next, which
 // value a model choice takes, what time it is and what the random source
-// yields. Exactly one task runs at a time; a World is not safe for use by
-// goroutines other than its tasks and the goroutine that calls Run.
+// yields. Exactly one task runs at a time. While Run runs, the world and
+// the models on it are for its tasks only: a call from another goroutine
+// (one a task started, a net/http transport's reader) would race with
+// the running task, so the world's primitives refuse it (ErrNotInTask)
+// and the layers above check CheckCaller before touching their state.
 type World struct {
 	cfg      Config
 	strategy Strategy
@@ -69,9 +75,16 @@ type World struct {
 	picked  *Task // chosen by Yield to run next
 	lastRun *Task // the task that ran most recently, for preemption counting
 	step    int64
-	now     time.Duration
+	now     atomic.Int64 // virtual time (a time.Duration), read by any goroutine
 	timers  timerHeap
 	timerSq uint64
+
+	// phase is setup, running or ended. owner identifies the goroutine
+	// that may use the world while it runs (goid.Get): the running
+	// task's, or Run's own between tasks; 0 outside Run.
+	phase atomic.Uint32
+	owner atomic.Uintptr
+	runG  uintptr
 
 	trace  *Trace
 	full   bool // record every event, not only the choices
@@ -179,15 +192,50 @@ func (w *World) Tracing() bool { return w.full }
 // Step is the number of scheduling steps taken so far.
 func (w *World) Step() int64 { return w.step }
 
-// Current is the running task, or nil outside any task (during setup and
-// after Run).
-func (w *World) Current() *Task { return w.current }
+// Current is the task the caller runs in: nil outside any task (during
+// setup, after Run) and in any goroutine other than the running task's.
+func (w *World) Current() *Task { return w.caller() }
+
+// caller is the running task if the calling goroutine is the one running
+// it, else nil. It reads owner before current, so a goroutine that is not
+// the owner never reads what the world's goroutines write.
+func (w *World) caller() *Task {
+	if w.owner.Load() != goid.Get() {
+		return nil
+	}
+	return w.current
+}
+
+// World phases.
+const (
+	phaseSetup uint32 = iota
+	phaseRunning
+	phaseEnded
+)
+
+// CheckCaller reports whether the calling goroutine may use the world and
+// the models built on it (host, file system, network) now. While Run runs
+// only the running task may — or Run's own goroutine between tasks (idle
+// hooks, end-of-run checks) — and any other goroutine gets ErrNotInTask;
+// before Run starts and after it returns, nothing runs and any goroutine
+// may. Layers call it before touching their state, so a stray goroutine
+// gets an error instead of racing with the run.
+func (w *World) CheckCaller() error {
+	if w.phase.Load() == phaseRunning && w.owner.Load() != goid.Get() {
+		return ErrNotInTask
+	}
+	return nil
+}
+
+// Ended reports whether Run has returned: the run is over, and guest calls
+// of the layers above fail with ErrRunEnded.
+func (w *World) Ended() bool { return w.phase.Load() == phaseEnded }
 
 // Now is the virtual monotonic time since the start of the run.
-func (w *World) Now() time.Duration { return w.now }
+func (w *World) Now() time.Duration { return time.Duration(w.now.Load()) }
 
 // WallNow is the virtual wall-clock time.
-func (w *World) WallNow() time.Time { return w.cfg.Epoch.Add(w.now) }
+func (w *World) WallNow() time.Time { return w.cfg.Epoch.Add(w.Now()) }
 
 // AddLeakCheck registers a function run at the end of Run that lists the
 // objects of a layer still alive, each as a description of the object and
@@ -208,7 +256,9 @@ func (w *World) AddMisuseCheck(layer string, check func() []string) {
 // tasks). In strict replay a mismatch with the trace ends the run with a
 // Divergence.
 func (w *World) Event(kind, obj, detail string) {
-	if !w.full {
+	if !w.full || w.CheckCaller() != nil || w.Ended() {
+		// From another goroutine it would race with the run; after the
+		// run it would land after the end line.
 		return
 	}
 	w.record(Event{Step: w.step, Task: w.taskID(), Kind: kind, Obj: obj, Detail: detail})
@@ -250,9 +300,10 @@ func (w *World) diverge(d *Divergence) {
 
 // Choose asks the strategy to pick one of n alternatives of a model
 // decision (how many bytes a copy step moves, which pending event fires).
-// label names the decision in the trace. n < 2 needs no choice and returns 0.
+// label names the decision in the trace. n < 2 needs no choice and returns
+// 0, as does a call from a goroutine CheckCaller refuses.
 func (w *World) Choose(label string, n int) int {
-	if n < 2 {
+	if n < 2 || w.CheckCaller() != nil {
 		return 0
 	}
 	i := w.strategy.Choose(ChoicePoint{Step: w.step, Kind: ChooseValue, Label: label, N: n, Current: -1})
@@ -275,11 +326,23 @@ func (w *World) checkChoice(i, n int) int {
 
 // Go starts a task. It may be called before Run or from a running task;
 // the new task is runnable at once, and the strategy decides when it runs.
+// Called after Run has returned, or from a goroutine CheckCaller refuses,
+// it starts nothing: the task it returns has ended (id 0) with
+// ErrRunEnded or ErrNotInTask as its error.
 func (w *World) Go(name string, fn func(t *Task) error) *Task {
+	if err := w.startErr(); err != nil {
+		t := &Task{w: w, name: name, full: name + "#0", state: stateDone, err: err}
+		t.done = w.NewWaitQueue("join " + t.full)
+		return t
+	}
 	t := &Task{w: w, id: len(w.tasks) + 1, name: name, state: stateReady}
 	t.full = name + "#" + strconv.Itoa(t.id)
 	t.done = w.NewWaitQueue("join " + t.Name())
 	seq := func(yield func(struct{}) bool) {
+		// The task's coroutine is a goroutine of its own: from now on
+		// the world is this goroutine's whenever the task runs.
+		t.g = goid.Get()
+		w.owner.Store(t.g)
 		t.yield = yield
 		defer func() {
 			if r := recover(); r != nil {
@@ -301,6 +364,14 @@ func (w *World) Go(name string, fn func(t *Task) error) *Task {
 	return t
 }
 
+// startErr is why a task cannot start now, or nil.
+func (w *World) startErr() error {
+	if w.Ended() {
+		return ErrRunEnded
+	}
+	return w.CheckCaller()
+}
+
 func (w *World) makeReady(t *Task) {
 	t.state = stateReady
 	if n := len(w.ready); n == 0 || w.ready[n-1].id < t.id {
@@ -314,9 +385,10 @@ func (w *World) makeReady(t *Task) {
 }
 
 // Yield is a scheduling point: the running task stays runnable and the
-// strategy picks who runs next. Outside a task it does nothing.
+// strategy picks who runs next. Outside a task (or in a goroutine that is
+// not the running task's) it does nothing.
 func (w *World) Yield() {
-	t := w.current
+	t := w.caller()
 	if t == nil {
 		return
 	}
@@ -336,9 +408,11 @@ func (w *World) Yield() {
 	t.park()
 }
 
-// Sleep blocks the running task for d of virtual time.
+// Sleep blocks the running task for d of virtual time. A sleep that
+// would end past the largest time.Duration ends there instead (about 292
+// years after the start of the run): the clock saturates, it never wraps.
 func (w *World) Sleep(d time.Duration) error {
-	t := w.current
+	t := w.caller()
 	if t == nil {
 		return ErrNotInTask
 	}
@@ -361,6 +435,9 @@ func (w *World) Run() *Result {
 		return &Result{Err: errors.New("sim: World.Run called twice")}
 	}
 	w.ran = true
+	w.runG = goid.Get()
+	w.owner.Store(w.runG)
+	w.phase.Store(phaseRunning)
 	for w.abortErr == nil && w.divergence == nil {
 		t := w.picked
 		w.picked = nil
@@ -381,7 +458,11 @@ func (w *World) Run() *Result {
 		w.current = t
 		w.lastRun = t
 		t.state = stateRunning
+		if t.g != 0 { // a task's first resumption sets owner itself
+			w.owner.Store(t.g)
+		}
 		_, alive := t.next()
+		w.owner.Store(w.runG)
 		w.current = nil
 		if !alive {
 			w.finish(t)
@@ -472,6 +553,8 @@ func (w *World) end() *Result {
 		e := w.cfg.expect.Events[w.nextEv]
 		res.Divergence = &Divergence{Step: w.step, Expected: &e, Reason: "the run ended before the trace"}
 	}
+	w.owner.Store(0)
+	w.phase.Store(phaseEnded)
 	if w.trace != nil {
 		if w.trace.Header.Format == 0 { // not set by Replay
 			w.trace.Header = w.header()
@@ -491,7 +574,11 @@ func (w *World) end() *Result {
 func (w *World) kill(t *Task) {
 	t.killed = true
 	w.current = t
+	if t.g != 0 {
+		w.owner.Store(t.g)
+	}
 	t.stop()
+	w.owner.Store(w.runG)
 	w.current = nil
 	t.state = stateDone
 	if t.err == nil {
@@ -620,8 +707,13 @@ type PanicError struct {
 func (e *PanicError) Error() string { return fmt.Sprintf("panic in task %s: %v", e.Task, e.Value) }
 
 var (
-	// ErrNotInTask is returned by blocking primitives called outside a task.
-	ErrNotInTask = errors.New("sim: blocking call outside a task")
+	// ErrNotInTask is returned by blocking primitives called outside a
+	// task, and by every call of a layer on a running world from a
+	// goroutine that is not the running task's (see World.CheckCaller).
+	ErrNotInTask = errors.New("sim: call outside the world's running task")
+	// ErrRunEnded is the error of a guest call, or of World.Go, after Run
+	// has returned.
+	ErrRunEnded = errors.New("sim: the run has ended")
 	// ErrKilled is the error of a task that was unwound because the run ended
 	// while it was blocked (deadlock, step limit, divergence).
 	ErrKilled = errors.New("sim: task killed at end of run")

@@ -78,7 +78,10 @@
 //     input.
 //
 // Locks report ErrWouldBlock (not an error-code: WASI has no lock API), and
-// reference-count misuse wraps ErrRefCount.
+// reference-count misuse wraps ErrRefCount. With a World, an OFD call from
+// a goroutine other than the world's running task, while the world runs,
+// returns sim.ErrNotInTask and changes nothing (it would race with the
+// run's events and clock); before and after the run any goroutine may call.
 //
 // # Adapters
 //

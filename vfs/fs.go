@@ -8,6 +8,7 @@ import (
 	"github.com/google/btree"
 
 	"github.com/wasisim/wasisim/internal/refs"
+	"github.com/wasisim/wasisim/internal/wait"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -186,6 +187,12 @@ func (f *FS) RefErrors() []string {
 }
 
 func (f *FS) now() int64 { return f.clock.Now().UnixNano() }
+
+// enter is the check of every call that touches the FS or its world: with
+// a World that is running, only its running task may call
+// (sim.ErrNotInTask for any other goroutine, which would race with the
+// run's events, clock and randomness).
+func (f *FS) enter() error { return wait.Check(f.w) }
 
 func (f *FS) tracing() bool { return f.w != nil && f.w.Tracing() }
 

@@ -44,7 +44,8 @@ func (f *FS) newOFDLocked(n *inode, flags DescFlags, name string) *OFD {
 
 func (d *OFD) label() string { return "ofd#" + itoa(d.id) }
 
-// lockLive locks the FS and checks that d is a live OFD.
+// lockLive checks the caller (see FS.enter), locks the FS and checks that
+// d is a live OFD.
 //
 // Postconditions: on success f.mu is held and the caller unlocks it.
 func (d *OFD) lockLive() (*FS, error) {
@@ -52,6 +53,9 @@ func (d *OFD) lockLive() (*FS, error) {
 		return nil, ErrBadDescriptor
 	}
 	f := d.fs
+	if err := f.enter(); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	if d.rc.ReleasedLocked() {
 		f.mu.Unlock()
@@ -131,6 +135,9 @@ func (d *OFD) IncRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
+	if err := f.enter(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := d.rc.IncRefLocked(d); err != nil {
@@ -149,6 +156,9 @@ func (d *OFD) DecRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
+	if err := f.enter(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	last, err := d.rc.DecRefLocked(d)
 	if !last {

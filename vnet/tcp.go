@@ -106,6 +106,9 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
 	}
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.newTCPLocked(f), nil
@@ -260,6 +263,9 @@ func (s *TCPSocket) describeLocked() string {
 // SharedBindPolicy) or when no ephemeral port is left.
 func (s *TCPSocket) Bind(local netip.AddrPort) error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Unbound {
@@ -338,6 +344,9 @@ func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
 // address:port or no ephemeral port is left.
 func (s *TCPSocket) Listen() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch s.state {
@@ -371,6 +380,9 @@ func (s *TCPSocket) Listen() error {
 // invalid-state when listening, connecting, connected or closed.
 func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch s.state {
@@ -520,6 +532,9 @@ func (s *TCPSocket) TryAccept() (*TCPSocket, error) { return s.accept(false) }
 
 func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
@@ -566,6 +581,9 @@ func (s *TCPSocket) TryRead(p []byte) (int, error) { return s.read(p, false) }
 
 func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return 0, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
@@ -624,6 +642,9 @@ func (s *TCPSocket) TryWrite(p []byte) (int, error) { return s.write(p, false) }
 
 func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return 0, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
@@ -688,6 +709,9 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 // invalid-state unless connected.
 func (s *TCPSocket) ShutdownWrite() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -711,6 +735,9 @@ func (s *TCPSocket) ShutdownWrite() error {
 // it is a no-op. invalid-state unless connected.
 func (s *TCPSocket) ShutdownRead() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -732,6 +759,9 @@ func (s *TCPSocket) ShutdownRead() error {
 // fault): both ends see connection-reset. invalid-state unless connected.
 func (s *TCPSocket) Reset() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Connected {

@@ -58,6 +58,9 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
 	}
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := n.newIDLocked()
@@ -135,6 +138,9 @@ func (u *UDPSocket) describeLocked() string {
 // an overlapping holder is address-in-use. Other errors as TCPSocket.Bind.
 func (u *UDPSocket) Bind(local netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state != UDPUnbound {
@@ -173,6 +179,9 @@ func (u *UDPSocket) bindLocked(addr netip.Addr, port uint16) error {
 // as it was.
 func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
@@ -201,6 +210,9 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 // connected.
 func (u *UDPSocket) Disconnect() error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state != UDPConnected {
@@ -241,6 +253,9 @@ func (u *UDPSocket) RemoteAddr() (netip.AddrPort, error) {
 // address; remote-unreachable for non-loopback destinations.
 func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
@@ -313,6 +328,9 @@ func (u *UDPSocket) TryReceive() ([]byte, netip.AddrPort, error) { return u.rece
 
 func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return nil, netip.AddrPort{}, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
