@@ -59,6 +59,9 @@
 // down (copies in flight cancelled, every handle dropped, so what only it
 // held is released), calls blocked in its other tasks return the trap, and
 // every later call returns a Trap too. Nothing a guest does panics the host.
+// A trapped instance fails the run (Result.Error) even when the task that
+// got the trap ignores it; a test that provokes a trap on purpose says so
+// with Instance.AcceptTrap, as a scenario's "expect trap" does.
 //
 // # Leaks
 //

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -166,7 +167,55 @@ func New(w *sim.World, opt Options) (*Host, error) {
 		h.pre = append(h.pre, preopen{path: p.Path, obj: so})
 	}
 	w.AddLeakCheck("host", h.leaks)
+	w.AddFailureCheck("host", h.ignoredTraps)
 	return h, nil
+}
+
+// ignoredTraps lists the instances that trapped while no task returned a
+// trap of theirs (a guest that got a trap and carried on as if nothing
+// happened): a trapped instance fails the run even then, unless the trap
+// was provoked on purpose (AcceptTrap). An instance that was closed (its
+// guest exited) did not trap.
+func (h *Host) ignoredTraps(tasks []sim.TaskResult) []string {
+	var out []string
+	for _, in := range h.insts {
+		t := in.trapped
+		if t == nil || t.Kind == TrapInstanceTrapped || in.trapAccepted || reportsTrapOf(tasks, in.name) {
+			continue
+		}
+		out = append(out, "instance "+in.name+" trapped and no task returned the trap: "+t.Error())
+	}
+	return out
+}
+
+// reportsTrapOf reports whether a task's error holds a Trap of the
+// instance named name (anywhere in its tree of wrapped errors).
+func reportsTrapOf(tasks []sim.TaskResult, name string) bool {
+	var holds func(err error) bool
+	holds = func(err error) bool {
+		switch e := err.(type) {
+		case nil:
+			return false
+		case *Trap:
+			if e.Instance == name {
+				return true
+			}
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				if holds(x) {
+					return true
+				}
+			}
+			return false
+		}
+		return holds(errors.Unwrap(err))
+	}
+	for _, t := range tasks {
+		if holds(t.Err) {
+			return true
+		}
+	}
+	return false
 }
 
 // World is the host's world.

@@ -69,6 +69,8 @@ type Instance struct {
 	name    string
 	table   []entry
 	trapped *Trap
+	// trapAccepted: a trap was provoked on purpose (AcceptTrap).
+	trapAccepted bool
 	// events is signalled whenever a waitable of the instance may have
 	// an event: a copy on one of its ends completed, a future it reads
 	// resolved, a subtask it started resolved. Made on first use.
@@ -136,6 +138,16 @@ func (in *Instance) Close() {
 	}
 	in.trapped = &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: "close", Detail: "the instance was closed"}
 	in.teardown()
+}
+
+// AcceptTrap says that a trap of the instance is provoked on purpose — by
+// a test, or a scenario's "expect trap" — so that it does not fail the run
+// as a trap that no task returns does (see New). It changes nothing else:
+// the instance traps, and stays trapped, all the same.
+func (in *Instance) AcceptTrap() {
+	if in.h.enter() == nil {
+		in.trapAccepted = true
+	}
 }
 
 // forceDropper is a handle object with in-flight state that must be

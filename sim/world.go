@@ -95,6 +95,7 @@ type World struct {
 
 	leakChecks []leakCheck
 	misuseChks []leakCheck
+	failChecks []failureCheck
 	// idle are the hooks run when nothing can run (OnIdle); replayInput
 	// is the outside input a replay delivers from its trace (nil in a
 	// live run).
@@ -109,6 +110,11 @@ type World struct {
 type leakCheck struct {
 	layer string
 	check func() []string
+}
+
+type failureCheck struct {
+	layer string
+	check func(tasks []TaskResult) []string
 }
 
 // New makes a world. It fails only on a bad configuration.
@@ -249,6 +255,14 @@ func (w *World) AddLeakCheck(layer string, check func() []string) {
 // a released object resurrected). Each one fails the run.
 func (w *World) AddMisuseCheck(layer string, check func() []string) {
 	w.misuseChks = append(w.misuseChks, leakCheck{layer, check})
+}
+
+// AddFailureCheck registers a function run at the end of Run, after every
+// task has ended, with how each ended. It lists the failures of its layer
+// that no task reported — a trap a guest ignored, say, which must still
+// fail the run. Each one fails the run (Result.Unreported).
+func (w *World) AddFailureCheck(layer string, check func(tasks []TaskResult) []string) {
+	w.failChecks = append(w.failChecks, failureCheck{layer, check})
 }
 
 // Event records that something observable happened: a copy step, a drop,
@@ -546,6 +560,11 @@ func (w *World) end() *Result {
 			res.Misuses = append(res.Misuses, Misuse{Layer: mc.layer, What: m})
 		}
 	}
+	for _, fc := range w.failChecks {
+		for _, f := range fc.check(res.Tasks) {
+			res.Unreported = append(res.Unreported, Misuse{Layer: fc.layer, What: f})
+		}
+	}
 	if se, ok := w.strategy.(interface{ Err() error }); ok && se.Err() != nil && res.Divergence == nil {
 		res.Divergence = &Divergence{Step: w.step, Reason: se.Err().Error()}
 	}
@@ -592,11 +611,14 @@ func (w *World) Trace() *Trace { return w.trace }
 
 // Result is what a run produced.
 type Result struct {
-	Steps      int64
-	Tasks      []TaskResult
-	Deadlock   []Blocked
-	Leaks      []Leak
-	Misuses    []Misuse
+	Steps    int64
+	Tasks    []TaskResult
+	Deadlock []Blocked
+	Leaks    []Leak
+	Misuses  []Misuse
+	// Unreported are failures a layer saw that no task reported (see
+	// World.AddFailureCheck).
+	Unreported []Misuse
 	Divergence *Divergence
 	// Err is a run-level failure: the step limit, a bad strategy choice.
 	Err error
@@ -622,14 +644,16 @@ type Leak struct {
 	Object string
 }
 
-// Misuse is a misuse of a reference count seen during a run.
+// Misuse is a misuse seen during a run: of a reference count (Misuses),
+// or a failure no task reported (Unreported).
 type Misuse struct {
 	Layer string
 	What  string
 }
 
 // Failed reports whether anything went wrong: a task error, a deadlock, a
-// leak, a reference-count misuse, a divergence or a run error.
+// leak, a reference-count misuse, a failure no task reported, a divergence
+// or a run error.
 func (r *Result) Failed() bool { return r.Error() != nil }
 
 // Error combines every failure of the run into one error (nil if none).
@@ -654,6 +678,9 @@ func (r *Result) Error() error {
 	}
 	for _, m := range r.Misuses {
 		errs = append(errs, fmt.Errorf("misuse in %s: %s", m.Layer, m.What))
+	}
+	for _, u := range r.Unreported {
+		errs = append(errs, fmt.Errorf("%s: %s", u.Layer, u.What))
 	}
 	return errors.Join(errs...)
 }
