@@ -43,7 +43,10 @@
 // leaves the base even temporarily, a symbolic link that resolves outside
 // the base or an absolute link target are ErrNotPermitted; "" is
 // ErrNoEntry; more than MaxSymlinkHops links is ErrLoop; a component over
-// MaxNameLen or a path over MaxPathLen bytes is ErrNameTooLong; a trailing
+// MaxNameLen or a path over MaxPathLen bytes is ErrNameTooLong; a path (or
+// a symlink target) holding a NUL byte is ErrInvalid, as in Wasmtime,
+// since no host path can hold one (Linux's C interface would end the path
+// at the NUL and act on another name); a trailing
 // slash requires a directory, as in POSIX — but, as on Linux, it never
 // makes an operation on the entry itself (mkdir, rmdir, unlink, rename,
 // link, symlink, open with create) follow a symlink there, and those

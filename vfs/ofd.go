@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wasisim/wasisim/internal/refs"
@@ -810,7 +811,8 @@ func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string)
 
 // SymlinkAt creates a symbolic link at path with the given target (WASI
 // symlink-at). The target is not checked beyond its length (an empty one
-// is ErrNoEntry): it is resolved, and refused if it escapes, when followed.
+// is ErrNoEntry) and bytes (a NUL is ErrInvalid, as in paths): it is
+// resolved, and refused if it escapes, when followed.
 func (d *OFD) SymlinkAt(target, path string) error {
 	f, err := d.lockDir(true)
 	if err != nil {
@@ -822,6 +824,9 @@ func (d *OFD) SymlinkAt(target, path string) error {
 	}
 	if len(target) > MaxPathLen {
 		return ErrNameTooLong
+	}
+	if strings.IndexByte(target, 0) >= 0 {
+		return ErrInvalid
 	}
 	lk, err := f.resolveEntryLocked(d.node, path)
 	if err != nil {
