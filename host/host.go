@@ -146,6 +146,14 @@ func New(w *sim.World, opt Options) (*Host, error) {
 	}
 	root := h.fs.Root(vfs.Read | vfs.MutateDirectory)
 	defer root.DecRef() //nolint:errcheck
+	// A read-only preopen is opened through a read-only root, so that
+	// everything reached from it stays read-only, metadata included.
+	var roRoot *vfs.OFD
+	defer func() {
+		if roRoot != nil {
+			roRoot.DecRef() //nolint:errcheck
+		}
+	}()
 	for _, p := range pres {
 		// Directories carry read and mutate-directory; write is for files
 		// (vfs refuses it on a directory, as WASI hosts do).
@@ -158,7 +166,14 @@ func New(w *sim.World, opt Options) (*Host, error) {
 		if p.Dir == "." || p.Dir == "" {
 			d = h.fs.Root(flags)
 		} else {
-			d, err = root.OpenAt(vfs.SymlinkFollow, p.Dir, vfs.OpenDirectory, flags)
+			base := root
+			if p.ReadOnly {
+				if roRoot == nil {
+					roRoot = h.fs.Root(vfs.Read)
+				}
+				base = roRoot
+			}
+			d, err = base.OpenAt(vfs.SymlinkFollow, p.Dir, vfs.OpenDirectory, flags)
 			if err != nil {
 				return nil, fmt.Errorf("host: preopen %s: %w", p.Dir, err)
 			}

@@ -71,7 +71,11 @@
 //     permissions). OpenAt with OpenCreate, OpenTruncate,
 //     Write or MutateDirectory counts as a change, as do SetTimesAt,
 //     CreateDirectoryAt, RemoveDirectoryAt, UnlinkFileAt, SymlinkAt, and
-//     RenameAt (both bases) and LinkAt (the new base).
+//     RenameAt (both bases) and LinkAt (the new base); so does SetTimes on
+//     any OFD reached from a Root without MutateDirectory. LinkAt from a
+//     base without MutateDirectory is ErrNotPermitted, as in Wasmtime: the
+//     new name would be a writable path to an object the holder may only
+//     read. So nothing reached only through a read-only root can change.
 //   - Writes are all or nothing: a write that would exceed the byte quota
 //     (ErrInsufficientSpace), MaxFileSize or Options.MaxFileBytes
 //     (ErrFileTooLarge) changes nothing, so nothing written before is lost.

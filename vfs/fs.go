@@ -141,7 +141,10 @@ func New(opt Options) *FS {
 
 // Root returns a new OFD on the root directory (what a preopen is), with
 // one reference. Read is always included and Write dropped (a directory
-// is not writable); pass MutateDirectory for a writable tree.
+// is not writable); pass MutateDirectory for a writable tree. Without it
+// the tree is read-only through this OFD and every OFD opened from it
+// (OpenAt, LinkAt, SetTimes), even where the root of another one, with
+// MutateDirectory, reaches the same objects.
 func (f *FS) Root(flags DescFlags) *OFD {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -149,7 +152,7 @@ func (f *FS) Root(flags DescFlags) *OFD {
 	if flags&Read == 0 {
 		flags |= Read
 	}
-	return f.newOFDLocked(f.root, flags, "/")
+	return f.newOFDLocked(f.root, flags, "/", flags&MutateDirectory == 0)
 }
 
 // Usage reports the bytes and inodes currently held.
