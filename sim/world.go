@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wasisim/wasisim/internal/goid"
 )
@@ -53,8 +54,13 @@ type Config struct {
 	MaxSteps int64
 	// Epoch is wall time at virtual time zero (zero value: sim.Epoch).
 	Epoch time.Time
+	// OnEvent, if set, receives each event of a traced run as it is
+	// recorded, and the world keeps none of them: Trace then holds the
+	// header and the end line only. A long run's events go to a file or a
+	// printer as they happen instead of filling memory.
+	OnEvent func(Event)
 
-	expect *Trace // strict replay: events must match these
+	expect *expectation // strict replay: events must match these
 }
 
 // World owns all nondeterminism of one run: which task runs next, which
@@ -86,12 +92,12 @@ type World struct {
 	owner atomic.Uintptr
 	runG  uintptr
 
-	trace  *Trace
-	full   bool // record every event, not only the choices
-	nextEv int  // strict replay: index of the next expected event
-	// cmpChoices: a strict replay of a choices-only trace compares the
-	// choices and the outcome.
-	cmpChoices bool
+	trace *Trace
+	full  bool         // record every event, not only the choices
+	exp   *expectation // strict replay: the trace the run must match
+	// pendingInput is outside input read but not delivered yet, by name
+	// (see Input).
+	pendingInput map[string]*pendingInput
 
 	leakChecks []leakCheck
 	misuseChks []leakCheck
@@ -146,8 +152,12 @@ func New(cfg Config) (*World, error) {
 	case cfg.TraceChoices:
 		w.trace = &Trace{Events: make([]Event, 0, 16)}
 	}
-	if cfg.expect != nil && cfg.expect.Header.Mode == ModeChoices {
-		w.cmpChoices = true
+	if cfg.OnEvent != nil {
+		w.trace.Events = nil
+	}
+	if cfg.expect != nil {
+		w.exp = cfg.expect
+		w.strategy = strictReplay{w}
 	}
 	return w, nil
 }
@@ -176,8 +186,12 @@ func (w *World) header() Header {
 	}
 }
 
+// embedded is the configuration the header carries: none unless asked,
+// and none if it would make the header longer than a reader reads (the
+// trace then needs the configuration from elsewhere; its hash still
+// checks it).
 func embedded(cfg Config) string {
-	if !cfg.EmbedConfig {
+	if !cfg.EmbedConfig || jsonStringLen(string(cfg.Config)) > maxHeaderLine-64<<10 {
 		return ""
 	}
 	return string(cfg.Config)
@@ -286,8 +300,13 @@ func (w *World) taskID() int32 {
 }
 
 func (w *World) record(ev Event) {
-	if w.cfg.expect != nil && w.divergence == nil && (!w.cmpChoices || ev.Of > 0) {
+	ev.Obj, ev.Detail = clip(ev.Obj, maxField), clip(ev.Detail, maxField)
+	if w.exp != nil && w.divergence == nil && (!w.exp.choices || ev.Of > 0 || ev.Kind == "input") {
 		w.compare(ev)
+	}
+	if w.cfg.OnEvent != nil {
+		w.cfg.OnEvent(ev)
+		return
 	}
 	w.trace.Events = append(w.trace.Events, ev)
 }
@@ -296,14 +315,38 @@ func (w *World) record(ev Event) {
 // record so that taking the event's address does not make every recorded
 // event escape to the heap.
 func (w *World) compare(ev Event) {
-	exp := w.cfg.expect.Events
-	if w.nextEv >= len(exp) {
+	e, ok := w.exp.peek()
+	switch {
+	case w.exp.err != nil:
+		// The trace cannot be read on: end the run (ReplayFrom returns
+		// the error).
+		if w.abortErr == nil {
+			w.abortErr = w.exp.err
+		}
+	case !ok:
 		w.diverge(&Divergence{Step: ev.Step, Actual: &ev, Reason: "the run goes on after the trace ends"})
-	} else if exp[w.nextEv] != ev {
-		e := exp[w.nextEv]
-		w.diverge(&Divergence{Step: ev.Step, Expected: &e, Actual: &ev, Reason: "different event"})
+	case *e != ev:
+		exp := *e
+		w.diverge(&Divergence{Step: ev.Step, Expected: &exp, Actual: &ev, Reason: "different event"})
 	}
-	w.nextEv++
+	w.exp.advance()
+}
+
+// clip bounds a string the trace records: at most max bytes (cut at a
+// rune boundary, marked), valid UTF-8 (as the encoder writes it), so
+// that the recorded event is what reading the trace back yields.
+func clip(s string, max int) string {
+	if len(s) > max {
+		cut := max - 64
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…(clipped from " + strconv.Itoa(len(s)) + " bytes)"
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
 }
 
 func (w *World) diverge(d *Divergence) {
@@ -568,9 +611,11 @@ func (w *World) end() *Result {
 	if se, ok := w.strategy.(interface{ Err() error }); ok && se.Err() != nil && res.Divergence == nil {
 		res.Divergence = &Divergence{Step: w.step, Reason: se.Err().Error()}
 	}
-	if w.cfg.expect != nil && res.Divergence == nil && w.nextEv < len(w.cfg.expect.Events) {
-		e := w.cfg.expect.Events[w.nextEv]
-		res.Divergence = &Divergence{Step: w.step, Expected: &e, Reason: "the run ended before the trace"}
+	if w.exp != nil && res.Divergence == nil {
+		if e, ok := w.exp.peek(); ok {
+			exp := *e
+			res.Divergence = &Divergence{Step: w.step, Expected: &exp, Reason: "the run ended before the trace"}
+		}
 	}
 	w.owner.Store(0)
 	w.phase.Store(phaseEnded)
@@ -581,9 +626,16 @@ func (w *World) end() *Result {
 				w.trace.Header.Mode = ModeChoices
 			}
 		}
-		w.trace.End = &End{Steps: w.step, Outcome: res.Outcome()}
-		if exp := w.cfg.expect; exp != nil && res.Divergence == nil && exp.End != nil && exp.End.Outcome != w.trace.End.Outcome {
-			res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("outcome %q, trace says %q", w.trace.End.Outcome, exp.End.Outcome)}
+		w.trace.End = &End{Steps: w.step, Outcome: clip(res.Outcome(), maxOutcome)}
+		if w.exp != nil && res.Divergence == nil && w.exp.done {
+			if want, got := w.exp.src.End(), w.trace.End; want != nil {
+				switch {
+				case want.Outcome != got.Outcome:
+					res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("outcome %q, trace says %q", got.Outcome, want.Outcome)}
+				case want.Steps != got.Steps:
+					res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("the run took %d steps, the trace says %d", got.Steps, want.Steps)}
+				}
+			}
 		}
 	}
 	return res
