@@ -70,7 +70,7 @@
 // embedded: its hash still names it), every other line to 1 MiB (the
 // world clips an event's obj and detail to 64 KiB and the outcome to
 // 128 KiB when it records them, and input events carry at most 32 KiB of
-// data each). ReadTrace loads at most MaxTraceBytes; a TraceReader reads
+// data each). ReadTrace loads at most MaxTraceBytes (128 MiB); a TraceReader reads
 // any trace one event at a time, and ReplayFrom replays it as the run
 // goes, in memory that does not grow with its length (with
 // Config.OnEvent, the replayed events are not kept either).

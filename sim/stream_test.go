@@ -269,3 +269,63 @@ func TestInputIsChunkedAndReplays(t *testing.T) {
 		}
 	}
 }
+
+// ReadTrace loads at most MaxTraceBytes: a longer trace is refused with a
+// TraceError before more is read, while a TraceReader reads it to the end.
+func TestReadTraceIsBounded(t *testing.T) {
+	hdr := `{"wasisim_trace":1,"seed":1,"run":0,"strategy":"random","config_hash":"e3b0c44298fc1c14"}` + "\n"
+	defer func(l int64) { readTraceLimit = l }(readTraceLimit)
+	readTraceLimit = 2 << 20
+	line := `{"step":1,"task":1,"kind":"spin","obj":"a","detail":"` + strings.Repeat("x", 4000) + `"}` + "\n"
+	n := int(readTraceLimit)/len(line) + 2
+	body := io.MultiReader(strings.NewReader(hdr), &repeatReader{line: line, n: n}, strings.NewReader(`{"end":{"steps":1,"outcome":"ok"}}`+"\n"))
+	cr := &countingReader{r: body}
+	_, err := ReadTrace(cr)
+	var te *TraceError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "the most ReadTrace loads") {
+		t.Fatalf("got %v", err)
+	}
+	if cr.n > int(readTraceLimit)+len(line)+64<<10 {
+		t.Fatalf("read %d bytes before refusing", cr.n)
+	}
+	r, err := NewTraceReader(io.MultiReader(strings.NewReader(hdr), &repeatReader{line: line, n: n}, strings.NewReader(`{"end":{"steps":1,"outcome":"ok"}}`+"\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		events++
+	}
+	if events != n || r.End() == nil {
+		t.Fatalf("read %d events of %d, end %v", events, n, r.End())
+	}
+}
+
+// repeatReader yields line n times.
+type repeatReader struct {
+	line string
+	n    int
+	off  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 && r.n > 0 {
+		k := copy(p, r.line[r.off:])
+		p, total, r.off = p[k:], total+k, r.off+k
+		if r.off == len(r.line) {
+			r.off, r.n = 0, r.n-1
+		}
+	}
+	if total == 0 && r.n == 0 {
+		return 0, io.EOF
+	}
+	return total, nil
+}
