@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -322,4 +323,28 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return total, nil
+}
+
+// OnEvent gets the events a trace would hold, in order, in either trace
+// mode, and nothing without one.
+func TestOnEventStreamsTheTrace(t *testing.T) {
+	for _, cfg := range []Config{{Trace: true}, {TraceChoices: true}, {}} {
+		_, want, _ := RunOnce(Config{Seed: 4, Trace: cfg.Trace, TraceChoices: cfg.TraceChoices}, lostUpdate(3))
+		var got []Event
+		cfg.Seed = 4
+		cfg.OnEvent = func(e Event) { got = append(got, e) }
+		_, tr, err := RunOnce(cfg, lostUpdate(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			if tr != nil || got != nil {
+				t.Fatalf("untraced run: trace %v, %d events", tr, len(got))
+			}
+			continue
+		}
+		if len(tr.Events) != 0 || !reflect.DeepEqual(got, want.Events) || *tr.End != *want.End {
+			t.Fatalf("trace %v choices %v: kept %d events, passed on %d of %d", cfg.Trace, cfg.TraceChoices, len(tr.Events), len(got), len(want.Events))
+		}
+	}
 }

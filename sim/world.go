@@ -54,9 +54,9 @@ type Config struct {
 	MaxSteps int64
 	// Epoch is wall time at virtual time zero (zero value: sim.Epoch).
 	Epoch time.Time
-	// OnEvent, if set, receives each event of a traced run as it is
-	// recorded, and the world keeps none of them: Trace then holds the
-	// header and the end line only. A long run's events go to a file or a
+	// OnEvent, if set, receives each event of a traced run (Trace or
+	// TraceChoices) as it is recorded, and the world keeps none of them:
+	// Trace then holds the header and the end line only. A long run's events go to a file or a
 	// printer as they happen instead of filling memory.
 	OnEvent func(Event)
 
@@ -152,7 +152,7 @@ func New(cfg Config) (*World, error) {
 	case cfg.TraceChoices:
 		w.trace = &Trace{Events: make([]Event, 0, 16)}
 	}
-	if cfg.OnEvent != nil {
+	if cfg.OnEvent != nil && w.trace != nil {
 		w.trace.Events = nil
 	}
 	if cfg.expect != nil {
