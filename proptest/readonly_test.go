@@ -64,7 +64,7 @@ func roOpGen() *rapid.Generator[roOp] {
 // times, contents, symlink targets), and no descriptor the guest holds
 // with write access is a file of ro.
 func TestReadOnlyPreopenStaysReadOnly(t *testing.T) {
-	soak.Check(t, 200, func(t *rapid.T) {
+	soak.Check(t, 300, func(t *rapid.T) {
 		prog := rapid.SliceOfN(roOpGen(), 1, 30).Draw(t, "program")
 		if err := runReadOnlyProgram(prog); err != nil {
 			t.Fatal(err)
