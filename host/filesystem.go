@@ -396,6 +396,9 @@ func (in *Instance) Unlock(fd Handle) error {
 // OFD returns the open file description behind a descriptor handle (for
 // tests and host code; it does not lend the handle).
 func (in *Instance) OFD(fd Handle) (*vfs.OFD, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
 	if in.KindOf(fd) != KindDescriptor {
 		return nil, fmt.Errorf("host: handle %d of %s is not a live descriptor", fd, in.name)
 	}

@@ -280,6 +280,9 @@ func (in *Instance) AddressFamily(sock Handle) (vnet.Family, error) {
 // Socket returns the vnet socket behind a tcp-socket handle, for tests and
 // host code; it does not lend the handle.
 func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
 	if in.KindOf(sock) != KindTCPSocket {
 		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live tcp-socket")
 	}
@@ -345,6 +348,9 @@ func (in *Instance) UDPAddressFamily(sock Handle) (vnet.Family, error) {
 // UDPSocket returns the vnet socket behind a udp-socket handle, for tests
 // and host code; it does not lend the handle.
 func (in *Instance) UDPSocket(sock Handle) (*vnet.UDPSocket, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
 	if in.KindOf(sock) != KindUDPSocket {
 		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live udp-socket")
 	}

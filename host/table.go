@@ -69,6 +69,8 @@ type Instance struct {
 	name    string
 	table   []entry
 	trapped *Trap
+	// trapAccepted: a trap was provoked on purpose (AcceptTrap).
+	trapAccepted bool
 	// events is signalled whenever a waitable of the instance may have
 	// an event: a copy on one of its ends completed, a future it reads
 	// resolved, a subtask it started resolved. Made on first use.
@@ -139,19 +141,35 @@ func (in *Instance) teardown() {
 // cancelled first, lends no longer counted), but nothing trapped. Later
 // calls of the instance return a trap. Closing twice does nothing.
 func (in *Instance) Close() {
-	if in.trapped != nil {
+	if in.h.enter() != nil || in.trapped != nil {
 		return
 	}
 	in.trapped = &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: "close", Detail: "the instance was closed"}
 	in.teardown()
 }
 
+// AcceptTrap says that a trap of the instance is provoked on purpose — by
+// a test, or a scenario's "expect trap" — so that it does not fail the run
+// as a trap that no task returns does (see New). It changes nothing else:
+// the instance traps, and stays trapped, all the same.
+func (in *Instance) AcceptTrap() {
+	if in.h.enter() == nil {
+		in.trapAccepted = true
+	}
+}
+
 // forceDropper is a handle object with in-flight state that must be
 // cancelled before it can be dropped at teardown.
 type forceDropper interface{ forceDrop() }
 
-// check validates that the instance may run a call.
+// check validates that the instance may run a call: it comes from the
+// world's running task (not from another goroutine, which would race with
+// it), the run has not ended, and the instance has not trapped. Every
+// guest call checks before it touches any state.
 func (in *Instance) check(call string) error {
+	if err := in.h.enter(); err != nil {
+		return err
+	}
 	if in.trapped != nil {
 		return &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: call, Detail: in.trapped.Error()}
 	}
@@ -336,6 +354,9 @@ func (in *Instance) Live() []Handle {
 // exits cleanly would; handles that cannot be dropped yet (lent, busy) are
 // reported in the error.
 func (in *Instance) DropAll() error {
+	if err := in.h.enter(); err != nil {
+		return err
+	}
 	var first error
 	for _, h := range in.Live() {
 		if err := in.Drop(h); err != nil && first == nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"container/heap"
+	"math"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type Task struct {
 	stop      func()
 	yield     func(struct{}) bool
 	waitingOn string
+	g         uintptr // the goroutine running the task (goid.Get), once started
 	err       error
 	done      *WaitQueue
 	killed    bool
@@ -51,8 +53,12 @@ func (t *Task) Done() bool { return t.state == stateDone }
 // Err is the task's error once it has ended.
 func (t *Task) Err() error { return t.err }
 
-// Join blocks the running task until t ends and returns t's error.
+// Join blocks the running task until t ends and returns t's error. From
+// a goroutine CheckCaller refuses it returns ErrNotInTask.
 func (t *Task) Join() error {
+	if err := t.w.CheckCaller(); err != nil {
+		return err
+	}
 	for t.state != stateDone {
 		if err := t.done.Wait("join " + t.Name()); err != nil {
 			return err
@@ -94,7 +100,7 @@ func (q *WaitQueue) Wait(reason string) error {
 // WaitTimeout is Wait with a virtual-time limit; d < 0 means no limit. It
 // reports whether the limit passed before a signal.
 func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, err error) {
-	t := q.w.current
+	t := q.w.caller()
 	if t == nil {
 		return false, ErrNotInTask
 	}
@@ -194,7 +200,14 @@ func (h *timerHeap) remove(t *timer) {
 
 func (w *World) addTimer(t *Task, d time.Duration) {
 	w.timerSq++
-	tm := &timer{at: w.now + d, seq: w.timerSq, task: t}
+	now := w.Now()
+	at := now + d
+	if d > math.MaxInt64-now {
+		// Saturate: a wrapped sum would be in the past and wake this
+		// task before tasks that sleep less.
+		at = math.MaxInt64
+	}
+	tm := &timer{at: at, seq: w.timerSq, task: t}
 	t.timer = tm
 	heap.Push(&w.timers, tm)
 }
@@ -207,8 +220,8 @@ func (w *World) fireTimers() bool {
 		return false
 	}
 	at := w.timers[0].at
-	if at > w.now {
-		w.now = at
+	if at > w.Now() {
+		w.now.Store(int64(at))
 		if w.full {
 			w.record(Event{Step: w.step, Kind: "clock", Detail: at.String()})
 		}

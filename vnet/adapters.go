@@ -74,6 +74,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Close drops the Conn's reference (closing the connection if it was the
 // last one).
 func (c *Conn) Close() error {
+	if err := c.s.n.enter(); err != nil {
+		return c.opErr("close", err)
+	}
 	if c.closed.Swap(true) {
 		return c.opErr("close", net.ErrClosed)
 	}
@@ -142,6 +145,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // Close implements net.Listener.
 func (l *Listener) Close() error {
+	if err := l.s.n.enter(); err != nil {
+		return &net.OpError{Op: "close", Net: "tcp", Addr: l.addr, Err: err}
+	}
 	if l.closed.Swap(true) {
 		return &net.OpError{Op: "close", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
 	}
@@ -214,6 +220,9 @@ func (p *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 
 // Close implements net.PacketConn.
 func (p *PacketConn) Close() error {
+	if err := p.u.n.enter(); err != nil {
+		return p.opErr("close", nil, err)
+	}
 	if p.closed.Swap(true) {
 		return p.opErr("close", nil, net.ErrClosed)
 	}
@@ -313,7 +322,10 @@ func (n *Net) DialContext(ctx context.Context, network, address string) (net.Con
 	if err := ctx.Err(); err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
 	}
-	s, _ := n.NewTCP(familyOf(ap.Addr()))
+	s, err := n.NewTCP(familyOf(ap.Addr()))
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
+	}
 	stop := func() bool { return true }
 	var ended chan struct{}
 	if n.w == nil && ctx.Done() != nil {
@@ -362,7 +374,10 @@ func (n *Net) Listen(network, address string) (net.Listener, error) {
 		}
 		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	s, _ := n.NewTCP(familyOf(ap.Addr()))
+	s, err := n.NewTCP(familyOf(ap.Addr()))
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	}
 	err = s.Bind(ap)
 	if err == nil {
 		err = s.Listen()
@@ -384,7 +399,10 @@ func (n *Net) ListenPacket(network, address string) (net.PacketConn, error) {
 		}
 		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	u, _ := n.NewUDP(familyOf(ap.Addr()))
+	u, err := n.NewUDP(familyOf(ap.Addr()))
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(ap), Err: err}
+	}
 	if err := u.Bind(ap); err != nil {
 		u.DecRef()
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(ap), Err: err}

@@ -105,8 +105,10 @@
 // sim.WaitQueue: the scheduler decides when the operation proceeds,
 // deadlines are virtual wall time (World.WallNow) and a wait nobody can end
 // is reported by sim as a deadlock instead of hanging; Connect is also a
-// scheduling point (World.Yield). Blocking calls must then come from world
-// tasks (outside one they return sim.ErrNotInTask). Without a world the
+// scheduling point (World.Yield). Calls that change the network or wait
+// must then come from the world's running task: from any other goroutine
+// (one a task started, a net/http transport's reader) they return
+// sim.ErrNotInTask and change nothing. Without a world the
 // queue is a channel closed on wake-up and deadlines are on the time
 // package's clock (real time, or a synctest bubble's fake time), so
 // vnet is an ordinary in-memory network for goroutines; the net.Conn

@@ -226,6 +226,13 @@ func (n *Net) randomLocked() *rand.Rand {
 	return n.rng
 }
 
+// enter is the check of every call that changes the network or waits:
+// with a World that is running, only its running task may call
+// (sim.ErrNotInTask for any other goroutine — a net/http transport's
+// reader, say — which would race with the run's events, clock and
+// randomness, and could not wait in the world).
+func (n *Net) enter() error { return wait.Check(n.w) }
+
 func (n *Net) tracing() bool { return n.w != nil && n.w.Tracing() }
 
 func (n *Net) event(kind, obj, detail string) {
@@ -268,6 +275,9 @@ func (n *Net) Generation() uint64 {
 // In goroutine mode use WaitChangeFrom to avoid missing a change that
 // happens between the check and the wait.
 func (n *Net) WaitChange(reason string, deadline time.Time) error {
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.waitChangeLocked(n.gen, reason, deadline)
@@ -277,6 +287,9 @@ func (n *Net) WaitChange(reason string, deadline time.Time) error {
 // already moved past gen (as read with Generation before checking
 // readiness). It returns the current generation.
 func (n *Net) WaitChangeFrom(gen uint64, reason string, deadline time.Time) (uint64, error) {
+	if err := n.enter(); err != nil {
+		return gen, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	err := n.waitChangeLocked(gen, reason, deadline)

@@ -29,6 +29,9 @@ func (r *sockRefs) String() string { return r.name }
 // IncRef takes a reference. On a released socket it is a misuse and
 // returns an error wrapping ErrInvalidState (TryIncRef asks instead).
 func (r *sockRefs) IncRef() error {
+	if err := r.n.enter(); err != nil {
+		return err
+	}
 	r.n.mu.Lock()
 	defer r.n.mu.Unlock()
 	if err := r.rc.IncRefLocked(r); err != nil {
@@ -68,6 +71,9 @@ func (r *sockRefs) OnRelease(f func()) {
 // unlocking, the socket's own first.
 func (r *sockRefs) decRef(release func() []func()) error {
 	n := r.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	last, err := r.rc.DecRefLocked(r)
 	if !last {

@@ -110,6 +110,9 @@ func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
 	}
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.newTCPLocked(f), nil
@@ -264,6 +267,9 @@ func (s *TCPSocket) describeLocked() string {
 // SharedBindPolicy) or when no ephemeral port is left.
 func (s *TCPSocket) Bind(local netip.AddrPort) error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Unbound {
@@ -352,6 +358,9 @@ func (s *TCPSocket) Listen() error {
 // call (on success) after unlocking.
 func (s *TCPSocket) listen() ([]func(*TCPSocket), error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch s.state {
@@ -385,6 +394,9 @@ func (s *TCPSocket) listen() ([]func(*TCPSocket), error) {
 // invalid-state when listening, connecting, connected or closed.
 func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch s.state {
@@ -550,6 +562,9 @@ func (s *TCPSocket) TryAccept() (*TCPSocket, error) { return s.accept(false) }
 
 func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
@@ -597,6 +612,9 @@ func (s *TCPSocket) TryRead(p []byte) (int, error) { return s.read(p, false) }
 
 func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return 0, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
@@ -655,6 +673,9 @@ func (s *TCPSocket) TryWrite(p []byte) (int, error) { return s.write(p, false) }
 
 func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return 0, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {
@@ -720,6 +741,9 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 // invalid-state unless connected.
 func (s *TCPSocket) ShutdownWrite() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -743,6 +767,9 @@ func (s *TCPSocket) ShutdownWrite() error {
 // it is a no-op. invalid-state unless connected.
 func (s *TCPSocket) ShutdownRead() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -764,6 +791,9 @@ func (s *TCPSocket) ShutdownRead() error {
 // fault): both ends see connection-reset. invalid-state unless connected.
 func (s *TCPSocket) Reset() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if s.state != Connected {

@@ -63,6 +63,9 @@ func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
 	}
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := n.newIDLocked()
@@ -141,6 +144,9 @@ func (u *UDPSocket) describeLocked() string {
 // an overlapping holder is address-in-use. Other errors as TCPSocket.Bind.
 func (u *UDPSocket) Bind(local netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state != UDPUnbound {
@@ -182,6 +188,9 @@ func (u *UDPSocket) bindLocked(addr netip.Addr, port uint16) error {
 // only on it until Disconnect widens it again.
 func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
@@ -214,6 +223,9 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 // connected.
 func (u *UDPSocket) Disconnect() error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state != UDPConnected {
@@ -274,6 +286,9 @@ func (u *UDPSocket) RemoteAddr() (netip.AddrPort, error) {
 // address; remote-unreachable for non-loopback destinations.
 func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
@@ -347,6 +362,9 @@ func (u *UDPSocket) TryReceive() ([]byte, netip.AddrPort, error) { return u.rece
 
 func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return nil, netip.AddrPort{}, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for {

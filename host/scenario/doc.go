@@ -29,7 +29,9 @@
 // of spaces or tabs). Strings are Go string literals: "double quoted" with
 // Go escapes (\n, \t, \", \\, \xNN, \u1234) or `raw`; they end on the line
 // they start. Numbers are decimal; durations are Go durations (10ms, 2s);
-// addresses are IP:port (127.0.0.1:8080, [::1]:80).
+// addresses are IP:port (127.0.0.1:8080, [::1]:80). A script is at most
+// MaxSource bytes and a line at most MaxLineTokens tokens, so that parsing
+// a hostile file takes bounded memory.
 //
 // # Header
 //

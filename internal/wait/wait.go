@@ -48,8 +48,20 @@ func New(w *sim.World, name string) Queue {
 }
 
 // CanWait reports whether a caller may block on a Queue of w's mode: in
-// goroutine mode always, in world mode only from a world task.
+// goroutine mode always, in world mode only from the world's running
+// task (the calling goroutine, not whichever task the world runs).
 func CanWait(w *sim.World) bool { return w == nil || w.Current() != nil }
+
+// Check is the entry check of a layer's calls in w's mode: nil in
+// goroutine mode; in world mode, sim.ErrNotInTask from a goroutine that is
+// not the world's running task while the world runs (World.CheckCaller).
+// A layer calls it before touching its state.
+func Check(w *sim.World) error {
+	if w == nil {
+		return nil
+	}
+	return w.CheckCaller()
+}
 
 // Now is the time deadlines are compared with: w's virtual wall time, or
 // the real clock without a world.

@@ -46,8 +46,11 @@ const MaxInFlight = 256 << 10
 // writer's queue).
 const maxChunks = 8
 
-// chunk is the largest read of a guest's bytes toward the machine.
-const chunk = 32 << 10
+// chunk is the largest read of a guest's bytes toward the machine, and of
+// a machine peer's bytes toward the guest: an event's framing (a kind
+// byte and a uvarint id, under 16 bytes) and its payload must fit in one
+// input event, which World.Input would otherwise split.
+const chunk = sim.MaxInputChunk - 16
 
 // Options configures a Bridge.
 type Options struct {
