@@ -168,6 +168,8 @@ func jco(argv []string) {
 	if *only != "" {
 		re = regexp.MustCompile(*only)
 	}
+	// benchstat groups the jco figures under a package of their own.
+	fmt.Printf("goos: linux\ngoarch: amd64\npkg: jco\n")
 	pathNode := "node"
 	if v, err := exec.Command(pathNode, "--version").Output(); err == nil {
 		fmt.Printf("# PATH node %s", v)
