@@ -45,14 +45,15 @@ func runTimed(b *testing.B, eng *component.Engine, c *suiteCase, seed uint64) (c
 	if c.spec.Root != "" {
 		copyTree(b, fsys, filepath.Join(suiteDir, c.spec.Root))
 	}
-	h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin})
+	out := &stdoutLog{q: w.NewWaitQueue("stdout")}
+	h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin, Stdout: out})
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := Spawn(h, comp, Config{Name: c.name + ".wasm", Args: c.args, Env: c.env})
 	res := w.Run()
 	t2 := time.Now()
-	if err := c.check(g, h, res); err != nil {
+	if err := c.check(g, &caseRun{h: h, stdout: out}, res); err != nil {
 		b.Fatalf("%s: %v", c.name, err)
 	}
 	return t1.Sub(t0), t2.Sub(t1)
@@ -191,7 +192,8 @@ func BenchmarkSchedulePhases(b *testing.B) {
 					if c.spec.Root != "" {
 						copyTree(b, fsys, filepath.Join(suiteDir, c.spec.Root))
 					}
-					h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin})
+					out := &stdoutLog{q: w.NewWaitQueue("stdout")}
+					h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin, Stdout: out})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -210,7 +212,7 @@ func BenchmarkSchedulePhases(b *testing.B) {
 					}
 					res := w.Run()
 					if g != nil {
-						if err := c.check(g, h, res); err != nil {
+						if err := c.check(g, &caseRun{h: h, stdout: out}, res); err != nil {
 							b.Fatal(err)
 						}
 					} else if err := res.Error(); err != nil {
