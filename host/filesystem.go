@@ -72,14 +72,6 @@ func (in *Instance) syncDesc(fd Handle, call string) (*descriptor, error) {
 	return plainSelf[*descriptor](in, fd, KindDescriptor, call)
 }
 
-// failedFuture is the already-resolved err future of a non-async call
-// whose error is known at call time.
-func (in *Instance) failedFuture(what string, err error) Handle {
-	f := newFuture(in.h, what)
-	f.resolve(err)
-	return in.insert(KindFutureReader, &futureEnd{f: f})
-}
-
 // ReadViaStream is descriptor.read-via-stream(offset): a stream of the
 // file's bytes from offset and a future of the result. The stream and the
 // future each keep the open file description alive until dropped; reading
