@@ -8,9 +8,12 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasisim/wasisim/internal/fuel"
 )
 
 // sharedCache is the compilation cache every Engine's runtime uses, so a
@@ -26,11 +29,45 @@ var sharedCache = wazero.NewCompilationCache()
 // goroutines may share it.
 type Engine struct {
 	rt       wazero.Runtime
+	cfg      EngineConfig
 	mu       sync.Mutex
 	compiled map[[32]byte]*compiled
 	closed   bool
 	seq      atomic.Uint64
+	// live are the running guests' module instances, which a done
+	// Context stops; done closes with the engine.
+	live map[api.Module]struct{}
+	done chan struct{}
 }
+
+// EngineConfig configures an Engine: its compilation cache and the limits
+// of the guests it runs.
+type EngineConfig struct {
+	// Cache is wazero's compilation cache (nil: the process-wide one).
+	Cache wazero.CompilationCache
+	// MemoryLimitPages caps a guest's linear memory, in 64 KiB pages (0:
+	// wazero's limit, 4 GiB): memory.grow past it fails, as when a host
+	// is out of memory, and a module that needs more at the start fails
+	// to instantiate.
+	MemoryLimitPages uint32
+	// Fuel bounds the work of each guest: every function call and every
+	// loop iteration spends one unit, and a guest that has spent them all
+	// traps, with ErrOutOfFuel as its error. Where a guest runs out is
+	// the same in every run of a schedule. 0 means unmetered.
+	Fuel uint64
+	// Context, if set, stops the guests running when it is done (a
+	// deadline, an interrupt): each traps at its next function call or
+	// loop iteration, with the context's cause as its error. Guests are
+	// metered for it (with all the fuel there is if Fuel is 0); unlike
+	// Fuel, where a guest stops is not reproducible.
+	Context context.Context
+}
+
+// ErrOutOfFuel is the error of a guest that spent its EngineConfig.Fuel.
+var ErrOutOfFuel = fuel.ErrExhausted
+
+// metered reports whether the engine instruments modules with fuel.
+func (c *EngineConfig) metered() bool { return c.Fuel > 0 || c.Context != nil }
 
 type compiled struct {
 	cm  wazero.CompiledModule
@@ -44,18 +81,100 @@ const CacheDirEnv = "WASISIM_WAZERO_CACHE"
 
 // NewEngine makes an Engine using the process-wide in-memory compilation
 // cache. Close it when done.
-func NewEngine() (*Engine, error) { return NewEngineWithCache(sharedCache) }
+func NewEngine() (*Engine, error) { return NewEngineWithConfig(EngineConfig{}) }
 
 // NewEngineWithCache makes an Engine whose runtime uses cache (for example
 // wazero.NewCompilationCacheWithDir). Close it when done.
 func NewEngineWithCache(cache wazero.CompilationCache) (*Engine, error) {
+	return NewEngineWithConfig(EngineConfig{Cache: cache})
+}
+
+// NewEngineWithConfig makes an Engine with limits. Close it when done.
+func NewEngineWithConfig(cfg EngineConfig) (*Engine, error) {
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(cache))
+	cache := cfg.Cache
+	if cache == nil {
+		cache = sharedCache
+	}
+	rc := wazero.NewRuntimeConfig().WithCompilationCache(cache)
+	if cfg.MemoryLimitPages > 0 {
+		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := instantiateHost(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
-	return &Engine{rt: rt, compiled: map[[32]byte]*compiled{}}, nil
+	e := &Engine{rt: rt, cfg: cfg, compiled: map[[32]byte]*compiled{}, live: map[api.Module]struct{}{}, done: make(chan struct{})}
+	if cfg.Context != nil {
+		go e.watch()
+	}
+	return e, nil
+}
+
+// watch stops the running guests once the engine's context is done. A
+// guest is stopped by making its fuel negative, which its next check
+// sees; the write races with the guest's own decrement and may be
+// overwritten, so it is repeated until the engine closes (about every
+// millisecond, and only after the context is done).
+func (e *Engine) watch() {
+	select {
+	case <-e.done:
+		return
+	case <-e.cfg.Context.Done():
+	}
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		e.mu.Lock()
+		for m := range e.live {
+			fuel.Stop(m)
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// track and untrack keep the set of running instances a done context
+// stops.
+func (e *Engine) track(m api.Module) {
+	if e.cfg.Context == nil {
+		return
+	}
+	e.mu.Lock()
+	e.live[m] = struct{}{}
+	e.mu.Unlock()
+}
+
+func (e *Engine) untrack(m api.Module) {
+	if e.cfg.Context == nil {
+		return
+	}
+	e.mu.Lock()
+	delete(e.live, m)
+	e.mu.Unlock()
+}
+
+// stopped returns why a guest that trapped was stopped: the context's
+// cause, ErrOutOfFuel, or nil when the trap was its own.
+func (e *Engine) stopped(m api.Module) error {
+	if !e.cfg.metered() {
+		return nil
+	}
+	e.mu.Lock() // the watcher writes the fuel under the lock
+	out := fuel.Exhausted(m)
+	e.mu.Unlock()
+	if !out {
+		return nil
+	}
+	if ctx := e.cfg.Context; ctx != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return ErrOutOfFuel
 }
 
 var (
@@ -98,9 +217,17 @@ func (e *Engine) Compile(wasm []byte) (wazero.CompiledModule, error) {
 	if ok {
 		return c.cm, c.err
 	}
-	cm, err := e.rt.CompileModule(context.Background(), wasm)
-	if err != nil {
-		err = fmt.Errorf("invalid module: %w", err)
+	var cm wazero.CompiledModule
+	code, err := wasm, error(nil)
+	if e.cfg.metered() {
+		if code, err = fuel.Instrument(wasm, e.fuel()); err != nil {
+			err = fmt.Errorf("cannot meter the module: %w", err)
+		}
+	}
+	if err == nil {
+		if cm, err = e.rt.CompileModule(context.Background(), code); err != nil {
+			err = fmt.Errorf("invalid module: %w", err)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -137,8 +264,17 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.compiled = nil
+	close(e.done)
 	e.mu.Unlock()
 	return e.rt.Close(context.Background())
+}
+
+// fuel is each guest's budget.
+func (e *Engine) fuel() uint64 {
+	if e.cfg.Fuel == 0 {
+		return 1<<63 - 1
+	}
+	return e.cfg.Fuel
 }
 
 func (e *Engine) instanceName(guest string) string {

@@ -43,10 +43,18 @@ type Config struct {
 	Module []byte
 	// Args are argv[1:]; Env are "KEY=VALUE" entries.
 	Args, Env []string
-	// Stdin is what the guest reads from fd 0.
+	// Stdin is what the guest reads from fd 0, when StdinReader is nil.
 	Stdin []byte
-	// Stdout and Stderr, if set, receive a copy of what the guest writes to
-	// fd 1 and 2 (Guest.Stdout and Guest.Stderr always keep it all).
+	// StdinReader, if set, is stdin read live (a terminal, a pipe): a
+	// chunk is read only when the guest waits in fd_read on fd 0 and
+	// nothing else in the world can run, and each chunk is recorded in
+	// the trace (sim.World.Input), so a replay needs no reader. A guest
+	// that never reads stdin never waits for it.
+	StdinReader io.Reader
+	// Stdout and Stderr, if set, receive what the guest writes to fd 1 and
+	// 2 as it writes it, and nothing is kept (Guest.Stdout and
+	// Guest.Stderr then return nothing); a write that fails is EPIPE for
+	// the guest. Nil keeps the output in memory.
 	Stdout, Stderr io.Writer
 	// FS is the world's file system; Dirs are preopened from it as fds 3,
 	// 4, … in order.
@@ -98,7 +106,7 @@ type Guest struct {
 	fds    fdTable
 	rng    *rand.Rand
 	args   []string
-	stdin  []byte
+	stdin  stdinState
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 
@@ -109,6 +117,9 @@ type Guest struct {
 	done     bool
 	calls    uint64
 	panicked any
+	// inCall is the host call running, for saying where a guest was
+	// unwound.
+	inCall string
 }
 
 // Spawn compiles (or takes from the engine's cache) the module and starts
@@ -153,7 +164,7 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 		cm:    cm,
 		rng:   rand.New(rand.NewPCG(w.Rand().Uint64(), w.Rand().Uint64())),
 		args:  append([]string{cfg.Name}, cfg.Args...),
-		stdin: cfg.Stdin,
+		stdin: stdinState{buf: cfg.Stdin, eof: cfg.StdinReader == nil},
 	}
 	g.fds.put(&stdioFD{fdState: fdState{base: stdinRights}, stream: 0})
 	g.fds.put(&stdioFD{fdState: fdState{base: stdoutRights}, stream: 1})
@@ -212,10 +223,12 @@ func (g *Guest) Task() *sim.Task { return g.task }
 // Name is the guest's task name, e.g. "client#2".
 func (g *Guest) Name() string { return g.task.Name() }
 
-// Stdout is everything the guest wrote to fd 1 so far.
+// Stdout is everything the guest wrote to fd 1 so far (nothing when
+// Config.Stdout was set: it went there).
 func (g *Guest) Stdout() []byte { return g.stdout.Bytes() }
 
-// Stderr is everything the guest wrote to fd 2 so far.
+// Stderr is everything the guest wrote to fd 2 so far (nothing when
+// Config.Stderr was set).
 func (g *Guest) Stderr() []byte { return g.stderr.Bytes() }
 
 // Done reports whether the guest has ended.
@@ -249,7 +262,7 @@ func (g *Guest) run(t *sim.Task) (err error) {
 			// return an error; re-raise it so the world sees it.
 			g.panicked = nil
 			g.exitCode = TrapExitCode
-			g.err = &GuestError{Guest: t.Name(), ExitCode: g.exitCode, Step: g.w.Step(), Err: fmt.Errorf("host call unwound: %v", p)}
+			g.err = &GuestError{Guest: t.Name(), ExitCode: g.exitCode, Step: g.w.Step(), Err: &UnwoundError{Call: g.inCall}}
 			panic(p)
 		}
 	}()
@@ -262,7 +275,11 @@ func (g *Guest) run(t *sim.Task) (err error) {
 		}
 		return g.fail(fmt.Errorf("instantiate: %w", err))
 	}
-	defer func() { _ = mod.Close(context.Background()) }()
+	g.eng.track(mod)
+	defer func() {
+		g.eng.untrack(mod)
+		_ = mod.Close(context.Background())
+	}()
 	if m := mod.Memory(); m != nil && !reflect.ValueOf(m).IsNil() {
 		g.mem = m
 	}
@@ -279,7 +296,21 @@ func (g *Guest) run(t *sim.Task) (err error) {
 		g.exitCode = exit.ExitCode()
 		return nil
 	}
+	if stop := g.eng.stopped(mod); stop != nil {
+		return g.fail(stop)
+	}
 	return g.fail(fmt.Errorf("trap: %w", err))
+}
+
+// UnwoundError is how a guest ended that was blocked in a host call when
+// the run ended (a deadlock, the step limit): the world unwound it.
+type UnwoundError struct {
+	// Call is the host call it was blocked in.
+	Call string
+}
+
+func (e *UnwoundError) Error() string {
+	return "the run ended while the guest was blocked in " + e.Call
 }
 
 // closeFDs drops every descriptor's reference, as process exit closes
@@ -304,6 +335,7 @@ func (g *Guest) call(h *hostFunc, stack []uint64) (errno Errno) {
 		}
 	}()
 	g.calls++
+	g.inCall = h.name
 	g.w.Yield()
 	errno = h.fn(g, g.mem, stack)
 	if g.w.Tracing() {
