@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasisim/wasisim/internal/fuel"
 )
 
 // Engine compiles components and runs their core modules on one wazero
@@ -23,7 +26,11 @@ type Engine struct {
 	mu       sync.Mutex
 	modules  map[[32]byte]*compiledModule
 	closed   bool
-	hostMods sync.Map // api.Module of a host module instance → *compInst
+	hostMods sync.Map // api.Module of a module instance → *compInst
+	// stopMu orders the fuel a done Context takes with the reads of it;
+	// done closes with the engine.
+	stopMu sync.Mutex
+	done   chan struct{}
 }
 
 type compiledModule struct {
@@ -39,7 +46,25 @@ type EngineConfig struct {
 	// MemoryLimitPages caps every linear memory of a guest, in 64 KiB
 	// pages (0: wazero's limit, 4 GiB).
 	MemoryLimitPages uint32
+	// Fuel bounds the work of each core module instance: every function
+	// call and every loop iteration spends one unit, and an instance that
+	// has spent them all traps, failing the call with ErrOutOfFuel. Where
+	// it runs out is the same in every run of a schedule. 0 means
+	// unmetered.
+	Fuel uint64
+	// Context, if set, stops running guests when it is done (a deadline,
+	// an interrupt): their code traps at its next function call or loop
+	// iteration, failing the call with the context's cause. Modules are
+	// metered for it (with all the fuel there is if Fuel is 0); unlike
+	// Fuel, where a guest stops is not reproducible.
+	Context context.Context
 }
+
+// ErrOutOfFuel is the error of a call whose guest spent its
+// EngineConfig.Fuel.
+var ErrOutOfFuel = fuel.ErrExhausted
+
+func (c *EngineConfig) metered() bool { return c.Fuel > 0 || c.Context != nil }
 
 // sharedCache is the compilation cache of Engines made without one.
 var sharedCache = wazero.NewCompilationCache()
@@ -59,7 +84,63 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
-	return &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{}}
+	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{}, done: make(chan struct{})}
+	if cfg.Context != nil {
+		go e.watch()
+	}
+	return e
+}
+
+// watch stops the running guests once the engine's context is done, by
+// taking the fuel of every module instance; the store races with a
+// guest's own decrement and may be overwritten, so it is repeated (about
+// every millisecond, only after the context is done) until the engine
+// closes.
+func (e *Engine) watch() {
+	select {
+	case <-e.done:
+		return
+	case <-e.cfg.Context.Done():
+	}
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		e.stopMu.Lock()
+		e.hostMods.Range(func(m, _ any) bool {
+			fuel.Stop(m.(api.Module))
+			return true
+		})
+		e.stopMu.Unlock()
+		select {
+		case <-e.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stopped returns why one of mods was stopped: the context's cause, or
+// ErrOutOfFuel; nil if none was.
+func (e *Engine) stopped(mods []api.Module) error {
+	if !e.cfg.metered() {
+		return nil
+	}
+	e.stopMu.Lock()
+	out := false
+	for _, m := range mods {
+		if m != nil && fuel.Exhausted(m) {
+			out = true
+			break
+		}
+	}
+	e.stopMu.Unlock()
+	if !out {
+		return nil
+	}
+	if ctx := e.cfg.Context; ctx != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return ErrOutOfFuel
 }
 
 var (
@@ -88,7 +169,10 @@ var ErrEngineClosed = errors.New("component: engine closed")
 // Close releases the runtime and everything compiled with it.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	e.closed = true
+	if !e.closed {
+		e.closed = true
+		close(e.done)
+	}
 	e.mu.Unlock()
 	return e.rt.Close(context.Background())
 }
@@ -106,9 +190,21 @@ func (e *Engine) compileCore(wasm []byte) (wazero.CompiledModule, error) {
 	if ok {
 		return c.cm, c.err
 	}
-	cm, err := e.rt.CompileModule(context.Background(), wasm)
-	if err != nil {
-		err = fmt.Errorf("invalid core module: %w", err)
+	var cm wazero.CompiledModule
+	code, err := wasm, error(nil)
+	if e.cfg.metered() {
+		budget := e.cfg.Fuel
+		if budget == 0 {
+			budget = 1<<63 - 1
+		}
+		if code, err = fuel.Instrument(wasm, budget); err != nil {
+			err = fmt.Errorf("cannot meter a core module: %w", err)
+		}
+	}
+	if err == nil {
+		if cm, err = e.rt.CompileModule(context.Background(), code); err != nil {
+			err = fmt.Errorf("invalid core module: %w", err)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -120,4 +216,44 @@ func (e *Engine) compileCore(wasm []byte) (wazero.CompiledModule, error) {
 	}
 	e.modules[key] = &compiledModule{cm: cm, err: err}
 	return cm, err
+}
+
+// StopError is the error of a call whose guest was stopped from outside
+// its code: it ran out of fuel, or the engine's Context was done. It
+// traps the instance like any trap (Trap); errors.Is finds the cause.
+type StopError struct {
+	Trap  error
+	Cause error
+}
+
+func (e *StopError) Error() string { return e.Trap.Error() }
+
+// Unwrap gives the trap and the cause.
+func (e *StopError) Unwrap() []error { return []error{e.Trap, e.Cause} }
+
+// stop reports a guest stopped by fuel or the context: it traps the
+// instance with the cause, once, and remembers it (Instance.Stopped).
+func (r *run) stop(ci *compInst, what string) error {
+	if r.stopped != nil {
+		return r.stopped
+	}
+	var mods []api.Module
+	for _, ci := range r.insts {
+		mods = append(mods, ci.coreInsts...)
+	}
+	cause := r.eng.stopped(mods)
+	if cause == nil {
+		return nil
+	}
+	r.stopped = &StopError{Trap: ci.hin.Abort(what, cause.Error()), Cause: cause}
+	return r.stopped
+}
+
+// Stopped is the *StopError of an instance whose guest ran out of fuel or
+// was stopped by the engine's Context, nil otherwise.
+func (i *Instance) Stopped() error {
+	if i.r.stopped == nil {
+		return nil
+	}
+	return i.r.stopped
 }

@@ -39,6 +39,8 @@ type run struct {
 	tasks map[*sim.Task][]*cmTask
 	insts []*compInst
 	next  int // for naming nested instances
+	// stopped is set once a guest ran out of fuel or was stopped.
+	stopped *StopError
 }
 
 // compInst is one component instance: the outer component or a nested
