@@ -6,12 +6,15 @@
 // Instrument rewrites a module's code section: every function entry and
 // every loop iteration spends one unit from a mutable i64 global that
 // starts at the budget; when it goes negative the function traps
-// (unreachable). Between two such points a function runs only straight-line
-// code and forward branches, so the work one unit pays for is bounded by
-// the size of a function body, and the budget bounds the whole run —
-// recursion included, since every call is an entry. (Bulk instructions such
-// as memory.fill are single instructions whose work is bounded by the
-// memory limit.)
+// (unreachable). Between two such points a function runs only
+// straight-line code and forward branches, so the work one unit pays for
+// is bounded by the size of a function body, and the budget bounds the
+// whole run — recursion included, since every call is an entry. The
+// instructions whose work depends on an operand pay for it before they
+// run: memory.fill, memory.copy and memory.init one unit per KiB,
+// table.fill, table.copy and table.init one per 16 elements, and
+// memory.grow and table.grow 1024 units plus their size (a page is 64
+// units), since growing calls out of the compiled code.
 //
 // The global is appended after the module's own globals and exported as
 // Export, so no index the module uses changes; Exhausted reads it after a
@@ -80,7 +83,9 @@ const maxBudget = 1<<63 - 1
 // Section ids.
 const (
 	secCustom = 0
+	secType   = 1
 	secImport = 2
+	secFunc   = 3
 	secGlobal = 6
 	secExport = 7
 	secCode   = 10
@@ -137,10 +142,36 @@ func Instrument(wasm []byte, budget uint64) ([]byte, error) {
 		}
 		secs = append(secs, section{id: id, body: body, raw: wasm[start:r.off]})
 	}
-	// The fuel global's index: after the imported and the defined globals.
+	// The fuel global's index: after the imported and the defined
+	// globals. The parameter counts of the defined functions place the
+	// local the size charges use.
 	var globals uint32
+	var params []uint32 // by type index
+	var funcParams []uint32
 	for _, s := range secs {
 		switch s.id {
+		case secType:
+			p, err := paramCounts(s.body)
+			if err != nil {
+				return nil, err
+			}
+			params = p
+		case secFunc:
+			r := &reader{b: s.body}
+			n, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			for range n {
+				t, err := r.u32()
+				if err != nil {
+					return nil, err
+				}
+				if int(t) >= len(params) {
+					return nil, r.errf("function type %d out of range", t)
+				}
+				funcParams = append(funcParams, params[t])
+			}
 		case secImport:
 			n, err := importedGlobals(s.body)
 			if err != nil {
@@ -203,7 +234,7 @@ func Instrument(wasm []byte, budget uint64) ([]byte, error) {
 			emit(secExport, body)
 			haveExport = true
 		case secCode:
-			body, err := instrumentCode(s.body, g)
+			body, err := instrumentCode(s.body, g, funcParams)
 			if err != nil {
 				return nil, err
 			}
@@ -278,26 +309,79 @@ func appendToVec(body, elem []byte) ([]byte, error) {
 	return append(out, elem...), nil
 }
 
-// check is the metering sequence for fuel global g: spend one unit, trap
-// if none was left. It leaves the operand stack as it found it.
-func check(g uint32) []byte {
+// spend is the metering sequence for fuel global g: spend cost units,
+// trap if that leaves none. It leaves the operand stack as it found it.
+func spend(g uint32, cost int64) []byte {
 	idx := uleb(uint64(g))
-	var b []byte
-	b = append(append(append(b, 0x23), idx...), 0x42, 0x01, 0x7d) // global.get g; i64.const 1; i64.sub
-	b = append(append(b, 0x24), idx...)                           // global.set g
-	b = append(append(b, 0x23), idx...)                           // global.get g
-	b = append(b, 0x42, 0x00, 0x53)                               // i64.const 0; i64.lt_s
-	return append(b, 0x04, 0x40, 0x00, 0x0b)                      // if unreachable end
+	b := append([]byte{0x23}, idx...) // global.get g
+	b = append(b, 0x42)
+	b = append(b, sleb(cost)...)
+	b = append(b, 0x7d) // i64.const cost; i64.sub
+	return trapIfSpent(b, idx)
 }
 
-// instrumentCode meters every function body of a code section.
-func instrumentCode(body []byte, g uint32) ([]byte, error) {
+// spendSize is the sequence before an instruction whose last operand is
+// an i32 size n: it saves n in local t and spends base + (n<<shl)>>shr
+// units, leaving the operands as they were.
+func spendSize(g, t uint32, base int64, shl, shr byte) []byte {
+	idx, loc := uleb(uint64(g)), uleb(uint64(t))
+	b := append([]byte{0x22}, loc...)   // local.tee t
+	b = append(append(b, 0x23), idx...) // global.get g
+	b = append(append(b, 0x20), loc...) // local.get t
+	b = append(b, 0xad)                 // i64.extend_i32_u
+	if shl > 0 {
+		b = append(b, 0x42, shl, 0x86) // i64.const shl; i64.shl
+	}
+	if shr > 0 {
+		b = append(b, 0x42, shr, 0x88) // i64.const shr; i64.shr_u
+	}
+	b = append(b, 0x42)
+	b = append(b, sleb(base)...)
+	b = append(b, 0x7c, 0x7d) // i64.const base; i64.add; i64.sub
+	return trapIfSpent(b, idx)
+}
+
+// trapIfSpent ends a metering sequence that left the new fuel on the
+// stack: store it, and trap if it is negative.
+func trapIfSpent(b, idx []byte) []byte {
+	b = append(append(b, 0x24), idx...)      // global.set g
+	b = append(append(b, 0x23), idx...)      // global.get g
+	b = append(b, 0x42, 0x00, 0x53)          // i64.const 0; i64.lt_s
+	return append(b, 0x04, 0x40, 0x00, 0x0b) // if unreachable end
+}
+
+// sizeCost is how an instruction that takes a size pays for it.
+type sizeCost struct {
+	base     int64
+	shl, shr byte
+}
+
+// sizeCosts are the instructions that pay by size, by their 0xfc
+// sub-opcode; memory.grow (0x40) is separate.
+var sizeCosts = map[uint32]sizeCost{
+	8:  {1, 0, 10},   // memory.init: per KiB
+	10: {1, 0, 10},   // memory.copy
+	11: {1, 0, 10},   // memory.fill
+	12: {1, 0, 4},    // table.init: per 16 elements
+	14: {1, 0, 4},    // table.copy
+	15: {1024, 0, 4}, // table.grow
+	17: {1, 0, 4},    // table.fill
+}
+
+// growCost is how memory.grow pays: 1024 units and 64 per page.
+var growCost = sizeCost{1024, 6, 0}
+
+// instrumentCode meters every function body of a code section; params
+// are the defined functions' parameter counts.
+func instrumentCode(body []byte, g uint32, params []uint32) ([]byte, error) {
 	r := &reader{b: body}
 	n, err := r.u32()
 	if err != nil {
 		return nil, err
 	}
-	chk := check(g)
+	if int(n) != len(params) {
+		return nil, r.errf("%d function bodies for %d functions", n, len(params))
+	}
 	out := make([]byte, 0, len(body)+len(body)/8)
 	out = append(out, uleb(uint64(n))...)
 	var fn []byte
@@ -309,9 +393,10 @@ func instrumentCode(body []byte, g uint32) ([]byte, error) {
 		if uint64(size) > uint64(len(body)-r.off) {
 			return nil, r.errf("function %d runs past the end of the code section", i)
 		}
-		f := &reader{b: body[r.off : r.off+int(size)], base: r.base + r.off}
+		f := body[r.off : r.off+int(size)]
+		base := r.base + r.off
 		r.off += int(size)
-		fn, err = instrumentFunc(fn[:0], f, chk)
+		fn, err = instrumentFunc(fn[:0], f, base, g, params[i])
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -324,22 +409,45 @@ func instrumentCode(body []byte, g uint32) ([]byte, error) {
 	return out, nil
 }
 
-// instrumentFunc copies one function body to out with chk at its entry
-// and at the head of every loop.
-func instrumentFunc(out []byte, r *reader, chk []byte) ([]byte, error) {
+// instrumentFunc copies one function body (at offset base of the module)
+// to out, metered: a check at its entry and at the head of every loop,
+// and a size charge before every instruction that takes one (with a new
+// i32 local, after the others, to hold the size).
+func instrumentFunc(out []byte, body []byte, base int, g, params uint32) ([]byte, error) {
+	r := &reader{b: body, base: base}
 	groups, err := r.u32()
 	if err != nil {
 		return nil, err
 	}
+	afterGroups := r.off
+	locals := uint64(params)
 	for range groups {
-		if _, err := r.u32(); err != nil {
+		n, err := r.u32()
+		if err != nil {
 			return nil, err
 		}
+		locals += uint64(n)
 		if err := r.valType(); err != nil {
 			return nil, err
 		}
 	}
-	out = append(out, r.b[:r.off]...)
+	if locals >= 1<<32-1 {
+		return nil, r.errf("too many locals")
+	}
+	t := uint32(locals) // the size local
+	codeStart := r.off
+	sized, err := needsSizeLocal(&reader{b: body, off: codeStart, base: base})
+	if err != nil {
+		return nil, err
+	}
+	if sized {
+		out = append(out, uleb(uint64(groups)+1)...)
+		out = append(out, body[afterGroups:codeStart]...)
+		out = append(out, 0x01, 0x7f) // one i32
+	} else {
+		out = append(out, body[:codeStart]...)
+	}
+	chk := spend(g, 1)
 	out = append(out, chk...)
 	from := r.off
 	depth := 1
@@ -347,6 +455,7 @@ func instrumentFunc(out []byte, r *reader, chk []byte) ([]byte, error) {
 		if r.eof() {
 			return nil, r.errf("function body ends inside a block")
 		}
+		at := r.off
 		op, _ := r.byte()
 		switch op {
 		case 0x02, 0x03, 0x04: // block, loop, if
@@ -355,22 +464,109 @@ func instrumentFunc(out []byte, r *reader, chk []byte) ([]byte, error) {
 			}
 			depth++
 			if op == 0x03 {
-				out = append(out, r.b[from:r.off]...)
+				out = append(out, body[from:r.off]...)
 				out = append(out, chk...)
 				from = r.off
 			}
+			continue
 		case 0x0b: // end
 			depth--
-		default:
-			if err := r.immediates(op); err != nil {
+			continue
+		case 0x40: // memory.grow
+			out = append(out, body[from:at]...)
+			out = append(out, spendSize(g, t, growCost.base, growCost.shl, growCost.shr)...)
+			from = at
+		case 0xfc:
+			sub, err := (&reader{b: body, off: r.off, base: base}).u32()
+			if err != nil {
 				return nil, err
 			}
+			if c, ok := sizeCosts[sub]; ok {
+				out = append(out, body[from:at]...)
+				out = append(out, spendSize(g, t, c.base, c.shl, c.shr)...)
+				from = at
+			}
+		}
+		if err := r.immediates(op); err != nil {
+			return nil, err
 		}
 	}
 	if !r.eof() {
 		return nil, r.errf("bytes after the end of a function body")
 	}
-	return append(out, r.b[from:]...), nil
+	return append(out, body[from:]...), nil
+}
+
+// needsSizeLocal reports whether a function's code has an instruction
+// that pays by size.
+func needsSizeLocal(r *reader) (bool, error) {
+	found := false
+	depth := 1
+	for depth > 0 {
+		if r.eof() {
+			return false, r.errf("function body ends inside a block")
+		}
+		op, _ := r.byte()
+		switch op {
+		case 0x02, 0x03, 0x04:
+			if err := r.blockType(); err != nil {
+				return false, err
+			}
+			depth++
+			continue
+		case 0x0b:
+			depth--
+			continue
+		case 0x40:
+			found = true
+		case 0xfc:
+			sub, err := (&reader{b: r.b, off: r.off, base: r.base}).u32()
+			if err != nil {
+				return false, err
+			}
+			if _, ok := sizeCosts[sub]; ok {
+				found = true
+			}
+		}
+		if err := r.immediates(op); err != nil {
+			return false, err
+		}
+	}
+	return found, nil
+}
+
+// paramCounts reads the parameter count of each type of a type section.
+func paramCounts(body []byte) ([]uint32, error) {
+	r := &reader{b: body}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	var out []uint32
+	for range n {
+		form, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		if form != 0x60 {
+			return nil, r.errf("type form 0x%02x is not supported", form)
+		}
+		var counts [2]uint32
+		for k := range counts {
+			c, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			for range c {
+				if err := r.valType(); err != nil {
+					return nil, err
+				}
+			}
+			counts[k] = c
+		}
+		out = append(out, counts[0])
+	}
+	return out, nil
 }
 
 // immediates skips the immediates of every instruction but the block

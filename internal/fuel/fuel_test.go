@@ -105,6 +105,34 @@ func TestFuelCounts(t *testing.T) {
 	}
 }
 
+// Instructions that work by size pay by size: memory.fill per KiB,
+// memory.grow 1024 units and 64 per page.
+func TestSizedInstructionsPay(t *testing.T) {
+	// A parameter and a local of its own, so the size local comes third.
+	f := wasitest.Func{Params: []byte{wasitest.I32}, Locals: []byte{wasitest.I32}, Body: []byte{
+		0x41, 0x00, 0x41, 0x07, 0x41, 0x80, 0x80, 0x04, 0xfc, 0x0b, 0x00, // memory.fill(0, 7, 65536)
+		0x41, 0x02, 0x40, 0x00, 0x1a, // drop(memory.grow(2))
+		0x20, 0x00, 0x21, 0x01, // local.set 1 (local.get 0): the function's own locals still work
+	}}
+	start := wasitest.Func{Export: "_start", Body: []byte{0x41, 0x05, 0x10, 0x01}}
+	m, err := fuel.Instrument(wasitest.Module(nil, 1, []wasitest.Func{start, f}, nil), 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 entries, memory.fill 1+64, memory.grow 1024+2×64.
+	if r := run(t, m); r.err != nil || r.left != 10_000-2-65-1152 {
+		t.Fatalf("%+v, want %d left", r, 10_000-2-65-1152)
+	}
+	// A loop of failing memory.grow ends.
+	m, err = fuel.Instrument(wasitest.GrowLoop(), 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, m); !r.exhausted {
+		t.Fatalf("grow loop: %+v", r)
+	}
+}
+
 // An instrumented program does what the original does, and what it
 // spends is the same in every run.
 func TestGoGuestUnchanged(t *testing.T) {
