@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasisim/wasisim/host"
+	"github.com/wasisim/wasisim/internal/linmem"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -251,8 +252,11 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	return ci, nil
 }
 
-// ctx is the context every wasm call of the run uses.
-func (r *run) ctx() context.Context { return context.Background() }
+// ctx is the context every wasm call of the run uses: it allocates
+// linear memories with linmem, which grows them geometrically.
+func (r *run) ctx() context.Context { return memCtx }
+
+var memCtx = experimental.WithMemoryAllocator(context.Background(), linmem.Allocator)
 
 // eval evaluates one definition, the idx-th of its sort.
 func (ci *compInst) eval(c *Component, d Def, idx int, args map[string]item) error {

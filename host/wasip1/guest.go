@@ -13,7 +13,10 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasisim/wasisim/internal/linmem"
 
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
@@ -266,7 +269,7 @@ func (g *Guest) run(t *sim.Task) (err error) {
 			panic(p)
 		}
 	}()
-	ctx := context.WithValue(context.Background(), guestKey{}, g)
+	ctx := experimental.WithMemoryAllocator(context.WithValue(context.Background(), guestKey{}, g), linmem.Allocator)
 	mcfg := wazero.NewModuleConfig().WithName(g.eng.instanceName(t.Name())).WithStartFunctions()
 	mod, err := g.eng.rt.InstantiateModule(ctx, g.cm, mcfg)
 	if err != nil {
@@ -310,7 +313,7 @@ type UnwoundError struct {
 }
 
 func (e *UnwoundError) Error() string {
-	return "the run ended while the guest was blocked in " + e.Call
+	return "the run ended while the guest was waiting in " + e.Call
 }
 
 // closeFDs drops every descriptor's reference, as process exit closes

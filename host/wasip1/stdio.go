@@ -13,6 +13,9 @@ type stdinState struct {
 	buf     []byte
 	eof     bool
 	waiters *sim.WaitQueue
+	// chunk is reused for every read: a guest's memory can make the
+	// garbage collector let a lot of garbage pile up.
+	chunk []byte
 }
 
 // readStdin is fd_read on fd 0: what is buffered, else it waits for a
@@ -49,11 +52,13 @@ func (g *Guest) pumpStdin() bool {
 		return false
 	}
 	data, err := g.w.Input("stdin", func() ([]byte, error) {
-		buf := make([]byte, stdinChunk)
+		if g.stdin.chunk == nil {
+			g.stdin.chunk = make([]byte, stdinChunk)
+		}
 		for {
-			n, err := g.cfg.StdinReader.Read(buf)
+			n, err := g.cfg.StdinReader.Read(g.stdin.chunk)
 			if n > 0 || err != nil {
-				return buf[:n], err
+				return g.stdin.chunk[:n], err
 			}
 		}
 	})
