@@ -93,7 +93,7 @@ func (ci *compInst) wasmErr(err error, what string) error {
 	if errors.As(err, &ex) {
 		return &ExitError{Code: ex.ExitCode()}
 	}
-	if stop := ci.r.stop(ci, what); stop != nil {
+	if stop := ci.r.stop(ci, what, err); stop != nil {
 		return stop
 	}
 	msg := err.Error()

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -27,10 +26,8 @@ type Engine struct {
 	modules  map[[32]byte]*compiledModule
 	closed   bool
 	hostMods sync.Map // api.Module of a module instance → *compInst
-	// stopMu orders the fuel a done Context takes with the reads of it;
-	// done closes with the engine.
-	stopMu sync.Mutex
-	done   chan struct{}
+	// meter meters the core modules when the configuration asks for it.
+	meter *fuel.Meter
 }
 
 type compiledModule struct {
@@ -53,10 +50,11 @@ type EngineConfig struct {
 	// unmetered.
 	Fuel uint64
 	// Context, if set, stops running guests when it is done (a deadline,
-	// an interrupt): their code traps at its next function call or loop
-	// iteration, failing the call with the context's cause. Modules are
-	// metered for it (with all the fuel there is if Fuel is 0); unlike
-	// Fuel, where a guest stops is not reproducible.
+	// an interrupt), failing the call with the context's cause: within a
+	// slice of fuel (internal/fuel.Slice units, at most some milliseconds
+	// of computing). Modules are metered for it (with all the fuel there
+	// is if Fuel is 0); unlike Fuel, where a guest stops is not
+	// reproducible.
 	Context context.Context
 }
 
@@ -84,63 +82,21 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
-	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{}, done: make(chan struct{})}
-	if cfg.Context != nil {
-		go e.watch()
+	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{}}
+	if cfg.metered() {
+		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
+		// The runtime is fresh: instantiating a host module in it fails
+		// only on a name clash, which there is none of.
+		_ = e.meter.Instantiate(context.Background(), e.rt)
 	}
 	return e
 }
 
-// watch stops the running guests once the engine's context is done, by
-// taking the fuel of every module instance; the store races with a
-// guest's own decrement and may be overwritten, so it is repeated (about
-// every millisecond, only after the context is done) until the engine
-// closes.
-func (e *Engine) watch() {
-	select {
-	case <-e.done:
-		return
-	case <-e.cfg.Context.Done():
+// forget drops a closed core instance's fuel account.
+func (e *Engine) forget(m api.Module) {
+	if e.meter != nil {
+		e.meter.Forget(m)
 	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	for {
-		e.stopMu.Lock()
-		e.hostMods.Range(func(m, _ any) bool {
-			fuel.Stop(m.(api.Module))
-			return true
-		})
-		e.stopMu.Unlock()
-		select {
-		case <-e.done:
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// stopped returns why one of mods was stopped: the context's cause, or
-// ErrOutOfFuel; nil if none was.
-func (e *Engine) stopped(mods []api.Module) error {
-	if !e.cfg.metered() {
-		return nil
-	}
-	e.stopMu.Lock()
-	out := false
-	for _, m := range mods {
-		if m != nil && fuel.Exhausted(m) {
-			out = true
-			break
-		}
-	}
-	e.stopMu.Unlock()
-	if !out {
-		return nil
-	}
-	if ctx := e.cfg.Context; ctx != nil && ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return ErrOutOfFuel
 }
 
 var (
@@ -169,10 +125,7 @@ var ErrEngineClosed = errors.New("component: engine closed")
 // Close releases the runtime and everything compiled with it.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	if !e.closed {
-		e.closed = true
-		close(e.done)
-	}
+	e.closed = true
 	e.mu.Unlock()
 	return e.rt.Close(context.Background())
 }
@@ -193,11 +146,7 @@ func (e *Engine) compileCore(wasm []byte) (wazero.CompiledModule, error) {
 	var cm wazero.CompiledModule
 	code, err := wasm, error(nil)
 	if e.cfg.metered() {
-		budget := e.cfg.Fuel
-		if budget == 0 {
-			budget = 1<<63 - 1
-		}
-		if code, err = fuel.Instrument(wasm, budget); err != nil {
+		if code, err = fuel.Instrument(wasm); err != nil {
 			err = fmt.Errorf("cannot meter a core module: %w", err)
 		}
 	}
@@ -231,17 +180,14 @@ func (e *StopError) Error() string { return e.Trap.Error() }
 // Unwrap gives the trap and the cause.
 func (e *StopError) Unwrap() []error { return []error{e.Trap, e.Cause} }
 
-// stop reports a guest stopped by fuel or the context: it traps the
-// instance with the cause, once, and remembers it (Instance.Stopped).
-func (r *run) stop(ci *compInst, what string) error {
+// stop reports a guest stopped by fuel or the context (err is the wasm
+// call's error): it traps the instance with the cause, once, and
+// remembers it (Instance.Stopped).
+func (r *run) stop(ci *compInst, what string, err error) error {
 	if r.stopped != nil {
 		return r.stopped
 	}
-	var mods []api.Module
-	for _, ci := range r.insts {
-		mods = append(mods, ci.coreInsts...)
-	}
-	cause := r.eng.stopped(mods)
+	cause := fuel.StopCause(err)
 	if cause == nil {
 		return nil
 	}

@@ -207,6 +207,7 @@ func (ci *compInst) close() {
 	for _, m := range ci.coreInsts {
 		if m != nil {
 			ci.r.eng.hostMods.Delete(m)
+			ci.r.eng.forget(m)
 			_ = m.Close(ctx)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -34,10 +33,8 @@ type Engine struct {
 	compiled map[[32]byte]*compiled
 	closed   bool
 	seq      atomic.Uint64
-	// live are the running guests' module instances, which a done
-	// Context stops; done closes with the engine.
-	live map[api.Module]struct{}
-	done chan struct{}
+	// meter meters the guests when the configuration asks for it.
+	meter *fuel.Meter
 }
 
 // EngineConfig configures an Engine: its compilation cache and the limits
@@ -56,10 +53,11 @@ type EngineConfig struct {
 	// the same in every run of a schedule. 0 means unmetered.
 	Fuel uint64
 	// Context, if set, stops the guests running when it is done (a
-	// deadline, an interrupt): each traps at its next function call or
-	// loop iteration, with the context's cause as its error. Guests are
-	// metered for it (with all the fuel there is if Fuel is 0); unlike
-	// Fuel, where a guest stops is not reproducible.
+	// deadline, an interrupt), with the context's cause as their error:
+	// within a slice of fuel (internal/fuel.Slice units, at most some
+	// milliseconds of computing). Guests are metered for it (with all the
+	// fuel there is if Fuel is 0); unlike Fuel, where a guest stops is
+	// not reproducible.
 	Context context.Context
 }
 
@@ -105,76 +103,26 @@ func NewEngineWithConfig(cfg EngineConfig) (*Engine, error) {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
-	e := &Engine{rt: rt, cfg: cfg, compiled: map[[32]byte]*compiled{}, live: map[api.Module]struct{}{}, done: make(chan struct{})}
-	if cfg.Context != nil {
-		go e.watch()
+	e := &Engine{rt: rt, cfg: cfg, compiled: map[[32]byte]*compiled{}}
+	if cfg.metered() {
+		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
+		if err := e.meter.Instantiate(ctx, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, err
+		}
 	}
 	return e, nil
 }
 
-// watch stops the running guests once the engine's context is done. A
-// guest is stopped by making its fuel negative, which its next check
-// sees; the write races with the guest's own decrement and may be
-// overwritten, so it is repeated until the engine closes (about every
-// millisecond, and only after the context is done).
-func (e *Engine) watch() {
-	select {
-	case <-e.done:
-		return
-	case <-e.cfg.Context.Done():
-	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	for {
-		e.mu.Lock()
-		for m := range e.live {
-			fuel.Stop(m)
-		}
-		e.mu.Unlock()
-		select {
-		case <-e.done:
-			return
-		case <-t.C:
-		}
-	}
-}
+// stopped returns why a guest's call failed if the meter stopped it: the
+// context's cause, or ErrOutOfFuel; nil otherwise.
+func (e *Engine) stopped(err error) error { return fuel.StopCause(err) }
 
-// track and untrack keep the set of running instances a done context
-// stops.
-func (e *Engine) track(m api.Module) {
-	if e.cfg.Context == nil {
-		return
+// forget drops a closed instance's fuel account.
+func (e *Engine) forget(m api.Module) {
+	if e.meter != nil {
+		e.meter.Forget(m)
 	}
-	e.mu.Lock()
-	e.live[m] = struct{}{}
-	e.mu.Unlock()
-}
-
-func (e *Engine) untrack(m api.Module) {
-	if e.cfg.Context == nil {
-		return
-	}
-	e.mu.Lock()
-	delete(e.live, m)
-	e.mu.Unlock()
-}
-
-// stopped returns why a guest that trapped was stopped: the context's
-// cause, ErrOutOfFuel, or nil when the trap was its own.
-func (e *Engine) stopped(m api.Module) error {
-	if !e.cfg.metered() {
-		return nil
-	}
-	e.mu.Lock() // the watcher writes the fuel under the lock
-	out := fuel.Exhausted(m)
-	e.mu.Unlock()
-	if !out {
-		return nil
-	}
-	if ctx := e.cfg.Context; ctx != nil && ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return ErrOutOfFuel
 }
 
 var (
@@ -220,7 +168,7 @@ func (e *Engine) Compile(wasm []byte) (wazero.CompiledModule, error) {
 	var cm wazero.CompiledModule
 	code, err := wasm, error(nil)
 	if e.cfg.metered() {
-		if code, err = fuel.Instrument(wasm, e.fuel()); err != nil {
+		if code, err = fuel.Instrument(wasm); err != nil {
 			err = fmt.Errorf("cannot meter the module: %w", err)
 		}
 	}
@@ -264,17 +212,8 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.compiled = nil
-	close(e.done)
 	e.mu.Unlock()
 	return e.rt.Close(context.Background())
-}
-
-// fuel is each guest's budget.
-func (e *Engine) fuel() uint64 {
-	if e.cfg.Fuel == 0 {
-		return 1<<63 - 1
-	}
-	return e.cfg.Fuel
 }
 
 func (e *Engine) instanceName(guest string) string {

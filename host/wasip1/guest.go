@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/wasisim/wasisim/internal/fuel"
 	"github.com/wasisim/wasisim/internal/linmem"
 
 	"github.com/wasisim/wasisim/sim"
@@ -155,6 +156,9 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 	if _, ok := cm.ExportedFunctions()["_start"]; !ok {
 		return fail(errors.New("module has no _start export"))
 	}
+	if err := checkImports(cm); err != nil {
+		return fail(err)
+	}
 	for _, kv := range cfg.Env {
 		if !strings.Contains(kv, "=") {
 			return fail(fmt.Errorf("environment entry %q is not KEY=VALUE", kv))
@@ -194,6 +198,39 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 	g.task = w.Go(cfg.Name, g.run)
 	w.AddLeakCheck("wasip1", g.leaks)
 	return g, nil
+}
+
+// checkImports refuses, before the guest starts, a module importing what
+// the host does not provide (wazero would fail its instantiation inside
+// the run, which then looks like the guest's failure).
+func checkImports(cm wazero.CompiledModule) error {
+	provided := map[string]*hostFunc{}
+	fns := hostFuncs()
+	for i := range fns {
+		provided[fns[i].name] = &fns[i]
+	}
+	for _, def := range cm.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		if mod == fuel.Module {
+			continue // the meter's, added by Engine.Compile
+		}
+		h := provided[name]
+		if mod != ModuleName || h == nil {
+			return fmt.Errorf("module imports %s.%s, which wasisim does not provide", mod, name)
+		}
+		results := 1
+		if h.noResult {
+			results = 0
+		}
+		if !reflect.DeepEqual(def.ParamTypes(), h.params) && !(len(def.ParamTypes()) == 0 && len(h.params) == 0) || len(def.ResultTypes()) != results {
+			return fmt.Errorf("module imports %s.%s with another signature than wasisim's", mod, name)
+		}
+	}
+	for _, m := range cm.ImportedMemories() {
+		mod, name, _ := m.Import()
+		return fmt.Errorf("module imports memory %s.%s, which wasisim does not provide", mod, name)
+	}
+	return nil
 }
 
 func openPreopen(fsys *vfs.FS, p Preopen) (*vfs.OFD, error) {
@@ -276,11 +313,13 @@ func (g *Guest) run(t *sim.Task) (err error) {
 		if g.panicked != nil {
 			return nil
 		}
+		if stop := g.eng.stopped(err); stop != nil {
+			return g.fail(stop) // in the start function
+		}
 		return g.fail(fmt.Errorf("instantiate: %w", err))
 	}
-	g.eng.track(mod)
 	defer func() {
-		g.eng.untrack(mod)
+		g.eng.forget(mod)
 		_ = mod.Close(context.Background())
 	}()
 	if m := mod.Memory(); m != nil && !reflect.ValueOf(m).IsNil() {
@@ -299,7 +338,7 @@ func (g *Guest) run(t *sim.Task) (err error) {
 		g.exitCode = exit.ExitCode()
 		return nil
 	}
-	if stop := g.eng.stopped(mod); stop != nil {
+	if stop := g.eng.stopped(err); stop != nil {
 		return g.fail(stop)
 	}
 	return g.fail(fmt.Errorf("trap: %w", err))

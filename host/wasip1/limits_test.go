@@ -201,3 +201,19 @@ func TestUnwoundSaysWhere(t *testing.T) {
 		t.Fatalf("err %v", g.Err())
 	}
 }
+
+// A module importing what the host does not provide is refused by Spawn,
+// before it runs.
+func TestSpawnChecksImports(t *testing.T) {
+	for name, imp := range map[string]wasitest.Import{
+		"unknown module": {Module: "env", Name: "f"},
+		"unknown call":   {Module: "wasi_snapshot_preview1", Name: "no_such_call"},
+		"bad signature":  {Module: "wasi_snapshot_preview1", Name: "proc_exit", Params: []byte{wasitest.I64}},
+	} {
+		mod := wasitest.Module([]wasitest.Import{imp}, 1, []wasitest.Func{{Export: "_start"}}, nil)
+		w := sim.MustNew(sim.Config{})
+		if _, err := wasip1.Spawn(w, wasip1.Config{Module: mod}); err == nil || !strings.Contains(err.Error(), imp.Name) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -29,20 +29,33 @@ func TestMain(m *testing.M) {
 
 // result is how a run ended.
 type result struct {
-	out       string
-	code      uint32
-	left      uint64 // fuel left
-	exhausted bool
-	err       error
+	out     string
+	code    uint32
+	spent   uint64 // fuel spent
+	stopped error  // the meter's cause, if it stopped the guest
+	err     error
 }
 
-// run runs a module's _start on wazero's own WASI.
-func run(t *testing.T, wasm []byte, args ...string) result {
+// run instruments a module and runs its _start on wazero's own WASI with
+// a meter of budget.
+func run(t *testing.T, wasm []byte, budget uint64, args ...string) result {
+	t.Helper()
+	m, err := fuel.Instrument(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runMetered(t, m, fuel.NewMeter(budget, nil), args...)
+}
+
+func runMetered(t *testing.T, wasm []byte, meter *fuel.Meter, args ...string) result {
 	t.Helper()
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(cache))
 	defer r.Close(ctx)
 	wasi_snapshot_preview1.MustInstantiate(ctx, r)
+	if err := meter.Instantiate(ctx, r); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
 	cm, err := r.CompileModule(ctx, wasm)
 	if err != nil {
@@ -59,29 +72,38 @@ func run(t *testing.T, wasm []byte, args ...string) result {
 	if errors.As(err, &exit) {
 		code, err = exit.ExitCode(), nil
 	}
-	return result{out.String(), code, fuel.Remaining(m), fuel.Exhausted(m), err}
+	return result{out.String(), code, meter.Spent(m), fuel.StopCause(err), err}
 }
 
-// A loop that never ends traps once its budget is spent, and the trap is
-// told apart from the guest's own.
+// A loop that never ends stops once its budget is spent, and the stop is
+// told apart from the guest's own trap.
 func TestLoopRunsOutOfFuel(t *testing.T) {
-	for _, budget := range []uint64{0, 1, 1000, 100_000} {
-		m, err := fuel.Instrument(wasitest.Loop(), budget)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := run(t, m)
-		if r.err == nil || !r.exhausted || r.left != 0 {
+	for _, budget := range []uint64{1, 1000, 100_000, 3 * fuel.Slice / 2} {
+		r := run(t, wasitest.Loop(), budget)
+		if !errors.Is(r.err, fuel.ErrExhausted) || r.stopped != fuel.ErrExhausted || r.spent != budget {
 			t.Fatalf("budget %d: %+v", budget, r)
 		}
 	}
-	// The guest's own unreachable is not a fuel trap.
-	m, err := fuel.Instrument(wasitest.Start(0x00), 10)
+	// The guest's own unreachable is not a stop.
+	if r := run(t, wasitest.Start(0x00), 10); r.err == nil || r.stopped != nil || r.spent != 1 {
+		t.Fatalf("unreachable: %+v", r)
+	}
+}
+
+// A done context stops a guest computing forever, however much fuel it
+// has, with the context's cause.
+func TestContextStopsALoop(t *testing.T) {
+	cause := errors.New("stopped by the test")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	m, err := fuel.Instrument(wasitest.Loop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := run(t, m); r.err == nil || r.exhausted || r.left != 9 {
-		t.Fatalf("unreachable: %+v", r)
+	done := make(chan result)
+	go func() { done <- runMetered(t, m, fuel.NewMeter(0, ctx)) }()
+	cancel(cause)
+	if r := <-done; r.stopped != cause {
+		t.Fatalf("%+v", r)
 	}
 }
 
@@ -95,13 +117,9 @@ func TestFuelCounts(t *testing.T) {
 		0x0b,
 	}}
 	start := wasitest.Func{Export: "_start", Body: []byte{0x10, 0x01, 0x10, 0x01, 0x10, 0x01}}
-	m, err := fuel.Instrument(wasitest.Module(nil, 1, []wasitest.Func{start, f}, nil), 100)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 1 entry of _start, 3 entries of f, 3×4 loop iterations.
-	if r := run(t, m); r.err != nil || r.left != 100-1-3-12 {
-		t.Fatalf("%+v, want %d left", r, 100-16)
+	if r := run(t, wasitest.Module(nil, 1, []wasitest.Func{start, f}, nil), 100); r.err != nil || r.spent != 1+3+12 {
+		t.Fatalf("%+v, want 16 spent", r)
 	}
 }
 
@@ -115,20 +133,12 @@ func TestSizedInstructionsPay(t *testing.T) {
 		0x20, 0x00, 0x21, 0x01, // local.set 1 (local.get 0): the function's own locals still work
 	}}
 	start := wasitest.Func{Export: "_start", Body: []byte{0x41, 0x05, 0x10, 0x01}}
-	m, err := fuel.Instrument(wasitest.Module(nil, 1, []wasitest.Func{start, f}, nil), 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 2 entries, memory.fill 1+64, memory.grow 1024+2×64.
-	if r := run(t, m); r.err != nil || r.left != 10_000-2-65-1152 {
-		t.Fatalf("%+v, want %d left", r, 10_000-2-65-1152)
+	if r := run(t, wasitest.Module(nil, 1, []wasitest.Func{start, f}, nil), 10_000); r.err != nil || r.spent != 2+65+1152 {
+		t.Fatalf("%+v, want %d spent", r, 2+65+1152)
 	}
 	// A loop of failing memory.grow ends.
-	m, err = fuel.Instrument(wasitest.GrowLoop(), 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := run(t, m); !r.exhausted {
+	if r := run(t, wasitest.GrowLoop(), 1_000_000); r.stopped != fuel.ErrExhausted {
 		t.Fatalf("grow loop: %+v", r)
 	}
 }
@@ -137,29 +147,23 @@ func TestSizedInstructionsPay(t *testing.T) {
 // spends is the same in every run.
 func TestGoGuestUnchanged(t *testing.T) {
 	wasm := wasitest.Guest(t, "hello")
-	want := run(t, wasm, "a", "b")
+	want := runMetered(t, wasm, fuel.NewMeter(0, nil), "a", "b")
 	if want.err != nil {
 		t.Fatal(want.err)
 	}
-	m, err := fuel.Instrument(wasm, 1<<40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := run(t, m, "a", "b")
+	got := run(t, wasm, 0, "a", "b")
 	if got.err != nil || got.out != want.out || got.code != want.code {
 		t.Fatalf("instrumented: %+v, want %+v", got, want)
 	}
-	if again := run(t, m, "a", "b"); again.left != got.left {
-		t.Fatalf("fuel left differs between runs: %d, %d", got.left, again.left)
+	if again := run(t, wasm, 0, "a", "b"); again.spent != got.spent {
+		t.Fatalf("fuel spent differs between runs: %d, %d", got.spent, again.spent)
 	}
-	spent := 1<<40 - got.left
-	t.Logf("hello spent %d units", spent)
-	// Just enough fuel passes; one unit less traps.
-	for _, b := range []uint64{spent, spent - 1} {
-		m, _ := fuel.Instrument(wasm, b)
-		r := run(t, m, "a", "b")
-		if (b == spent) != (r.err == nil) || (b < spent) != r.exhausted {
-			t.Fatalf("budget %d of %d: %+v", b, spent, r)
+	t.Logf("hello spent %d units", got.spent)
+	// Just enough fuel passes; one unit less stops it.
+	for _, b := range []uint64{got.spent, got.spent - 1} {
+		r := run(t, wasm, b, "a", "b")
+		if (b == got.spent) != (r.err == nil) || (b < got.spent) != (r.stopped == fuel.ErrExhausted) {
+			t.Fatalf("budget %d of %d: %+v", b, got.spent, r)
 		}
 	}
 }
@@ -167,7 +171,7 @@ func TestGoGuestUnchanged(t *testing.T) {
 // Every module the tests ship is instrumented into a valid module.
 func TestShippedModulesInstrument(t *testing.T) {
 	for _, name := range []string{"hello", "files", "echoserver", "echoclient", "sleeper", "manyfiles", "p1conformance"} {
-		m, err := fuel.Instrument(wasitest.Guest(t, name), 1000)
+		m, err := fuel.Instrument(wasitest.Guest(t, name))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -191,7 +195,7 @@ func TestBadModules(t *testing.T) {
 		"try":       wasitest.Start(0x06, 0x40, 0x0b),
 		"no end":    wasitest.Start(0x02, 0x40),
 	} {
-		if _, err := fuel.Instrument(b, 10); err == nil {
+		if _, err := fuel.Instrument(b); err == nil {
 			t.Errorf("%s: instrumented", name)
 		}
 	}
@@ -204,13 +208,16 @@ func FuzzInstrument(f *testing.F) {
 	f.Add(wasitest.GrowLoop())
 	f.Add(wasitest.WriteLoop())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := fuel.Instrument(b, 5)
+		m, err := fuel.Instrument(b)
 		if err != nil {
 			return
 		}
 		ctx := context.Background()
 		r := wazero.NewRuntime(ctx)
 		defer r.Close(ctx)
+		if err := fuel.NewMeter(5, nil).Instantiate(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := r.CompileModule(ctx, b); err != nil {
 			return
 		}
