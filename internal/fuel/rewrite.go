@@ -578,10 +578,10 @@ func (m *module) spendSize(t uint32, c sizeCost) []byte {
 // tickIfSpent ends a metering sequence that left the new fuel on the
 // stack: store it, and call the tick if it is negative.
 func (m *module) tickIfSpent(b, idx []byte) []byte {
-	b = append(append(b, 0x24), idx...)   // global.set g
-	b = append(append(b, 0x23), idx...)   // global.get g
-	b = append(b, 0x42, 0x00, 0x53)       // i64.const 0; i64.lt_s
-	b = append(b, 0x04, 0x40, 0x10)       // if: call the tick
+	b = append(append(b, 0x24), idx...) // global.set g
+	b = append(append(b, 0x23), idx...) // global.get g
+	b = append(b, 0x42, 0x00, 0x53)     // i64.const 0; i64.lt_s
+	b = append(b, 0x04, 0x40, 0x10)     // if: call the tick
 	b = append(b, uleb(uint64(m.funcs))...)
 	return append(b, 0x0b) // end
 }
