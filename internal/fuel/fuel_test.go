@@ -226,3 +226,84 @@ func FuzzInstrument(f *testing.F) {
 		}
 	})
 }
+
+// Function indexes move up past the tick everywhere a module names a
+// function: a direct call, tables filled by element segments, ref.func in
+// a global, the start function, exports and names. The module computes
+// 42 (f through the table) + 7 (the import through the table) + 42 (f
+// called directly) + 1 (set by the start function) = 92.
+func TestIndexesShift(t *testing.T) {
+	sec := func(id byte, parts ...[]byte) []byte {
+		var body []byte
+		for _, p := range parts {
+			body = append(body, p...)
+		}
+		return append(append([]byte{id}, leb(len(body))...), body...)
+	}
+	str := func(s string) []byte { return append(leb(len(s)), s...) }
+	b := func(x ...byte) []byte { return x }
+	mod := []byte("\x00asm\x01\x00\x00\x00")
+	mod = append(mod, sec(1, b(2), b(0x60, 0, 0), b(0x60, 0, 1, 0x7f))...)              // types: ()->(), ()->i32
+	mod = append(mod, sec(2, b(1), str("env"), str("seven"), b(0x00, 1))...)            // import func 0: seven
+	mod = append(mod, sec(3, b(3, 1, 0, 0))...)                                          // f=1 ()->i32, _start=2, init=3
+	mod = append(mod, sec(4, b(1, 0x70, 0x00, 2))...)                                    // table: funcref, 2
+	mod = append(mod, sec(6, b(3), b(0x7f, 1, 0x41, 0, 0x0b), b(0x7f, 1, 0x41, 0, 0x0b), // globals: result, started,
+		b(0x70, 0, 0xd2, 1, 0x0b))...) // a funcref: ref.func f
+	mod = append(mod, sec(7, b(2), str("_start"), b(0, 2), str("result"), b(3, 0))...)
+	mod = append(mod, sec(8, b(3))...)                         // start: init
+	mod = append(mod, sec(9, b(1, 0, 0x41, 0, 0x0b, 2, 1, 0))...) // elem: table[0] = f, table[1] = seven
+	fn := func(body ...byte) []byte { return append(leb(len(body)+2), append(append([]byte{0}, body...), 0x0b)...) }
+	mod = append(mod, sec(10, b(3),
+		fn(0x41, 42),
+		fn(0x41, 0, 0x11, 1, 0, 0x41, 1, 0x11, 1, 0, 0x6a, 0x10, 1, 0x6a, 0x23, 1, 0x6a, 0x23, 2, 0xd1, 0x1a, 0x24, 0),
+		fn(0x41, 1, 0x24, 1))...)
+	mod = append(mod, sec(0, str("name"), b(1), leb(len(append(b(3, 1), str("f")...))+len(str("_start"))+1+len(str("init"))+1),
+		b(3, 1), str("f"), b(2), str("_start"), b(3), str("init"))...)
+
+	for _, wasm := range [][]byte{mod} {
+		m, err := fuel.Instrument(wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		r := wazero.NewRuntime(ctx)
+		defer r.Close(ctx)
+		_, err = r.NewHostModuleBuilder("env").NewFunctionBuilder().
+			WithFunc(func() int32 { return 7 }).Export("seven").Instantiate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		meter := fuel.NewMeter(1000, nil)
+		if err := meter.Instantiate(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		inst, err := r.InstantiateWithConfig(ctx, m, wazero.NewModuleConfig().WithStartFunctions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inst.ExportedFunction("_start").Call(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := int32(inst.ExportedGlobal("result").Get()); got != 92 {
+			t.Fatalf("result %d, want 92", got)
+		}
+		if spent := meter.Spent(inst); spent != 4 {
+			t.Fatalf("spent %d, want 4 (init, _start, f twice)", spent)
+		}
+		if name := inst.ExportedFunction("_start").Definition().Name(); name != "_start" {
+			t.Fatalf("the name section names _start %q", name)
+		}
+	}
+}
+
+func leb(n int) []byte {
+	var b []byte
+	for {
+		c := byte(n & 0x7f)
+		n >>= 7
+		if n == 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
