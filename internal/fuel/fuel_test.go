@@ -243,16 +243,18 @@ func TestIndexesShift(t *testing.T) {
 	str := func(s string) []byte { return append(leb(len(s)), s...) }
 	b := func(x ...byte) []byte { return x }
 	mod := []byte("\x00asm\x01\x00\x00\x00")
-	mod = append(mod, sec(1, b(2), b(0x60, 0, 0), b(0x60, 0, 1, 0x7f))...)              // types: ()->(), ()->i32
-	mod = append(mod, sec(2, b(1), str("env"), str("seven"), b(0x00, 1))...)            // import func 0: seven
+	mod = append(mod, sec(1, b(2), b(0x60, 0, 0), b(0x60, 0, 1, 0x7f))...)               // types: ()->(), ()->i32
+	mod = append(mod, sec(2, b(1), str("env"), str("seven"), b(0x00, 1))...)             // import func 0: seven
 	mod = append(mod, sec(3, b(3, 1, 0, 0))...)                                          // f=1 ()->i32, _start=2, init=3
 	mod = append(mod, sec(4, b(1, 0x70, 0x00, 2))...)                                    // table: funcref, 2
 	mod = append(mod, sec(6, b(3), b(0x7f, 1, 0x41, 0, 0x0b), b(0x7f, 1, 0x41, 0, 0x0b), // globals: result, started,
 		b(0x70, 0, 0xd2, 1, 0x0b))...) // a funcref: ref.func f
 	mod = append(mod, sec(7, b(2), str("_start"), b(0, 2), str("result"), b(3, 0))...)
-	mod = append(mod, sec(8, b(3))...)                         // start: init
+	mod = append(mod, sec(8, b(3))...)                            // start: init
 	mod = append(mod, sec(9, b(1, 0, 0x41, 0, 0x0b, 2, 1, 0))...) // elem: table[0] = f, table[1] = seven
-	fn := func(body ...byte) []byte { return append(leb(len(body)+2), append(append([]byte{0}, body...), 0x0b)...) }
+	fn := func(body ...byte) []byte {
+		return append(leb(len(body)+2), append(append([]byte{0}, body...), 0x0b)...)
+	}
 	mod = append(mod, sec(10, b(3),
 		fn(0x41, 42),
 		fn(0x41, 0, 0x11, 1, 0, 0x41, 1, 0x11, 1, 0, 0x6a, 0x10, 1, 0x6a, 0x23, 1, 0x6a, 0x23, 2, 0xd1, 0x1a, 0x24, 0),
