@@ -90,7 +90,7 @@ func (c *command) run(args []string) error {
   wasisim run --dir ./out::/out --dir-write-back --trace /tmp/prog.trace prog.wasm
 `)
 	var f runFlags
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the run (default: the scenario's seed line, else 1; a binary: 0)")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the run (default: the scenario's seed line, else 1; a binary: 0)")
 	fs.StringVar(&f.variant, "variant", "", "API variant of a scenario: p3 or p3-async-write (default: the scenario's)")
 	fs.StringVar(&f.traceOut, "trace", "", "write the run's trace to this file (also when interrupted)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON (a binary's stdout and stderr go into it)")
@@ -104,9 +104,6 @@ func (c *command) run(args []string) error {
 		}
 		if isSet(fs, "variant") {
 			return usagef("--variant applies to scenarios; a binary's kind comes from its bytes")
-		}
-		if !isSet(fs, "seed") {
-			f.seed = 0
 		}
 		return c.runWasm(bin, guest, &f)
 	}
@@ -133,8 +130,11 @@ func (c *command) runScenario(fs *flag.FlagSet, path string, f *runFlags) error 
 		return err
 	}
 	seed := f.seed
-	if !isSet(fs, "seed") && s.SeedSet {
-		seed = s.Seed
+	if !isSet(fs, "seed") {
+		seed = 1
+		if s.SeedSet {
+			seed = s.Seed
+		}
 	}
 	cfg := simConfig(path, s)
 	cfg.Seed = seed

@@ -66,8 +66,10 @@ func (c *command) runWasm(bin string, guest []string, f *runFlags) error {
 	if f.timeout > 0 {
 		ctx, budget = wasmrun.WithBudget(ctx, f.timeout)
 		defer budget.Stop()
+		budget.Pause() // compiling is not running
 	}
 	p, err := wasmrun.Load(spec, wasmrun.LoadOptions{Stop: ctx})
+	budget.Resume()
 	if err != nil {
 		return err
 	}
