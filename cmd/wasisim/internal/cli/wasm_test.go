@@ -121,6 +121,13 @@ func TestFuelIsDeterministic(t *testing.T) {
 	if !bytes.Equal(traces[0], traces[1]) {
 		t.Fatal("two runs out of fuel wrote different traces")
 	}
+	// The trace names the module by content: another one is refused.
+	tr := filepath.Join(t.TempDir(), "t.trace")
+	os.WriteFile(tr, traces[0], 0o644)
+	_, e := wantCode(t, 2, "replay", "--scenario", binary(t, "other.wasm", wasitest.GrowLoop()), tr)
+	if !strings.Contains(e, "sha256") {
+		t.Fatalf("replay with another module: %s", e)
+	}
 }
 
 // countingReader fails the test if it is read when it must not be.
