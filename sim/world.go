@@ -111,6 +111,8 @@ type World struct {
 	abortErr    error
 	ran         bool
 	altsBuf     []int
+	// stop is set by Stop, from any goroutine.
+	stop atomic.Bool
 }
 
 type leakCheck struct {
@@ -453,7 +455,7 @@ func (w *World) Yield() {
 	// Decide the next step here, in the yielding task: if the strategy
 	// picks this task again it just continues, without two coroutine
 	// switches. The choice and its trace event are the same either way.
-	if w.abortErr == nil && w.divergence == nil && w.step < w.cfg.MaxSteps {
+	if w.abortErr == nil && w.divergence == nil && w.step < w.cfg.MaxSteps && !w.stop.Load() {
 		w.step++
 		next := w.pick()
 		if next == t {
@@ -505,8 +507,8 @@ func (w *World) Run() *Result {
 				}
 				break
 			}
-			if w.step >= w.cfg.MaxSteps {
-				w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.cfg.MaxSteps)
+			if w.step >= w.cfg.MaxSteps || w.stop.Load() {
+				w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.step)
 				break
 			}
 			w.step++
@@ -527,6 +529,12 @@ func (w *World) Run() *Result {
 	}
 	return w.end()
 }
+
+// Stop ends the run at its next scheduling step as if its step limit were
+// reached there: the run's error is ErrStepLimit with the steps it took,
+// so its trace replays with Config.MaxSteps set to them. Unlike the rest
+// of a World, Stop may be called from any goroutine (a signal handler's).
+func (w *World) Stop() { w.stop.Store(true) }
 
 func (w *World) pick() *Task {
 	if len(w.ready) == 1 {

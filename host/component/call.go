@@ -98,6 +98,9 @@ func (ci *compInst) wasmErr(err error, what string) error {
 	if errors.As(err, &ex) {
 		return &ExitError{Code: ex.ExitCode()}
 	}
+	if stop := ci.r.stop(ci, what, err); stop != nil {
+		return stop
+	}
 	msg := err.Error()
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i] // wazero appends the wasm stack trace

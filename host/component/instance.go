@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasisim/wasisim/host"
+	"github.com/wasisim/wasisim/internal/linmem"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -40,6 +41,8 @@ type run struct {
 	insts []*compInst
 	next  int // for naming nested instances
 	setup func(*host.Instance)
+	// stopped is set once a guest ran out of fuel or was stopped.
+	stopped *StopError
 }
 
 // compInst is one component instance: the outer component or a nested
@@ -209,6 +212,7 @@ func (ci *compInst) close() {
 	for _, m := range ci.coreInsts {
 		if m != nil {
 			ci.r.eng.hostMods.Delete(m)
+			ci.r.eng.forget(m)
 			_ = m.Close(ctx)
 		}
 	}
@@ -257,8 +261,11 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	return ci, nil
 }
 
-// ctx is the context every wasm call of the run uses.
-func (r *run) ctx() context.Context { return context.Background() }
+// ctx is the context every wasm call of the run uses: it allocates
+// linear memories with linmem, which grows them geometrically.
+func (r *run) ctx() context.Context { return memCtx }
+
+var memCtx = experimental.WithMemoryAllocator(context.Background(), linmem.Allocator)
 
 // eval evaluates one definition, the idx-th of its sort.
 func (ci *compInst) eval(c *Component, d Def, idx int, args map[string]item) error {

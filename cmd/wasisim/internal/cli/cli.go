@@ -6,6 +6,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/scenario"
 	"github.com/wasisim/wasisim/sim"
@@ -45,8 +45,9 @@ Usage:
 
 Commands:
   run FILE        run a .wsim scenario once (one schedule, from a seed), or a
-                  wasm binary — a WASI 0.3 component or a preview-1 module:
-                  run [--dir H::G] [--env K=V] [--listen A] [--trace F] X.wasm [ARGS]
+                  wasm binary — a WASI 0.3 component or a preview-1 module,
+                  told apart by its first bytes, not its name:
+                  run [--dir H::G] [--env K=V] [--trace F] X.wasm [ARGS]
   explore FILE    run it under many schedules and report failures (a binary:
                   every schedule must show the exit code and output of the first)
   replay TRACE    re-run a trace strictly and print its event log
@@ -56,24 +57,30 @@ Commands:
   help            this text
 
 Every command takes --help. Exit codes: 0 ok, 1 failure found / assertion
-broken / divergence, 2 bad usage or bad input. The scenario language is
-documented in "go doc github.com/wasisim/wasisim/host/scenario".
+broken / divergence, 2 bad usage or bad input, 130 interrupted (SIGINT or
+SIGTERM: the command stops at the next run boundary, reports what ran and
+keeps the traces found; a second signal quits at once). A wasm run exits
+with the guest's code, 124 at a compute limit, 134 for a trap (see
+"wasisim run --help"). The scenario language is documented in
+"go doc github.com/wasisim/wasisim/host/scenario".
 `
 
 // Main runs the wasisim command with args (without the program name) and
-// returns the exit code.
+// returns the exit code. A wasm guest reads the process's stdin; SIGINT
+// and SIGTERM stop the command as the usage says.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return mainWith(args, os.Stdin, stdout, stderr, notifySignals, os.Exit)
+}
+
+// mainWith is Main with the process's stdin, signals and exit injected.
+func mainWith(args []string, stdin io.Reader, stdout, stderr io.Writer, signals func() (<-chan os.Signal, func()), exit func(int)) int {
 	if len(args) == 0 {
 		args = []string{"demo"}
 	}
 	cmd, rest := args[0], args[1:]
-	c := &command{name: cmd, stdout: stdout, stderr: stderr}
+	c := &command{name: cmd, stdin: stdin, stdout: stdout, stderr: stderr, signals: signals, exitNow: exit}
 	switch cmd {
 	case "run":
-		if wasmrun.IsModuleRun(rest) {
-			// A core module: the wasmtime-shaped runner.
-			return wasmrun.Main(rest, os.Stdin, stdout, stderr)
-		}
 		return c.exit(c.run(rest))
 	case "explore":
 		return c.exit(c.explore(rest))
@@ -95,7 +102,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 type command struct {
 	name           string
+	stdin          io.Reader
 	stdout, stderr io.Writer
+	// signals subscribes to SIGINT and SIGTERM; exitNow ends the process
+	// (a second signal). Tests inject both.
+	signals func() (<-chan os.Signal, func())
+	exitNow func(int)
+	// ctx is cancelled by the first signal (see interruptible).
+	ctx context.Context
+	// code, if set, is the exit code of a command that reported its own
+	// ending (a wasm run exits with its guest's code).
+	code *int
+	// help prints the command's --help text.
+	help func()
 }
 
 // Errors a command returns: usage errors exit 2, failures exit 1 (the
@@ -117,6 +136,10 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 func (c *command) exit(err error) int {
 	switch {
+	case err == errInterrupted:
+		return ExitInterrupted
+	case (err == nil || err == errFailed) && c.code != nil:
+		return *c.code
 	case err == nil || err == errHelp:
 		return ExitOK
 	case err == errFailed:
@@ -127,11 +150,14 @@ func (c *command) exit(err error) int {
 	return ExitUsage
 }
 
-// flags makes a flag set whose --help prints usage and examples to stdout.
+// flags makes a flag set for a command. Its --help prints the usage, the
+// flags and the examples once, to stdout (parse does); a bad flag is one
+// line on stderr (exit), never the usage.
 func (c *command) flags(usage, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet("wasisim "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	fs.Usage = func() {} // the flag package calls it on every error
+	c.help = func() {
 		fmt.Fprintf(c.stdout, "Usage: %s\n\nFlags:\n", usage)
 		fs.SetOutput(c.stdout)
 		fs.PrintDefaults()
@@ -148,7 +174,7 @@ func (c *command) parse(fs *flag.FlagSet, args []string, npos int, what string) 
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				c.help()
 				return nil, errHelp
 			}
 			return nil, usagef("%v (see wasisim %s --help)", err, c.name)

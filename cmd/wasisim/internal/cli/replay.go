@@ -49,7 +49,7 @@ func (c *command) replay(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, got, err := sim.Replay(tr, t.config(), nil, t.scenario())
+	res, got, err := sim.Replay(tr, replayConfig(tr, t), nil, t.scenario())
 	if err != nil {
 		return err
 	}
@@ -92,6 +92,17 @@ func (c *command) replay(args []string) error {
 		return errFailed
 	}
 	return nil
+}
+
+// replayConfig is the configuration that replays tr: the target's, with
+// the step limit the run ended at when it ended at one (an interrupted
+// run stops as at a step limit, wherever it was).
+func replayConfig(tr *sim.Trace, t *target) sim.Config {
+	cfg := t.config()
+	if tr.End != nil && strings.HasPrefix(tr.End.Outcome, sim.ErrStepLimit.Error()) {
+		cfg.MaxSteps = tr.End.Steps
+	}
+	return cfg
 }
 
 func printEvents(w io.Writer, evs []sim.Event, names map[int]string, choices bool) {
@@ -154,7 +165,7 @@ func (c *command) shrink(args []string) error {
 		// No time for any candidate: only the trace's own run.
 		opt.Attempts, opt.Time = 1, 0
 	}
-	sh, err := sim.Shrink(tr, t.config(), t.scenario(), opt)
+	sh, err := sim.Shrink(tr, replayConfig(tr, t), t.scenario(), opt)
 	if errors.Is(err, sim.ErrNoFailure) {
 		return fmt.Errorf("the run of %s does not fail: nothing to shrink", pos[0])
 	}

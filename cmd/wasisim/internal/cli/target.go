@@ -56,7 +56,7 @@ func (t *target) base() string {
 // wasmFlags are the flags that describe a wasm run besides its binary.
 type wasmFlags struct {
 	dirs, env stringList
-	maxSteps  int64
+	limits    limitFlags
 	net       wasmrun.NetFlags
 }
 
@@ -65,11 +65,44 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-func (wf *wasmFlags) register(fs *flag.FlagSet) {
+// register declares the flags; bridging adds the ones that connect a run
+// to the machine's network (run has them; explore's runs have no machine
+// to talk to).
+func (wf *wasmFlags) register(fs *flag.FlagSet, bridging bool) {
 	fs.Var(&wf.dirs, "dir", "wasm: HOST[::GUEST] directory copied into the world and preopened (repeatable)")
-	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable)")
-	fs.Int64Var(&wf.maxSteps, "max-steps", 0, "wasm: scheduling step limit of a run (0: the default)")
-	wf.net.Register(fs, false)
+	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable; K alone passes the host's K)")
+	wf.limits.register(fs)
+	wf.net.Register(fs, bridging)
+}
+
+// spec is the wasm run the flags describe.
+func (wf *wasmFlags) spec(bin string, guest []string) (wasmrun.Spec, error) {
+	l := &wf.limits
+	if err := l.check(); err != nil {
+		return wasmrun.Spec{}, err
+	}
+	spec := wasmrun.Spec{Path: bin, Args: guest, MaxSteps: l.maxSteps, Fuel: l.fuel, MemoryPages: l.pages(),
+		FSBytes: int64(l.maxFSBytes), FSInodes: l.maxFSNodes}
+	for _, d := range wf.dirs {
+		h, g, ok := strings.Cut(d, "::")
+		if !ok {
+			g = h
+		}
+		if h == "" || g == "" {
+			return spec, usagef("--dir %q: want HOST or HOST::GUEST", d)
+		}
+		spec.Dirs = append(spec.Dirs, wasmrun.DirSpec{Host: h, Guest: g})
+	}
+	for _, kv := range wf.env {
+		if !strings.Contains(kv, "=") {
+			kv = kv + "=" + os.Getenv(kv)
+		}
+		spec.Env = append(spec.Env, kv)
+	}
+	if err := wf.net.Apply(&spec); err != nil {
+		return spec, usagef("%v", err)
+	}
+	return spec, nil
 }
 
 // splitWasm finds a wasm binary among the arguments: the first operand
@@ -91,7 +124,7 @@ func splitWasm(fs *flag.FlagSet, args []string) (flags []string, bin string, gue
 			}
 			continue
 		}
-		if !wasmrun.IsWasm(a) {
+		if !wasmrun.IsWasm(a) && !missingWasm(a) {
 			return nil, "", nil, false
 		}
 		return args[:i], a, args[i+1:], true
@@ -99,29 +132,22 @@ func splitWasm(fs *flag.FlagSet, args []string) (flags []string, bin string, gue
 	return nil, "", nil, false
 }
 
-// loadWasm loads a wasm binary with the flags' mounts and environment.
+// missingWasm reports whether a names a .wasm file that is not there, so
+// that the error says the binary is missing rather than treating it as a
+// scenario.
+func missingWasm(a string) bool {
+	_, err := os.Stat(a)
+	return strings.HasSuffix(a, ".wasm") && errors.Is(err, os.ErrNotExist)
+}
+
+// loadWasm loads a wasm binary with the flags' mounts, environment and
+// limits, to explore it.
 func loadWasm(bin string, guest []string, wf *wasmFlags) (*target, error) {
-	spec := wasmrun.Spec{Path: bin, Args: guest, MaxSteps: wf.maxSteps}
-	for _, d := range wf.dirs {
-		h, g, ok := strings.Cut(d, "::")
-		if !ok {
-			g = h
-		}
-		if h == "" || g == "" {
-			return nil, usagef("--dir %q: want HOST or HOST::GUEST", d)
-		}
-		spec.Dirs = append(spec.Dirs, wasmrun.DirSpec{Host: h, Guest: g})
+	spec, err := wf.spec(bin, guest)
+	if err != nil {
+		return nil, err
 	}
-	for _, kv := range wf.env {
-		if !strings.Contains(kv, "=") {
-			return nil, usagef("--env %q: want K=V", kv)
-		}
-		spec.Env = append(spec.Env, kv)
-	}
-	if err := wf.net.Apply(&spec); err != nil {
-		return nil, usagef("%v", err)
-	}
-	p, err := wasmrun.Load(spec)
+	p, err := wasmrun.Load(spec, wasmrun.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +167,7 @@ func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
 	if binFlag != "" {
 		spec.Path = binFlag
 	}
-	p, err := wasmrun.Load(*spec)
+	p, err := wasmrun.Load(*spec, wasmrun.LoadOptions{})
 	if err != nil {
 		return nil, true, fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE with the binary if it moved)", err, recorded)
 	}

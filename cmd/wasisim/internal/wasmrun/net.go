@@ -43,6 +43,12 @@ type NetFlags struct {
 	publish, forward, policy, with multiFlag
 }
 
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
 // Register declares the flags: -S and --with always, --publish and
 // --forward when bridging is possible (run; not explore, whose runs have
 // no machine to talk to).
@@ -142,12 +148,13 @@ func setPolicy(p *host.NetworkPolicy, kv string) error {
 
 // loadWith loads the other guests of a spec (their hashes checked and
 // filled in) and checks the network configuration.
-func (p *Program) loadWith() error {
+// They have the main guest's compute and memory limits.
+func (p *Program) loadWith(opt LoadOptions) error {
 	if _, _, err := p.Spec.Net.parse(); err != nil {
 		return err
 	}
 	for i, gs := range p.Spec.With {
-		q, err := Load(Spec{Path: gs.Path, Args: gs.Args, SHA256: gs.SHA256})
+		q, err := Load(Spec{Path: gs.Path, Args: gs.Args, SHA256: gs.SHA256, Fuel: p.Spec.Fuel, MemoryPages: p.Spec.MemoryPages}, opt)
 		if err != nil {
 			return fmt.Errorf("--with %s: %w", gs.Path, err)
 		}
@@ -187,7 +194,7 @@ func (p *Program) startNet(w *sim.World, fsys *vfs.FS, n *vnet.Net, stdio Stdio,
 			tasks = append(tasks, wasip3.Spawn(h, q.comp, wasip3.Config{Name: name, Args: q.Spec.Args}).Task())
 			continue
 		}
-		cfg := wasip1.Config{Name: name, Module: q.mod, Args: q.Spec.Args, Stdout: stdio.Stdout, Stderr: stdio.Stderr, FS: fsys, Net: n}
+		cfg := wasip1.Config{Name: name, Module: q.mod, Args: q.Spec.Args, Stdout: stdio.Stdout, Stderr: stdio.Stderr, FS: fsys, Net: n, Engine: q.p1eng}
 		for i, d := range p.Spec.Dirs {
 			cfg.Dirs = append(cfg.Dirs, wasip1.Preopen{GuestPath: d.Guest, Path: "dir" + strconv.Itoa(i)})
 		}

@@ -1,14 +1,16 @@
-package wasmrun
+package cli
 
 import (
 	"bufio"
 	"context"
+	"flag"
 	"io"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -24,7 +26,7 @@ func TestRunPublishedEchoThenReplay(t *testing.T) {
 	var errb strings.Builder
 	code := make(chan int, 1)
 	go func() {
-		code <- Main([]string{"run", "--publish", "127.0.0.1:*", "--trace", trace, echoComponent}, nil, outW, &errb)
+		code <- Main([]string{"run", "--publish", "127.0.0.1:*", "--trace", trace, echoComponent}, outW, &errb)
 		outW.Close()
 	}()
 	line, err := bufio.NewReader(outR).ReadString('\n')
@@ -52,11 +54,11 @@ func TestRunPublishedEchoThenReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, ok, err := ParseSpec(tr.Header.Config)
+	spec, ok, err := wasmrun.ParseSpec(tr.Header.Config)
 	if !ok || err != nil || spec.Net == nil || len(spec.Net.Publish) != 1 {
 		t.Fatalf("the trace header does not record the bridge: %+v %v", spec, err)
 	}
-	p, err := Load(*spec)
+	p, err := wasmrun.Load(*spec, wasmrun.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +84,19 @@ func TestNetFlags(t *testing.T) {
 		{"--with", "", echoComponent},
 		{"--with", "missing.wasm", echoComponent},
 	} {
-		if code := Main(append([]string{"run"}, args...), nil, &out, &errb); code != 2 {
+		if code := Main(append([]string{"run"}, args...), &out, &errb); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (stderr %s)", args, code, errb.String())
 		}
 	}
 	errb.Reset()
-	if code := Main([]string{"run", "-S", "tcp=n", echoComponent}, nil, &out, &errb); code == 0 || !strings.Contains(errb.String(), "AccessDenied") {
+	if code := Main([]string{"run", "-S", "tcp=n", echoComponent}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "AccessDenied") {
 		t.Errorf("a guest denied TCP: exit %d, stderr %s", code, errb.String())
 	}
 	// Without --publish the guest's listener stays in the simulation:
 	// nobody can connect, and the run ends reporting the waiting guest.
 	errb.Reset()
 	trace := filepath.Join(t.TempDir(), "closed.trace")
-	if code := Main([]string{"run", "--trace", trace, echoComponent}, nil, &out, &errb); code == 0 || !strings.Contains(errb.String(), "blocked") {
+	if code := Main([]string{"run", "--trace", trace, echoComponent}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "deadlock") || !strings.Contains(errb.String(), "waits for accept") {
 		t.Errorf("unbridged echo: exit %d, stderr %s", code, errb.String())
 	}
 	if tr, err := sim.ReadTraceFile(trace); err != nil || strings.Contains(string(tr.Bytes()), `"input"`) {
@@ -112,7 +114,7 @@ func TestWithSeveralGuests(t *testing.T) {
 	outputs := map[string]bool{}
 	for _, seed := range []string{"0", "2"} {
 		var out, errb strings.Builder
-		code := Main([]string{"run", "--seed", seed, "--with", netpeer + " greet-server", netpeer, "greet-client"}, nil, &out, &errb)
+		code := Main([]string{"run", "--seed", seed, "--with", netpeer + " greet-server", netpeer, "greet-client"}, &out, &errb)
 		if code != 0 {
 			t.Fatalf("seed %s: exit %d: %s", seed, code, errb.String())
 		}
@@ -122,13 +124,17 @@ func TestWithSeveralGuests(t *testing.T) {
 		t.Fatalf("outputs %v", outputs)
 	}
 
-	spec := Spec{Path: netpeer, Args: []string{"greet-client"}}
-	var nf NetFlags
-	nf.with = multiFlag{netpeer + " greet-server"}
-	if err := nf.Apply(&spec); err != nil {
+	var wf wasmFlags
+	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
+	wf.register(fs, false)
+	if err := fs.Parse([]string{"--with", netpeer + " greet-server"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := Load(spec)
+	spec, err := wf.spec(netpeer, []string{"greet-client"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wasmrun.Load(spec, wasmrun.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
