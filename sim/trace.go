@@ -156,15 +156,20 @@ func (tr *Trace) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	if tr.End != nil {
-		buf = append(buf, `{"end":{"steps":`...)
-		buf = strconv.AppendInt(buf, tr.End.Steps, 10)
-		buf = append(buf, `,"outcome":`...)
-		buf = appendJSONString(buf, tr.End.Outcome)
-		buf = append(buf, "}}\n"...)
+		buf = appendEnd(buf, tr.End)
 	}
 	err = flush()
 	*bp = buf
 	return n, err
+}
+
+// appendEnd encodes the end line.
+func appendEnd(b []byte, e *End) []byte {
+	b = append(b, `{"end":{"steps":`...)
+	b = strconv.AppendInt(b, e.Steps, 10)
+	b = append(b, `,"outcome":`...)
+	b = appendJSONString(b, e.Outcome)
+	return append(b, "}}\n"...)
 }
 
 // encBufs recycles encoding buffers across traces.

@@ -215,12 +215,24 @@ func loadScriptAs(path, name string) (*scenario.Script, error) {
 			return nil, fmt.Errorf("no embedded scenario %q", name)
 		}
 	} else {
-		src, err = os.ReadFile(path)
+		src, err = readAtMost(path, scenario.MaxSource+1)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read scenario: %w", err)
 		}
 	}
 	return scenario.Parse(name, src)
+}
+
+// readAtMost reads a file's first n bytes: enough for a parser to refuse
+// a file that is too large, without reading all of it (or waiting forever
+// on a named pipe that never ends).
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 // withVariant returns the script to run with the variant flag applied.
@@ -246,53 +258,48 @@ func simConfig(path string, s *scenario.Script) sim.Config {
 	return sim.Config{Variant: s.Variant.String(), Scenario: path, Config: s.Source, EmbedConfig: true, MaxSteps: s.MaxSteps}
 }
 
-// readTrace reads a trace and the scenario it was recorded from
-// (scenarioFlag overrides the path in the header).
-func readTrace(path, scenarioFlag string) (*sim.Trace, *scenario.Script, string, error) {
-	tr, err := sim.ReadTraceFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, "", fmt.Errorf("cannot read trace: %w", err)
-		}
-		return nil, nil, "", fmt.Errorf("bad trace: %w", err)
-	}
+// scriptFor finds the scenario a trace with header h was recorded from
+// (scenarioFlag overrides the path in the header) and the path it was
+// read from.
+func scriptFor(h sim.Header, scenarioFlag string) (*scenario.Script, string, error) {
 	sp := scenarioFlag
 	if sp == "" {
-		sp = tr.Header.Scenario
+		sp = h.Scenario
 		if sp == "" {
-			return nil, nil, "", fmt.Errorf("trace %s names no scenario: pass --scenario FILE", path)
+			return nil, "", errors.New("the trace names no scenario: pass --scenario FILE")
 		}
 	}
 	// Parse under the recorded name: statement errors in the events name
 	// the scenario file as it was when the trace was recorded.
-	name := tr.Header.Scenario
+	name := h.Scenario
 	if name == "" {
 		name = sp
 	}
 	var s *scenario.Script
-	if scenarioFlag == "" && tr.Header.Config != "" {
+	var err error
+	if scenarioFlag == "" && h.Config != "" {
 		// Self-contained: the trace carries the script it was recorded from.
-		s, err = scenario.Parse(name, []byte(tr.Header.Config))
+		s, err = scenario.Parse(name, []byte(h.Config))
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("bad trace: the scenario it carries does not parse: %w", err)
+			return nil, "", fmt.Errorf("bad trace: the scenario it carries does not parse: %w", err)
 		}
 	} else {
 		s, err = loadScriptAs(sp, name)
 	}
 	if err != nil {
 		if scenarioFlag == "" {
-			return nil, nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)
+			return nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)
 		}
-		return nil, nil, "", err
+		return nil, "", err
 	}
-	if got := sim.ConfigHash(s.Source); got != tr.Header.ConfigHash {
-		return nil, nil, "", fmt.Errorf("scenario %s (hash %s) is not the one the trace was recorded from (hash %s): pass --scenario with the original file", sp, got, tr.Header.ConfigHash)
+	if got := sim.ConfigHash(s.Source); got != h.ConfigHash {
+		return nil, "", fmt.Errorf("scenario %s (hash %s) is not the one the trace was recorded from (hash %s): pass --scenario with the original file", sp, got, h.ConfigHash)
 	}
-	s, err = withVariant(s, tr.Header.Variant)
+	s, err = withVariant(s, h.Variant)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("trace header: %w", err)
+		return nil, "", fmt.Errorf("trace header: %w", err)
 	}
-	return tr, s, sp, nil
+	return s, sp, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -140,18 +140,27 @@ func (c *command) runScenario(fs *flag.FlagSet, path string, f *runFlags) error 
 	cfg.Seed = seed
 	cfg.Trace = true
 	var h *host.Host
-	res, tr, err := c.runWorld(cfg, s.Scenario(scenario.Options{OnHost: func(x *host.Host) { h = x }}))
+	var tf *traceFile
+	var traceTo io.Writer // nil unless a trace is written: not a nil *traceFile
+	if f.traceOut != "" {
+		if tf, err = createTrace(f.traceOut); err != nil {
+			return err
+		}
+		defer tf.abandon()
+		traceTo = tf
+	}
+	res, tr, err := c.runWorld(cfg, s.Scenario(scenario.Options{OnHost: func(x *host.Host) { h = x }}), traceTo)
 	if err != nil {
 		return err
 	}
-	if f.traceOut != "" {
-		if err := tr.WriteFile(f.traceOut); err != nil {
-			return fmt.Errorf("cannot write trace: %w", err)
+	if tf != nil {
+		if err := tf.close(tr.err); err != nil {
+			return err
 		}
 	}
 	if f.asJSON {
 		out := runJSON{Scenario: path, Variant: s.Variant.String(), Seed: seed, OK: !res.Failed(),
-			Outcome: res.Outcome(), Steps: res.Steps, Failures: failureLines(res), Trace: f.traceOut, TraceHash: tr.Hash(),
+			Outcome: res.Outcome(), Steps: res.Steps, Failures: failureLines(res), Trace: f.traceOut, TraceHash: tr.hash,
 			Interrupted: c.interrupted()}
 		for _, t := range res.Tasks {
 			tj := taskJSON{Name: t.Name}
@@ -209,12 +218,22 @@ func (c *command) runScenario(fs *flag.FlagSet, path string, f *runFlags) error 
 }
 
 // runWorld runs a scenario once like sim.RunOnce, except that an
-// interrupt stops the world at its next step (see World.Stop).
-func (c *command) runWorld(cfg sim.Config, sc sim.Scenario) (*sim.Result, *sim.Trace, error) {
+// interrupt stops the world at its next step (see World.Stop), and that
+// the trace goes to traceTo as the run goes when it is not nil.
+func (c *command) runWorld(cfg sim.Config, sc sim.Scenario, traceTo io.Writer) (*sim.Result, *runTrace, error) {
 	defer c.interruptible()()
+	var tw *sim.TraceWriter
+	if traceTo != nil {
+		cfg.OnEvent = func(e sim.Event) { tw.Event(e) }
+	}
 	w, err := sim.New(cfg)
 	if err != nil {
 		return nil, nil, err
+	}
+	if traceTo != nil {
+		if tw, err = sim.NewTraceWriter(traceTo, w.TraceHeader()); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := sc(w); err != nil {
 		return nil, nil, fmt.Errorf("scenario setup: %w", err)
@@ -229,7 +248,21 @@ func (c *command) runWorld(cfg sim.Config, sc sim.Scenario) (*sim.Result, *sim.T
 	}()
 	res := w.Run()
 	close(done)
-	return res, w.Trace(), nil
+	rt := &runTrace{}
+	if tw != nil {
+		rt.err = tw.End(w.Trace().End)
+		rt.hash = tw.Hash()
+	} else {
+		rt.hash = w.Trace().Hash()
+	}
+	return res, rt, nil
+}
+
+// runTrace is what became of a run's trace: its hash, and the error
+// writing it met.
+type runTrace struct {
+	hash string
+	err  error
 }
 
 type outcomeJSON struct {

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
 )
@@ -84,7 +89,16 @@ func (c *command) runWasm(bin string, guest []string, f *runFlags) error {
 	if f.asJSON {
 		stdio.Stdout, stdio.Stderr = &out, &errb
 	}
-	o, err := p.Run(wasmrun.RunOptions{Seed: f.seed, Trace: f.traceOut != "", Stdio: stdio})
+	ro := wasmrun.RunOptions{Seed: f.seed, Stdio: stdio}
+	var tf *traceFile
+	if f.traceOut != "" {
+		if tf, err = createTrace(f.traceOut); err != nil {
+			return err
+		}
+		defer tf.abandon()
+		ro.TraceTo = tf
+	}
+	o, err := p.Run(ro)
 	if err != nil {
 		return err
 	}
@@ -92,9 +106,9 @@ func (c *command) runWasm(bin string, guest []string, f *runFlags) error {
 	if o.Err != nil {
 		msgs = append(msgs, o.Err.Error())
 	}
-	if f.traceOut != "" {
-		if err := o.Trace.WriteFile(f.traceOut); err != nil {
-			return fmt.Errorf("cannot write trace: %w", err)
+	if tf != nil {
+		if err := tf.close(o.TraceErr); err != nil {
+			return err
 		}
 		msgs = append(msgs, fmt.Sprintf("trace written to %s (replay: wasisim replay %s)", f.traceOut, f.traceOut))
 	}
@@ -125,13 +139,64 @@ func (c *command) runWasm(bin string, guest []string, f *runFlags) error {
 		if o.Err != nil {
 			r.Error = o.Err.Error()
 		}
-		if o.Trace != nil {
-			r.TraceHash = o.Trace.Hash()
-		}
+		r.TraceHash = o.TraceHash
 		return writeJSON(c.stdout, r)
 	}
 	for _, m := range msgs {
 		fmt.Fprintf(c.stderr, "wasisim run: %s\n", m)
 	}
 	return nil
+}
+
+// traceFile is a trace being written as the run goes: into a temporary
+// file beside its name, renamed over it once complete, so that an
+// existing file of that name is replaced only by a whole trace.
+type traceFile struct {
+	*bufio.Writer
+	f    *os.File
+	name string
+}
+
+func createTrace(name string) (*traceFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary name means nothing to the user
+		}
+		return nil, fmt.Errorf("cannot write trace %s: %w", name, err)
+	}
+	_ = f.Chmod(0o644) // as a file written in place would be, not private
+	return &traceFile{Writer: bufio.NewWriterSize(f, 256<<10), f: f, name: name}, nil
+}
+
+// close completes the trace (werr: an error writing it met) and puts it
+// in place.
+func (t *traceFile) close(werr error) error {
+	err := werr
+	if err == nil {
+		err = t.Flush()
+	}
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(t.f.Name(), t.name)
+	}
+	if err != nil {
+		_ = os.Remove(t.f.Name())
+	}
+	t.f = nil
+	if err != nil {
+		return fmt.Errorf("cannot write trace: %w", err)
+	}
+	return nil
+}
+
+// abandon removes the temporary file of a trace never completed.
+func (t *traceFile) abandon() {
+	if t.f != nil {
+		t.f.Close()
+		_ = os.Remove(t.f.Name())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,8 +159,8 @@ func loadWasm(bin string, guest []string, wf *wasmFlags) (*target, error) {
 // ok is false when the trace's configuration is not one. binFlag
 // overrides the binary's recorded path; the binary must have the
 // recorded hash.
-func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
-	spec, ok, err := wasmrun.ParseSpec(tr.Header.Config)
+func wasmTarget(h sim.Header, binFlag string) (*target, bool, error) {
+	spec, ok, err := wasmrun.ParseSpec(h.Config)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -177,27 +178,76 @@ func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
 	return &target{path: spec.Path, prog: p}, true, nil
 }
 
-// readTarget reads a trace and rebuilds what it was recorded from: a wasm
-// run (the binary at its recorded path, or pathFlag, with the recorded
-// hash), or a scenario (see readTrace).
+// readTarget reads a trace and rebuilds what it was recorded from (see
+// targetFor).
 func readTarget(path, pathFlag string) (*sim.Trace, *target, string, error) {
 	tr, err := sim.ReadTraceFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, "", fmt.Errorf("cannot read trace: %w", err)
-		}
-		return nil, nil, "", fmt.Errorf("bad trace: %w", err)
+		return nil, nil, "", traceError(err)
 	}
-	t, ok, err := wasmTarget(tr, pathFlag)
-	if ok {
-		if err != nil {
-			return nil, nil, "", err
-		}
-		return tr, t, t.path, nil
-	}
-	tr, s, sp, err := readTrace(path, pathFlag)
+	t, sp, err := targetFor(tr.Header, pathFlag)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	return tr, &target{path: s.Name, script: s}, sp, nil
+	return tr, t, sp, nil
+}
+
+// targetFor rebuilds what a trace with header h was recorded from: a
+// wasm run (the binary at its recorded path, or pathFlag, with the
+// recorded hash), or a scenario (see scriptFor). The string is the path
+// the target was read from.
+func targetFor(h sim.Header, pathFlag string) (*target, string, error) {
+	t, ok, err := wasmTarget(h, pathFlag)
+	if ok {
+		if err != nil {
+			return nil, "", err
+		}
+		return t, t.path, nil
+	}
+	s, sp, err := scriptFor(h, pathFlag)
+	if err != nil {
+		return nil, "", err
+	}
+	return &target{path: s.Name, script: s}, sp, nil
+}
+
+// openTrace opens a trace file to read it one event at a time, its
+// header read and checked.
+func openTrace(path string) (*os.File, *sim.TraceReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, traceError(err)
+	}
+	r, err := sim.NewTraceReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, traceError(fmt.Errorf("%s: %w", path, err))
+	}
+	return f, r, nil
+}
+
+// traceEnd reads a whole trace file, one event at a time, and returns its
+// end line: the trace is checked, and its end known, before a replay
+// starts, without holding its events.
+func traceEnd(path string) (*sim.End, error) {
+	f, r, err := openTrace(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			return r.End(), nil
+		} else if err != nil {
+			return nil, traceError(fmt.Errorf("%s: %w", path, err))
+		}
+	}
+}
+
+// traceError says why a trace could not be read.
+func traceError(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cannot read trace: %w", err)
+	}
+	return fmt.Errorf("bad trace: %w", err)
 }

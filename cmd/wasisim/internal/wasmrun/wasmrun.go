@@ -72,15 +72,24 @@ var (
 
 // RunOptions are the settings of one run that are not part of its Spec.
 type RunOptions struct {
-	Seed  uint64
+	Seed uint64
+	// Trace keeps the run's trace in Outcome.Trace.
 	Trace bool
-	Stdio Stdio
+	// TraceTo, if set, receives the run's trace as the run goes instead
+	// (a long run's trace is not held in memory): Outcome.Trace then has
+	// the header and end line only, TraceHash the written trace's hash.
+	TraceTo io.Writer
+	Stdio   Stdio
 }
 
 // Outcome is how a run ended.
 type Outcome struct {
 	Result *sim.Result
 	Trace  *sim.Trace
+	// TraceHash is the hash of the trace written to RunOptions.TraceTo;
+	// TraceErr the first error writing it met.
+	TraceHash string
+	TraceErr  error
 	// Guest is the guest, to write its mounts back.
 	Guest *Guest
 	// ExitCode is the process's exit code (the guest's, or one of the
@@ -98,10 +107,19 @@ type Outcome struct {
 // failure: nothing ran.
 func (p *Program) Run(o RunOptions) (*Outcome, error) {
 	cfg := p.Config()
-	cfg.Seed, cfg.Trace = o.Seed, o.Trace
+	cfg.Seed, cfg.Trace = o.Seed, o.Trace || o.TraceTo != nil
+	var tw *sim.TraceWriter
+	if o.TraceTo != nil {
+		cfg.OnEvent = func(e sim.Event) { tw.Event(e) }
+	}
 	w, err := sim.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if o.TraceTo != nil {
+		if tw, err = sim.NewTraceWriter(o.TraceTo, w.TraceHeader()); err != nil {
+			return nil, err
+		}
 	}
 	var g *Guest
 	if err := p.Scenario(o.Stdio, func(x *Guest) { g = x })(w); err != nil {
@@ -125,6 +143,10 @@ func (p *Program) Run(o RunOptions) (*Outcome, error) {
 	close(stop)
 	wg.Wait()
 	out := &Outcome{Result: res, Trace: w.Trace(), Guest: g}
+	if tw != nil {
+		out.TraceErr = tw.End(w.Trace().End)
+		out.TraceHash = tw.Hash()
+	}
 	out.ExitCode, out.Err = p.judge(res, g)
 	out.Succeeded = out.Err == nil && out.ExitCode == 0
 	return out, nil
