@@ -140,7 +140,7 @@ type runTiming struct {
 func jco(argv []string) {
 	fs := flag.NewFlagSet("jco", flag.ExitOnError)
 	suite := fs.String("suite", "testdata/wasi-testsuite-p3/wasm32-wasip3", "directory of the conformance components")
-	jcoBin := fs.String("jco", "/work/tools/node_modules/.bin/jco", "the jco command")
+	jcoBin := fs.String("jco", "jco", "the jco command (its WASI shims are found beside it)")
 	node := fs.String("node", "", "a Node with JSPI (WebAssembly.Suspending); empty: only the PATH Node is tried")
 	work := fs.String("work", filepath.Join(os.TempDir(), "wasisim-benchcomp"), "directory for the transpiled modules")
 	count := fs.Int("count", 5, "samples of each figure")
@@ -239,7 +239,11 @@ func jco(argv []string) {
 // linkShims makes work a package root where the transpiled modules find
 // jco's WASI shims.
 func linkShims(jcoBin, work string) error {
-	real, err := filepath.EvalSymlinks(jcoBin)
+	path, err := exec.LookPath(jcoBin)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return err
 	}
