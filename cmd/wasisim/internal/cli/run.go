@@ -80,7 +80,7 @@ type runFlags struct {
 }
 
 // wasmOnly are the flags that apply to a binary only.
-var wasmOnly = []string{"dir", "env", "listen", "dir-write-back", "timeout", "fuel", "max-memory", "max-fs-bytes", "max-fs-inodes", "max-steps", "publish", "forward", "S", "with"}
+var wasmOnly = []string{"dir", "env", "stdin", "listen", "dir-write-back", "timeout", "fuel", "max-memory", "max-fs-bytes", "max-fs-inodes", "max-steps", "publish", "forward", "S", "with"}
 
 func (c *command) run(args []string) error {
 	fs := c.flags(runUsage, `  wasisim run testdata/scenarios/drop-during-write.wsim

@@ -64,7 +64,7 @@ func (c *command) runWasm(bin string, guest []string, f *runFlags) error {
 	if f.timeout < 0 {
 		return usagef("--timeout must not be negative")
 	}
-	spec.Listen, spec.LiveStdin = f.listen, true
+	spec.Listen, spec.LiveStdin = f.listen, spec.Stdin == nil
 	defer c.interruptible()()
 	ctx := c.context()
 	var budget *wasmrun.Budget
@@ -84,7 +84,10 @@ func (c *command) runWasm(bin string, guest []string, f *runFlags) error {
 			return err
 		}
 	}
-	stdio := wasmrun.Stdio{Stdin: wasmrun.NewLiveStdin(ctx, c.stdin, budget), Stdout: c.stdout, Stderr: c.stderr}
+	stdio := wasmrun.Stdio{Stdout: c.stdout, Stderr: c.stderr}
+	if spec.LiveStdin {
+		stdio.Stdin = wasmrun.NewLiveStdin(ctx, c.stdin, budget)
+	}
 	var out, errb capture
 	if f.asJSON {
 		stdio.Stdout, stdio.Stderr = &out, &errb

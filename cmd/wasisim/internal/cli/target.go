@@ -57,6 +57,7 @@ func (t *target) base() string {
 // wasmFlags are the flags that describe a wasm run besides its binary.
 type wasmFlags struct {
 	dirs, env stringList
+	stdin     string
 	limits    limitFlags
 	net       wasmrun.NetFlags
 }
@@ -72,6 +73,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func (wf *wasmFlags) register(fs *flag.FlagSet, bridging bool) {
 	fs.Var(&wf.dirs, "dir", "wasm: HOST[::GUEST] directory copied into the world and preopened (repeatable)")
 	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable; K alone passes the host's K)")
+	fs.StringVar(&wf.stdin, "stdin", "", "wasm: FILE the guest's stdin is read from, the same in every run (explore: default empty; run: default wasisim's stdin)")
 	wf.limits.register(fs)
 	wf.net.Register(fs, bridging)
 }
@@ -102,6 +104,9 @@ func (wf *wasmFlags) spec(bin string, guest []string) (wasmrun.Spec, error) {
 	}
 	if err := wf.net.Apply(&spec); err != nil {
 		return spec, usagef("%v", err)
+	}
+	if wf.stdin != "" {
+		spec.Stdin = &wasmrun.FileSpec{Path: wf.stdin}
 	}
 	return spec, nil
 }

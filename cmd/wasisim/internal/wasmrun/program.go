@@ -50,8 +50,12 @@ type Spec struct {
 	Listen []string  `json:"listen,omitempty"`
 	// LiveStdin says the run read its stdin live; the trace holds what
 	// it read.
-	LiveStdin bool  `json:"live_stdin,omitempty"`
-	MaxSteps  int64 `json:"max_steps,omitempty"`
+	LiveStdin bool `json:"live_stdin,omitempty"`
+	// Stdin is a file the guest's stdin is read from, whole, in every
+	// run (an exploration's schedules all see it; a replay checks its
+	// hash).
+	Stdin    *FileSpec `json:"stdin,omitempty"`
+	MaxSteps int64     `json:"max_steps,omitempty"`
 	// Net is the bridge and the network policy; With the other guests.
 	Net  *NetSpec    `json:"net,omitempty"`
 	With []GuestSpec `json:"with,omitempty"`
@@ -66,6 +70,16 @@ type Spec struct {
 	// Expect is set for explored runs: what the first schedule showed.
 	Expect *Expect `json:"expect,omitempty"`
 }
+
+// FileSpec is a host file a Spec uses, by content hash.
+type FileSpec struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// MaxStdinFile bounds a Spec's Stdin file, which every run holds in
+// memory.
+const MaxStdinFile = 64 << 20
 
 // DirSpec is one --dir mount of a Spec.
 type DirSpec struct {
@@ -111,6 +125,8 @@ type Program struct {
 	live bool       // the bridge talks to the machine (run; not a replay)
 	// roots are the mounts' host directories, symbolic links resolved.
 	roots []string
+	// stdin is the Spec's Stdin file, read once.
+	stdin []byte
 	// ctx stops the runs when done (LoadOptions.Stop); the engines stop
 	// the guests' code stopGrace later.
 	ctx    context.Context
@@ -228,6 +244,14 @@ func Load(spec Spec, opt LoadOptions) (*Program, error) {
 		p.dirs = append(p.dirs, t)
 		p.roots = append(p.roots, root)
 	}
+	if spec.Stdin != nil {
+		if spec.LiveStdin {
+			return nil, errors.New("a run reads its stdin live or from a file, not both")
+		}
+		if p.stdin, err = readStdinFile(spec.Stdin); err != nil {
+			return nil, err
+		}
+	}
 	p.Spec = spec
 	if err := p.compile(); err != nil {
 		p.Close()
@@ -313,6 +337,30 @@ func compilationCache() wazero.CompilationCache {
 		cache = wazero.NewCompilationCache()
 	})
 	return cache
+}
+
+// readStdinFile reads a Spec's stdin file, filling in its hash, or
+// checking it if it is set (a replay).
+func readStdinFile(fs *FileSpec) ([]byte, error) {
+	f, err := os.Open(fs.Path)
+	if err != nil {
+		return nil, fmt.Errorf("--stdin: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxStdinFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("--stdin: %w", err)
+	}
+	if len(b) > MaxStdinFile {
+		return nil, fmt.Errorf("--stdin %s: larger than %d MiB, the most a run holds in memory", fs.Path, MaxStdinFile>>20)
+	}
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])
+	if fs.SHA256 != "" && fs.SHA256 != h {
+		return nil, fmt.Errorf("--stdin %s changed since the trace was recorded", fs.Path)
+	}
+	fs.SHA256 = h
+	return b, nil
 }
 
 // treeSize is what the mounts read so far hold.
@@ -474,7 +522,7 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 		g := &Guest{FS: fsys}
 		name := filepath.Base(p.Spec.Path)
 		if p.comp != nil {
-			opt := host.Options{FS: fsys, Net: n, Stdout: io.Stdout, Stderr: io.Stderr, Preopens: p.preopens(), Network: p.policy()}
+			opt := host.Options{FS: fsys, Net: n, Stdout: io.Stdout, Stderr: io.Stderr, Preopens: p.preopens(), Network: p.policy(), Stdin: p.stdin}
 			if io.Stdin != nil {
 				opt.StdinReader = io.Stdin
 			}
@@ -500,7 +548,7 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 			}
 		} else {
 			cfg := wasip1.Config{Name: name, Module: p.mod, Args: p.Spec.Args, Env: p.Spec.Env,
-				StdinReader: io.Stdin, Stdout: io.Stdout, Stderr: io.Stderr, FS: fsys, Net: n, Engine: p.p1eng}
+				StdinReader: io.Stdin, Stdin: p.stdin, Stdout: io.Stdout, Stderr: io.Stderr, FS: fsys, Net: n, Engine: p.p1eng}
 			for i, d := range p.Spec.Dirs {
 				cfg.Dirs = append(cfg.Dirs, wasip1.Preopen{GuestPath: d.Guest, Path: "dir" + strconv.Itoa(i)})
 			}
