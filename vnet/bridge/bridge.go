@@ -88,8 +88,8 @@ type Bridge struct {
 
 	closed bool
 	conns  map[uint64]*conn
-	pubs   map[*vnet.TCPSocket]bool // guest listeners published on a port of their own
-	mine   map[*vnet.TCPSocket]bool // the bridge's connecting sockets: never routed out again
+	pubs   map[*vnet.TCPSocket]netip.AddrPort // guest listeners published on a port of their own: the machine address
+	mine   map[*vnet.TCPSocket]bool           // the bridge's connecting sockets: never routed out again
 }
 
 // New attaches a bridge to n, whose world it runs in (n must have one).
@@ -111,7 +111,7 @@ func New(n *vnet.Net, opt Options) (*Bridge, error) {
 	if opt.DialTimeout <= 0 {
 		opt.DialTimeout = 5 * time.Second
 	}
-	b := &Bridge{n: n, w: w, opt: opt, conns: map[uint64]*conn{}, pubs: map[*vnet.TCPSocket]bool{}, mine: map[*vnet.TCPSocket]bool{}}
+	b := &Bridge{n: n, w: w, opt: opt, conns: map[uint64]*conn{}, pubs: map[*vnet.TCPSocket]netip.AddrPort{}, mine: map[*vnet.TCPSocket]bool{}}
 	if opt.Live {
 		b.live = newLive(opt)
 	}
@@ -330,7 +330,7 @@ func (b *Bridge) onListen(s *vnet.TCPSocket) {
 			return
 		}
 		b.event(s.String(), "published on "+host.String())
-		b.pubs[s] = true
+		b.pubs[s] = host
 		s.OnRelease(func() {
 			delete(b.pubs, s)
 			if b.live != nil {
@@ -339,6 +339,15 @@ func (b *Bridge) onListen(s *vnet.TCPSocket) {
 		})
 		return
 	}
+}
+
+// Published reports the machine address a guest listener is published
+// on by a port-"*" mapping, and false if it is not published (no mapping
+// covers it, the machine port was taken, or it was released). It runs in
+// the world, like the bridge's other methods.
+func (b *Bridge) Published(s *vnet.TCPSocket) (netip.AddrPort, bool) {
+	host, ok := b.pubs[s]
+	return host, ok
 }
 
 // covers reports whether a mapping's guest address covers a listener's:

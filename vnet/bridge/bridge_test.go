@@ -51,6 +51,19 @@ func bridged(opt Options, got **Bridge, setup func(w *sim.World, n *vnet.Net) []
 // machine's side (client), then shuts the bridge down and checks the run.
 func runLive(t *testing.T, sc func(**Bridge) sim.Scenario, client func() error) *sim.Trace {
 	t.Helper()
+	tr, res, cerr := runLiveResult(t, sc, client)
+	if cerr != nil {
+		t.Fatalf("machine side: %v", cerr)
+	}
+	if res.Failed() {
+		t.Fatalf("run: %v\n%s", res.Error(), tr.Bytes())
+	}
+	return tr
+}
+
+// runLiveResult is runLive leaving the verdict to the caller.
+func runLiveResult(t *testing.T, sc func(**Bridge) sim.Scenario, client func() error) (*sim.Trace, *sim.Result, error) {
+	t.Helper()
 	var b *Bridge
 	w := sim.MustNew(sim.Config{Seed: 1, Trace: true})
 	if err := sc(&b)(w); err != nil {
@@ -61,13 +74,7 @@ func runLive(t *testing.T, sc func(**Bridge) sim.Scenario, client func() error) 
 	cerr := client()
 	res := <-done
 	b.Shutdown(5 * time.Second)
-	if cerr != nil {
-		t.Fatalf("machine side: %v", cerr)
-	}
-	if res.Failed() {
-		t.Fatalf("run: %v\n%s", res.Error(), w.Trace().Bytes())
-	}
-	return w.Trace()
+	return w.Trace(), res, cerr
 }
 
 // replayOffline replays a live run's trace with a bridge that opens
@@ -262,45 +269,67 @@ func TestForwardOnlyNamedAddresses(t *testing.T) {
 }
 
 // A port-"*" mapping publishes each guest listener on its own port, from
-// the moment it listens until it is released.
+// the moment it listens until it is released. The port is free on the
+// machine when picked, but another process may take it before the guest
+// listens: then the bridge reports the listener unpublished, and the test
+// tries another port.
 func TestPublishAnyPort(t *testing.T) {
-	guest := freeAddr(t) // a port that is free on the machine too
 	m, err := ParseMapping("127.0.0.1:*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	listening := make(chan struct{})
-	sc := func(live bool) func(**Bridge) sim.Scenario {
-		return func(b **Bridge) sim.Scenario {
-			return bridged(Options{Publish: []Mapping{m}, Live: live, IdleTimeout: time.Minute}, b,
-				func(w *sim.World, n *vnet.Net) []*sim.Task {
-					if live {
-						// After the bridge's own hook: the port is open.
-						n.OnListen(func(*vnet.TCPSocket) { close(listening) })
-					}
-					return []*sim.Task{upperServer(w, n, guest)}
-				})
+	errTaken := errors.New("the machine port was taken before the guest listened")
+	for attempt := 0; ; attempt++ {
+		guest := freeAddr(t)
+		published := make(chan bool, 1)
+		sc := func(live bool) func(**Bridge) sim.Scenario {
+			return func(b **Bridge) sim.Scenario {
+				return bridged(Options{Publish: []Mapping{m}, Live: live, IdleTimeout: time.Minute}, b,
+					func(w *sim.World, n *vnet.Net) []*sim.Task {
+						if live {
+							// After the bridge's own hook: published or not.
+							n.OnListen(func(s *vnet.TCPSocket) {
+								host, ok := (*b).Published(s)
+								published <- ok && host == guest
+							})
+						}
+						return []*sim.Task{upperServer(w, n, guest)}
+					})
+			}
 		}
-	}
-	tr := runLive(t, sc(true), func() error {
-		<-listening
-		c, err := net.Dial("tcp", guest.String())
-		if err != nil {
-			return err
+		tr, res, cerr := runLiveResult(t, sc(true), func() error {
+			if !<-published {
+				return errTaken
+			}
+			c, err := net.Dial("tcp", guest.String())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.Write([]byte("any port\n")) //nolint:errcheck
+			got, err := io.ReadAll(c)
+			if err != nil || string(got) != "ANY PORT\n" {
+				return fmt.Errorf("got %q, %v", got, err)
+			}
+			return nil
+		})
+		if errors.Is(cerr, errTaken) && attempt < 5 {
+			t.Logf("%v: %s", guest, cerr)
+			continue
 		}
-		defer c.Close()
-		c.Write([]byte("any port\n")) //nolint:errcheck
-		got, err := io.ReadAll(c)
-		if err != nil || string(got) != "ANY PORT\n" {
-			return errors.New("got " + string(got))
+		if cerr != nil {
+			t.Fatalf("machine side: %v", cerr)
 		}
-		return nil
-	})
-	replayOffline(t, tr, sc(false)(nil))
-	// The guest's listener is gone, and so is the machine's.
-	if c, err := net.Dial("tcp", guest.String()); err == nil {
-		c.Close()
-		t.Fatal("the published port outlived the guest listener")
+		if res.Failed() {
+			t.Fatalf("run: %v\n%s", res.Error(), tr.Bytes())
+		}
+		replayOffline(t, tr, sc(false)(nil))
+		// The guest's listener is gone, and so is the machine's.
+		if c, err := net.Dial("tcp", guest.String()); err == nil {
+			c.Close()
+			t.Fatal("the published port outlived the guest listener")
+		}
+		return
 	}
 }
 
