@@ -18,7 +18,9 @@
 // built-in). No knowledge of one toolchain's layout is assumed: the
 // wit-component shape (program, trampoline shim, fixup module filling
 // the shim's table) is one case of the general wiring. Compiled code is
-// cached by content, in memory and optionally on disk.
+// cached by content, in memory and optionally on disk, and so is the whole
+// compiled Component: the Engine owns it, returns it again for the same
+// bytes, and releases it (its wazero modules included) on Engine.Close.
 //
 // # Running
 //

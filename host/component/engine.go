@@ -15,17 +15,29 @@ import (
 )
 
 // Engine compiles components and runs their core modules on one wazero
-// runtime. Compiled code is cached by content, so exploring many
-// schedules of a component compiles it once. An Engine is safe for
-// concurrent use: worlds running on different goroutines may share it.
+// runtime. An Engine is safe for concurrent use: worlds running on
+// different goroutines may share it.
+//
+// The Engine owns everything it compiles. Components are kept by the
+// SHA-256 of their bytes, core modules by that of their (rewritten)
+// bytes, so compiling the same component again — exploring its
+// schedules, running it in a loop — returns the Component compiled the
+// first time and holds nothing more. What the Engine holds grows only
+// with the distinct components it is given, and all of it is released
+// by Close: a process that compiles an open-ended stream of different
+// components should compile them on an Engine it closes now and then.
 type Engine struct {
 	rt  wazero.Runtime
 	cfg EngineConfig
 
-	mu       sync.Mutex
-	modules  map[[32]byte]*compiledModule
-	closed   bool
-	hostMods sync.Map // api.Module of a module instance → *compInst
+	mu      sync.Mutex
+	modules map[[32]byte]*compiledModule
+	// comps holds every component compiled, by the hash of its bytes.
+	comps map[[32]byte]*compiledComponent
+	// hostModules counts the host modules compiled and not released.
+	hostModules int
+	closed      bool
+	hostMods    sync.Map // api.Module of a module instance → *compInst
 	// meter meters the core modules when the configuration asks for it.
 	meter *fuel.Meter
 }
@@ -33,6 +45,14 @@ type Engine struct {
 type compiledModule struct {
 	cm  wazero.CompiledModule
 	err error
+}
+
+// compiledComponent is a component compiled, or being compiled: done is
+// closed once c and err are set.
+type compiledComponent struct {
+	done chan struct{}
+	c    *Component
+	err  error
 }
 
 // EngineConfig configures an Engine.
@@ -82,7 +102,8 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
-	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{}}
+	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{},
+		comps: map[[32]byte]*compiledComponent{}}
 	if cfg.metered() {
 		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
 		// The runtime is fresh: instantiating a host module in it fails
@@ -122,12 +143,28 @@ func DefaultEngine() *Engine {
 // ErrEngineClosed is returned after Engine.Close.
 var ErrEngineClosed = errors.New("component: engine closed")
 
-// Close releases the runtime and everything compiled with it.
+// Close releases the runtime and everything compiled with it: every
+// Component the Engine compiled becomes unusable (instantiating it
+// fails).
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
 	return e.rt.Close(context.Background())
+}
+
+// heldModules is the number of wazero compiled modules the engine holds
+// (core modules and host modules), for the tests.
+func (e *Engine) heldModules() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.hostModules
+	for _, m := range e.modules {
+		if m.cm != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // compileCore compiles a core module, once per content.

@@ -1,6 +1,7 @@
 package component
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,7 +17,9 @@ import (
 // supports, its core modules compiled with their imports wired as the
 // component says, and the host functions of its canonical definitions
 // compiled. It is immutable; instantiate it any number of times, in any
-// number of worlds at once.
+// number of worlds at once. It belongs to the Engine that compiled it,
+// which keeps it (compiling the same bytes again returns it) and releases
+// it on Close; it has no Close of its own.
 type Component struct {
 	eng  *Engine
 	hash [32]byte
@@ -63,7 +66,10 @@ type bodyPlan struct {
 	hostMod   wazero.CompiledModule
 }
 
-// Compile decodes and compiles a component binary.
+// Compile decodes and compiles a component binary. Compiling bytes the
+// Engine compiled before returns the same *Component (or the same error)
+// without compiling anything again; the Engine keeps it until Close.
+// Compile does not keep wasm: the caller may reuse it.
 func (e *Engine) Compile(wasm []byte) (*Component, error) {
 	if !IsComponent(wasm) {
 		if IsCoreModule(wasm) {
@@ -71,12 +77,45 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 		}
 		return nil, errors.New("not a WebAssembly component (bad preamble)")
 	}
+	hash := sha256.Sum256(wasm)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrEngineClosed
+	}
+	if cc, ok := e.comps[hash]; ok {
+		e.mu.Unlock()
+		<-cc.done // compiled, or being compiled by another goroutine
+		return cc.c, cc.err
+	}
+	cc := &compiledComponent{done: make(chan struct{})}
+	e.comps[hash] = cc
+	e.mu.Unlock()
+	defer close(cc.done)
+	cc.c, cc.err = e.compile(bytes.Clone(wasm), hash)
+	if errors.Is(cc.err, ErrEngineClosed) {
+		// Closed meanwhile: nothing to keep.
+		e.mu.Lock()
+		delete(e.comps, hash)
+		e.mu.Unlock()
+	}
+	return cc.c, cc.err
+}
+
+// compile decodes and plans a component, releasing what it compiled
+// for it if it fails.
+func (e *Engine) compile(wasm []byte, hash [32]byte) (*Component, error) {
 	body, err := Decode(wasm)
 	if err != nil {
 		return nil, err
 	}
-	c := &Component{eng: e, hash: sha256.Sum256(wasm), body: body, plans: map[*Body]*bodyPlan{}}
+	c := &Component{eng: e, hash: hash, body: body, plans: map[*Body]*bodyPlan{}}
 	if err := c.plan(body); err != nil {
+		for _, p := range c.plans {
+			if p.hostMod != nil {
+				e.releaseHostModule(p.hostMod)
+			}
+		}
 		return nil, err
 	}
 	return c, nil
@@ -312,7 +351,23 @@ func (c *Component) compileHostModule(p *bodyPlan) (wazero.CompiledModule, error
 		})
 		hb.NewFunctionBuilder().WithGoModuleFunction(fn, params, results).Export("f" + strconv.Itoa(k))
 	}
-	return hb.Compile(context.Background())
+	hm, err := hb.Compile(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	c.eng.mu.Lock()
+	c.eng.hostModules++
+	c.eng.mu.Unlock()
+	return hm, nil
+}
+
+// releaseHostModule releases a host module compiled for a component
+// that failed to compile.
+func (e *Engine) releaseHostModule(hm wazero.CompiledModule) {
+	e.mu.Lock()
+	e.hostModules--
+	e.mu.Unlock()
+	_ = hm.Close(context.Background())
 }
 
 // hostFuncSignature is the core signature of a lowered function or a

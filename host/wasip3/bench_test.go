@@ -63,8 +63,9 @@ func runTimed(b *testing.B, eng *component.Engine, c *suiteCase, seed uint64) (c
 // component end to end: compile, instantiate, run to exit, in a fresh
 // world each time. One op is one such run.
 //
-//   - warm: one Engine for every run: its core modules are compiled once
-//     (before the timer), each run decodes and plans the component again.
+//   - warm: one Engine for every run: the component is compiled once
+//     (before the timer); each run's Compile finds it by content (what a
+//     long-lived process running one component repeatedly pays).
 //   - cache: a new Engine per run on a wazero compilation cache that is
 //     already warm (what a new process with an on-disk cache pays, less
 //     reading the files).
