@@ -138,12 +138,9 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 	if r.w.Tracing() {
 		r.w.Event("call", ci.name, st.target.name)
 	}
-	ft := d.Type
-	cx := ci.cx(&st.opts)
-	flat := FlattenFunc(ft, d.Opts, false)
-	args := stack[:len(flat.Params)]
-	pts := paramTypes(ft)
-	rts := resultTypes(ft)
+	sig, cx := st.sig, st.cx
+	args := stack[:sig.nargs]
+	pts, rts := sig.types, sig.rtypes
 	if !d.Opts.Async {
 		vals, err := LiftValues(cx, nil, MaxFlatParams, &CoreValueIter{Values: args}, pts)
 		if err != nil {
@@ -154,24 +151,25 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 			return err
 		}
 		var out *uint32
-		if len(flattenAll(rts)) > MaxFlatResults {
-			p := uint32(args[len(args)-1])
+		if sig.outParam {
+			p := uint32(stack[sig.nargs])
 			out = &p
 		}
-		flatRes, err := LowerValues(cx, nil, MaxFlatResults, resultValues(res, rts), rts, out)
+		var flat [MaxFlatResults]uint64
+		var rvs [1]Value
+		rvs[0] = res
+		flatRes, err := LowerValues(cx, flat[:0], MaxFlatResults, rvs[:len(rts)], rts, out)
 		if err != nil {
 			return err
 		}
 		copy(stack, flatRes)
 		return nil
 	}
-	n := len(args)
 	var retptr uint32
 	if len(rts) > 0 {
-		n--
-		retptr = uint32(args[n])
+		retptr = uint32(stack[sig.nargs])
 	}
-	vals, err := LiftValues(cx, nil, MaxFlatAsyncParams, &CoreValueIter{Values: args[:n]}, pts)
+	vals, err := LiftValues(cx, nil, MaxFlatAsyncParams, &CoreValueIter{Values: args}, pts)
 	if err != nil {
 		return err
 	}
@@ -261,9 +259,7 @@ func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 			return nil, err
 		}
 	}
-	ft := lf.def.Type
-	cx := ci.cx(&lf.opts)
-	pts, rts := paramTypes(ft), resultTypes(ft)
+	cx, pts, rts := lf.cx, lf.pts, lf.rts
 	flat, err := LowerValues(cx, nil, MaxFlatParams, args, pts, nil)
 	if err != nil {
 		return nil, ci.fail(err)
@@ -385,13 +381,6 @@ func resultTypes(ft *FuncType) []*Type {
 		return nil
 	}
 	return []*Type{ft.Result}
-}
-
-func resultValues(v Value, ts []*Type) []Value {
-	if len(ts) == 0 {
-		return nil
-	}
-	return []Value{v}
 }
 
 // containsHandles reports whether a function's types carry handles

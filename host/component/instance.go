@@ -105,6 +105,10 @@ type liftedFunc struct {
 	def  *LiftDef
 	core *coreFunc
 	opts resolvedOpts
+	// cx lifts and lowers with opts; pts and rts are the parameter and
+	// result types.
+	cx       *LiftLowerContext
+	pts, rts []*Type
 }
 
 // resolvedOpts are canonical options resolved to the instance's core
@@ -121,12 +125,13 @@ type resolvedOpts struct {
 // hostFuncState is what a host function of the host module calls.
 type hostFuncState struct {
 	def  Def
+	sig  *hostSig
 	opts resolvedOpts
+	// cx lifts and lowers with opts.
+	cx *LiftLowerContext
 	// target is the function a lower calls.
 	target *callee
-	// nparams is the number of core parameters.
-	nparams int
-	ready   bool
+	ready  bool
 }
 
 // coreFunc is an exported core function. wazero's api.Function must not
@@ -549,7 +554,9 @@ func (ci *compInst) newLift(d *LiftDef) (*liftedFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &liftedFunc{ci: ci, def: d, core: core, opts: opts}, nil
+	lf := &liftedFunc{ci: ci, def: d, core: core, opts: opts, pts: paramTypes(d.Type), rts: resultTypes(d.Type)}
+	lf.cx = ci.cx(&lf.opts)
+	return lf, nil
 }
 
 // defineHostFunc makes host function k (core func idx) callable.
@@ -560,11 +567,8 @@ func (ci *compInst) defineHostFunc(b *Body, d Def, idx int) error {
 	}
 	st := &ci.host[k]
 	st.def = d
-	params, _, err := hostFuncSignature(d)
-	if err != nil {
-		return err
-	}
-	st.nparams = len(params)
+	st.sig = &ci.plan.hostSigs[k]
+	var err error
 	switch d := d.(type) {
 	case *LowerDef:
 		if d.Func < 0 || d.Func >= len(ci.funcs) {
@@ -578,6 +582,7 @@ func (ci *compInst) defineHostFunc(b *Body, d Def, idx int) error {
 	if err != nil {
 		return err
 	}
+	st.cx = ci.cx(&st.opts)
 	st.ready = true
 	return nil
 }

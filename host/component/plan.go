@@ -59,11 +59,29 @@ type bodyPlan struct {
 	// the module compiled with its imports renamed to their origins.
 	modules map[int]wazero.CompiledModule
 	// hostFuncs lists the canonical definitions (lowers and built-ins)
-	// the host module implements; hostIndex maps a core func index to
-	// its position there.
+	// the host module implements, hostSigs their signatures; hostIndex
+	// maps a core func index to its position there.
 	hostFuncs []Def
+	hostSigs  []hostSig
 	hostIndex map[int]int
 	hostMod   wazero.CompiledModule
+}
+
+// hostSig is what calling a host function needs that depends only on
+// types, computed once per plan rather than per call.
+type hostSig struct {
+	// params and results are the core signature.
+	params, results []api.ValueType
+	// types are the component types of a lower's parameters, or of
+	// task.return's result; results those of a lower's result (none or
+	// one).
+	types, rtypes []*Type
+	// nargs is the number of core parameters that carry the arguments
+	// (a lower's out pointer excluded).
+	nargs int
+	// outParam says a synchronous lower's result is written through its
+	// last parameter, a pointer.
+	outParam bool
 }
 
 // Compile decodes and compiles a component binary. Compiling bytes the
@@ -134,8 +152,13 @@ func (c *Component) plan(b *Body) error {
 	for i, d := range b.Spaces[CoreSortOf(CoreFunc)] {
 		switch d.(type) {
 		case *LowerDef, *BuiltinDef:
+			sig, err := hostFuncSig(d)
+			if err != nil {
+				return err
+			}
 			p.hostIndex[i] = len(p.hostFuncs)
 			p.hostFuncs = append(p.hostFuncs, d)
+			p.hostSigs = append(p.hostSigs, sig)
 		}
 	}
 	for i, d := range b.Spaces[CoreSortOf(CoreInstance)] {
@@ -335,12 +358,7 @@ func (c *Component) compileInstance(p *bodyPlan, idx int, ci *CoreInstanceDef) (
 // instance it serves from the host module instance it is called through.
 func (c *Component) compileHostModule(p *bodyPlan) (wazero.CompiledModule, error) {
 	hb := c.eng.rt.NewHostModuleBuilder("wasisim-canon")
-	for k, d := range p.hostFuncs {
-		params, results, err := hostFuncSignature(d)
-		if err != nil {
-			return nil, err
-		}
-		k := k
+	for k, sig := range p.hostSigs {
 		eng := c.eng
 		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 			v, ok := eng.hostMods.Load(mod)
@@ -349,7 +367,7 @@ func (c *Component) compileHostModule(p *bodyPlan) (wazero.CompiledModule, error
 			}
 			v.(*compInst).hostCall(ctx, k, stack)
 		})
-		hb.NewFunctionBuilder().WithGoModuleFunction(fn, params, results).Export("f" + strconv.Itoa(k))
+		hb.NewFunctionBuilder().WithGoModuleFunction(fn, sig.params, sig.results).Export("f" + strconv.Itoa(k))
 	}
 	hm, err := hb.Compile(context.Background())
 	if err != nil {
@@ -370,62 +388,80 @@ func (e *Engine) releaseHostModule(hm wazero.CompiledModule) {
 	_ = hm.Close(context.Background())
 }
 
-// hostFuncSignature is the core signature of a lowered function or a
-// built-in.
-func hostFuncSignature(d Def) (params, results []api.ValueType, err error) {
-	const i32, i64 = api.ValueTypeI32, api.ValueTypeI64
+// hostFuncSig is the signature of a lowered function or a built-in.
+func hostFuncSig(d Def) (hostSig, error) {
+	var sig hostSig
 	switch d := d.(type) {
 	case *LowerDef:
 		ft := FlattenFunc(d.Type, d.Opts, false)
-		return coreTypes(ft.Params), coreTypes(ft.Results), nil
-	case *BuiltinDef:
-		switch d.Op {
-		case BuiltinResourceNew, BuiltinResourceRep:
-			return []api.ValueType{i32}, []api.ValueType{i32}, nil
-		case BuiltinResourceDrop, BuiltinSubtaskDrop, BuiltinStreamDropReadable, BuiltinStreamDropWritable,
-			BuiltinFutureDropReadable, BuiltinFutureDropWritable, BuiltinErrorContextDrop, BuiltinWaitableSetDrop:
-			return []api.ValueType{i32}, nil, nil
-		case BuiltinBackpressureInc, BuiltinBackpressureDec, BuiltinTaskCancel:
-			return nil, nil, nil
-		case BuiltinTaskReturn:
-			var ts []*Type
-			if d.Type != nil {
-				ts = []*Type{d.Type}
+		sig.params, sig.results = coreTypes(ft.Params), coreTypes(ft.Results)
+		sig.types, sig.rtypes = paramTypes(d.Type), resultTypes(d.Type)
+		sig.nargs = len(ft.Params)
+		if d.Opts.Async {
+			if len(sig.rtypes) > 0 {
+				sig.nargs-- // the pointer the result is stored at
 			}
-			flat := flattenAll(ts)
-			if len(flat) > MaxFlatParams {
-				return []api.ValueType{i32}, nil, nil
-			}
-			return coreTypes(flat), nil, nil
-		case BuiltinContextGet:
-			return nil, []api.ValueType{coreValType(d.ContextType)}, nil
-		case BuiltinContextSet:
-			return []api.ValueType{coreValType(d.ContextType)}, nil, nil
-		case BuiltinYield:
-			return nil, []api.ValueType{i32}, nil
-		case BuiltinSubtaskCancel, BuiltinStreamCancelRead, BuiltinStreamCancelWrite,
-			BuiltinFutureCancelRead, BuiltinFutureCancelWrite:
-			return []api.ValueType{i32}, []api.ValueType{i32}, nil
-		case BuiltinStreamNew, BuiltinFutureNew:
-			return nil, []api.ValueType{i64}, nil
-		case BuiltinStreamRead, BuiltinStreamWrite:
-			return []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinFutureRead, BuiltinFutureWrite:
-			return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinErrorContextNew:
-			return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinErrorContextDebugMessage:
-			return []api.ValueType{i32, i32}, nil, nil
-		case BuiltinWaitableSetNew:
-			return nil, []api.ValueType{i32}, nil
-		case BuiltinWaitableSetWait, BuiltinWaitableSetPoll:
-			return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinWaitableJoin:
-			return []api.ValueType{i32, i32}, nil, nil
+		} else if abiFlatOver(sig.rtypes, MaxFlatResults) {
+			sig.nargs--
+			sig.outParam = true
 		}
-		return nil, nil, &UnsupportedError{Construct: "the " + d.Op.String() + " built-in"}
+		return sig, nil
+	case *BuiltinDef:
+		if d.Op == BuiltinTaskReturn && d.Type != nil {
+			sig.types = []*Type{d.Type}
+		}
+		var err error
+		sig.params, sig.results, err = builtinSignature(d, sig.types)
+		sig.nargs = len(sig.params)
+		return sig, err
 	}
-	return nil, nil, fmt.Errorf("no host function for %T", d)
+	return sig, fmt.Errorf("no host function for %T", d)
+}
+
+// builtinSignature is the core signature of a built-in; ts are the types
+// task.return takes.
+func builtinSignature(d *BuiltinDef, ts []*Type) (params, results []api.ValueType, err error) {
+	const i32, i64 = api.ValueTypeI32, api.ValueTypeI64
+	switch d.Op {
+	case BuiltinResourceNew, BuiltinResourceRep:
+		return []api.ValueType{i32}, []api.ValueType{i32}, nil
+	case BuiltinResourceDrop, BuiltinSubtaskDrop, BuiltinStreamDropReadable, BuiltinStreamDropWritable,
+		BuiltinFutureDropReadable, BuiltinFutureDropWritable, BuiltinErrorContextDrop, BuiltinWaitableSetDrop:
+		return []api.ValueType{i32}, nil, nil
+	case BuiltinBackpressureInc, BuiltinBackpressureDec, BuiltinTaskCancel:
+		return nil, nil, nil
+	case BuiltinTaskReturn:
+		if abiFlatOver(ts, MaxFlatParams) {
+			return []api.ValueType{i32}, nil, nil
+		}
+		return coreTypes(flattenAll(ts)), nil, nil
+	case BuiltinContextGet:
+		return nil, []api.ValueType{coreValType(d.ContextType)}, nil
+	case BuiltinContextSet:
+		return []api.ValueType{coreValType(d.ContextType)}, nil, nil
+	case BuiltinYield:
+		return nil, []api.ValueType{i32}, nil
+	case BuiltinSubtaskCancel, BuiltinStreamCancelRead, BuiltinStreamCancelWrite,
+		BuiltinFutureCancelRead, BuiltinFutureCancelWrite:
+		return []api.ValueType{i32}, []api.ValueType{i32}, nil
+	case BuiltinStreamNew, BuiltinFutureNew:
+		return nil, []api.ValueType{i64}, nil
+	case BuiltinStreamRead, BuiltinStreamWrite:
+		return []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinFutureRead, BuiltinFutureWrite:
+		return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinErrorContextNew:
+		return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinErrorContextDebugMessage:
+		return []api.ValueType{i32, i32}, nil, nil
+	case BuiltinWaitableSetNew:
+		return nil, []api.ValueType{i32}, nil
+	case BuiltinWaitableSetWait, BuiltinWaitableSetPoll:
+		return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinWaitableJoin:
+		return []api.ValueType{i32, i32}, nil, nil
+	}
+	return nil, nil, &UnsupportedError{Construct: "the " + d.Op.String() + " built-in"}
 }
 
 func coreValType(t CoreValType) api.ValueType {
