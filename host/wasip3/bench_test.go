@@ -170,7 +170,8 @@ func BenchmarkExplore(b *testing.B) {
 //
 //   - world: the world, the file tree copied in, the host;
 //   - instantiate: that, plus instantiating the component with the WASI
-//     linker in a task and closing it (no export called);
+//     linker (one for every op, as Spawn has) in a task and closing it
+//     (no export called);
 //   - run: that, plus calling wasi:cli/run to exit (a whole schedule).
 //
 // The differences are the cost of instantiation and of execution.
@@ -185,6 +186,7 @@ func BenchmarkSchedulePhases(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		linker := NewLinker(Config{})
 		for _, phase := range []string{"world", "instantiate", "run"} {
 			b.Run(c.name+"/"+phase, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
@@ -202,7 +204,7 @@ func BenchmarkSchedulePhases(b *testing.B) {
 					switch phase {
 					case "instantiate":
 						w.Go("guest", func(*sim.Task) error {
-							inst, err := comp.Instantiate(h, component.Config{Name: c.name, Linker: NewLinker(Config{})})
+							inst, err := comp.Instantiate(h, component.Config{Name: c.name, Linker: linker})
 							if inst != nil {
 								inst.Close()
 							}
