@@ -317,6 +317,7 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 			return nil
 		}
 		if ev, err = in.WaitCopy(end); err != nil {
+			ci.r.viewsLeft = true // the copy may still hold its buffer
 			return err
 		}
 	}

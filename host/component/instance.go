@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wasisim/wasisim/host"
-	"github.com/wasisim/wasisim/internal/linmem"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -43,6 +41,12 @@ type run struct {
 	setup func(*host.Instance)
 	// stopped is set once a guest ran out of fuel or was stopped.
 	stopped *StopError
+	// mctx is the context of the run's wasm calls; mems the memories
+	// its core instances were given; viewsLeft says the host may hold a
+	// view of one beyond its copies in flight.
+	mctx      context.Context
+	mems      []*linearMemory
+	viewsLeft bool
 }
 
 // compInst is one component instance: the outer component or a nested
@@ -70,6 +74,9 @@ type compInst struct {
 	backprQ  *sim.WaitQueue // tasks waiting to enter while backpr > 0
 	// pending says where each pending read delivers, by end handle.
 	pending map[host.Handle]*copyInfo
+	// coreFuncs holds the core functions resolved so far, by origin: the
+	// canonical options of many definitions name the same realloc.
+	coreFuncs map[coreOrigin]*coreFunc
 }
 
 // item is a component-level value of an index space: a function, an
@@ -192,6 +199,7 @@ func (c *Component) Instantiate(h *host.Host, cfg Config) (*Instance, error) {
 		cfg.Name = "component"
 	}
 	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}, setup: cfg.Setup}
+	r.mctx = r.newRunContext()
 	root, err := r.instantiate(c, c.body, cfg.Name, nil)
 	inst := &Instance{comp: c, root: root, r: r}
 	if err != nil {
@@ -207,6 +215,10 @@ func (i *Instance) Host() *host.Instance { return i.root.hin }
 // Close releases the instance's core module instances. Its handles stay
 // in the host.Instance (DropAll drops them).
 func (i *Instance) Close() {
+	reuse := i.r.memoryUnreachable()
+	for _, m := range i.r.mems {
+		m.reuse = reuse
+	}
 	for _, ci := range i.r.insts {
 		ci.close()
 	}
@@ -246,7 +258,7 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	r.insts = append(r.insts, ci)
 	ctx := r.ctx()
 	if p.hostMod != nil {
-		m, err := r.eng.rt.InstantiateModule(ctx, p.hostMod, wazero.NewModuleConfig().WithName(""))
+		m, err := r.eng.rt.InstantiateModule(ctx, p.hostMod, r.eng.modCfg)
 		if err != nil {
 			return ci, fmt.Errorf("%s: host functions: %w", name, err)
 		}
@@ -266,11 +278,9 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	return ci, nil
 }
 
-// ctx is the context every wasm call of the run uses: it allocates
-// linear memories with linmem, which grows them geometrically.
-func (r *run) ctx() context.Context { return memCtx }
-
-var memCtx = experimental.WithMemoryAllocator(context.Background(), linmem.Allocator)
+// ctx is the context every wasm call and instantiation of the run uses:
+// it allocates linear memories (see memory.go).
+func (r *run) ctx() context.Context { return r.mctx }
 
 // eval evaluates one definition, the idx-th of its sort.
 func (ci *compInst) eval(c *Component, d Def, idx int, args map[string]item) error {
@@ -470,7 +480,7 @@ func (ci *compInst) instantiateCore(idx int) error {
 		return nil
 	}
 	ctx := experimental.WithImportResolver(ci.r.ctx(), resolver)
-	m, err := ci.r.eng.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	m, err := ci.r.eng.rt.InstantiateModule(ctx, cm, ci.r.eng.modCfg)
 	if ci.r.panicked != nil {
 		return errUnwound
 	}
@@ -494,17 +504,28 @@ func (ci *compInst) coreFuncOf(idx int) (*coreFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f := ci.coreFuncs[o]; f != nil {
+		return f, nil
+	}
+	var f *coreFunc
 	if o.inst == hostOrigin {
-		return &coreFunc{mod: ci.hostMod, name: o.name}, nil
+		f = &coreFunc{mod: ci.hostMod, name: o.name}
+	} else {
+		m := ci.coreInsts[o.inst]
+		if m == nil {
+			return nil, fmt.Errorf("core instance %d is not instantiated yet", o.inst)
+		}
+		fn := m.ExportedFunction(o.name)
+		if fn == nil {
+			return nil, fmt.Errorf("core instance %d exports no function %q", o.inst, o.name)
+		}
+		f = &coreFunc{mod: m, name: o.name, idle: []api.Function{fn}}
 	}
-	m := ci.coreInsts[o.inst]
-	if m == nil {
-		return nil, fmt.Errorf("core instance %d is not instantiated yet", o.inst)
+	if ci.coreFuncs == nil {
+		ci.coreFuncs = map[coreOrigin]*coreFunc{}
 	}
-	if m.ExportedFunction(o.name) == nil {
-		return nil, fmt.Errorf("core instance %d exports no function %q", o.inst, o.name)
-	}
-	return &coreFunc{mod: m, name: o.name}, nil
+	ci.coreFuncs[o] = f
+	return f, nil
 }
 
 // memoryOf resolves a core memory index.
