@@ -224,7 +224,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 			return in.DropAs(h(0), host.KindGuestResource, "resource.drop")
 		}
 		if rt != nil {
-			if is := ci.r.linker.resources[rt.Interface+"#"+rt.Name]; is != nil && in.KindOf(h(0)) != 0 && !is(in, h(0)) {
+			if is := ci.r.linker.resources[st.sig.resource]; is != nil && in.KindOf(h(0)) != 0 && !is(in, h(0)) {
 				return trapf("resource.drop of %s on a handle of another type (%s)", rt.Name, in.KindOf(h(0)))
 			}
 		}

@@ -389,7 +389,8 @@ func (ci *compInst) importItem(d *ImportDef, args map[string]item) (item, error)
 		funcs, _, ok := l.instance(d.Name)
 		iv := &instVal{name: d.Name, exports: map[string]item{}, host: funcs}
 		if d.Type.Instance != nil {
-			for _, e := range d.Type.Instance.Exports {
+			names := ci.plan.funcNames[d]
+			for i, e := range d.Type.Instance.Exports {
 				if e.Type.Kind != ExternFunc {
 					continue
 				}
@@ -399,7 +400,7 @@ func (ci *compInst) importItem(d *ImportDef, args map[string]item) (item, error)
 					// component that never calls them still runs.
 					hf = missingFunc(d.Name, e.Name)
 				}
-				iv.exports[e.Name] = item{sort: SortFunc, fn: &callee{name: d.Name + "#" + e.Name, typ: e.Type.Func, host: hf}}
+				iv.exports[e.Name] = item{sort: SortFunc, fn: &callee{name: names[i], typ: e.Type.Func, host: hf}}
 			}
 		}
 		return item{sort: SortInstance, inst: iv}, nil

@@ -65,6 +65,9 @@ type bodyPlan struct {
 	hostSigs  []hostSig
 	hostIndex map[int]int
 	hostMod   wazero.CompiledModule
+	// funcNames names the functions of each imported instance,
+	// "instance#function", by export index.
+	funcNames map[*ImportDef][]string
 }
 
 // hostSig is what calling a host function needs that depends only on
@@ -82,6 +85,9 @@ type hostSig struct {
 	// outParam says a synchronous lower's result is written through its
 	// last parameter, a pointer.
 	outParam bool
+	// resource is "interface#name" of the imported resource a
+	// resource.drop drops: how the Linker names it.
+	resource string
 }
 
 // Compile decodes and compiles a component binary. Compiling bytes the
@@ -144,7 +150,7 @@ func (c *Component) plan(b *Body) error {
 	if _, ok := c.plans[b]; ok {
 		return nil
 	}
-	p := &bodyPlan{body: b, modules: map[int]wazero.CompiledModule{}, hostIndex: map[int]int{}}
+	p := &bodyPlan{body: b, modules: map[int]wazero.CompiledModule{}, hostIndex: map[int]int{}, funcNames: map[*ImportDef][]string{}}
 	c.plans[b] = p
 	if err := checkSupported(b); err != nil {
 		return err
@@ -159,6 +165,15 @@ func (c *Component) plan(b *Body) error {
 			p.hostIndex[i] = len(p.hostFuncs)
 			p.hostFuncs = append(p.hostFuncs, d)
 			p.hostSigs = append(p.hostSigs, sig)
+		}
+	}
+	for _, d := range b.Defs {
+		if im, ok := d.(*ImportDef); ok && im.Type.Kind == ExternInstance && im.Type.Instance != nil {
+			names := make([]string, len(im.Type.Instance.Exports))
+			for i, e := range im.Type.Instance.Exports {
+				names[i] = im.Name + "#" + e.Name
+			}
+			p.funcNames[im] = names
 		}
 	}
 	for i, d := range b.Spaces[CoreSortOf(CoreInstance)] {
@@ -409,6 +424,9 @@ func hostFuncSig(d Def) (hostSig, error) {
 	case *BuiltinDef:
 		if d.Op == BuiltinTaskReturn && d.Type != nil {
 			sig.types = []*Type{d.Type}
+		}
+		if d.Op == BuiltinResourceDrop && d.Resource != nil {
+			sig.resource = d.Resource.Interface + "#" + d.Resource.Name
 		}
 		var err error
 		sig.params, sig.results, err = builtinSignature(d, sig.types)
