@@ -141,12 +141,13 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 	sig, cx := st.sig, st.cx
 	args := stack[:sig.nargs]
 	pts, rts := sig.types, sig.rtypes
+	fr := new(callFrame)
 	if !d.Opts.Async {
-		vals, err := LiftValues(cx, nil, MaxFlatParams, &CoreValueIter{Values: args}, pts)
+		vals, err := LiftValues(cx, fr.args[:0], MaxFlatParams, &CoreValueIter{Values: args}, pts)
 		if err != nil {
 			return err
 		}
-		res, err := ci.invoke(st.target, vals, nil)
+		res, err := ci.invoke(st.target, vals, nil, fr)
 		if err != nil {
 			return err
 		}
@@ -169,13 +170,13 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 	if len(rts) > 0 {
 		retptr = uint32(stack[sig.nargs])
 	}
-	vals, err := LiftValues(cx, nil, MaxFlatAsyncParams, &CoreValueIter{Values: args}, pts)
+	vals, err := LiftValues(cx, fr.args[:0], MaxFlatAsyncParams, &CoreValueIter{Values: args}, pts)
 	if err != nil {
 		return err
 	}
 	target := st.target
 	if target.host != nil && !target.host.Blocks {
-		res, err := ci.invoke(target, vals, nil)
+		res, err := ci.invoke(target, vals, nil, fr)
 		if err != nil {
 			return err
 		}
@@ -200,7 +201,7 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 	}
 	pend := &pendingResult{types: rts, ptr: retptr, opts: st.opts}
 	r.w.Go(target.name, func(*sim.Task) error {
-		res, err := ci.invoke(target, vals, sub)
+		res, err := ci.invoke(target, vals, sub, fr)
 		switch {
 		case errors.Is(err, ErrCancelled):
 			sub.ReturnCancelled()
@@ -228,11 +229,18 @@ type pendingResult struct {
 	value Value
 }
 
-// invoke calls a component function with lifted arguments.
-func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask) (Value, error) {
+// callFrame is a host call and room for its arguments, allocated at once.
+type callFrame struct {
+	call Call
+	args [4]Value
+}
+
+// invoke calls a component function with lifted arguments; a host
+// function's Call is made in fr.
+func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask, fr *callFrame) (Value, error) {
 	if c.host != nil {
-		call := &Call{inst: ci.hin, task: ci.r.w.Current(), subtask: sub, name: c.name, typ: c.typ}
-		return c.host.Call(call, args)
+		fr.call = Call{inst: ci.hin, task: ci.r.w.Current(), subtask: sub, name: c.name, typ: c.typ}
+		return c.host.Call(&fr.call, args)
 	}
 	if c.lift != nil {
 		if containsHandles(c.typ) {

@@ -39,7 +39,6 @@ type Engine struct {
 	// hostModules counts the host modules compiled and not released.
 	hostModules int
 	closed      bool
-	hostMods    sync.Map // api.Module of a module instance → *compInst
 	// meter meters the core modules when the configuration asks for it.
 	meter *fuel.Meter
 	// modCfg is the configuration of every module instance.

@@ -47,6 +47,8 @@ type run struct {
 	mctx      context.Context
 	mems      []*linearMemory
 	viewsLeft bool
+	// byModule finds the component instance of a core instance.
+	byModule map[api.Module]*compInst
 }
 
 // compInst is one component instance: the outer component or a nested
@@ -228,13 +230,11 @@ func (ci *compInst) close() {
 	ctx := context.Background()
 	for _, m := range ci.coreInsts {
 		if m != nil {
-			ci.r.eng.hostMods.Delete(m)
 			ci.r.eng.forget(m)
 			_ = m.Close(ctx)
 		}
 	}
 	if ci.hostMod != nil {
-		ci.r.eng.hostMods.Delete(ci.hostMod)
 		_ = ci.hostMod.Close(ctx)
 	}
 }
@@ -263,7 +263,6 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 			return ci, fmt.Errorf("%s: host functions: %w", name, err)
 		}
 		ci.hostMod = m
-		r.eng.hostMods.Store(m, ci)
 		ci.host = make([]hostFuncState, len(p.hostFuncs))
 	}
 	ci.coreInsts = make([]api.Module, len(b.Spaces[CoreSortOf(CoreInstance)]))
@@ -490,9 +489,26 @@ func (ci *compInst) instantiateCore(idx int) error {
 	}
 	ci.coreInsts[idx] = m
 	// wazero hands a host function the module instance it was called
-	// from; register this one too so the call finds its instance.
-	ci.r.eng.hostMods.Store(m, ci)
+	// from; register it so the call finds its component instance.
+	if ci.r.byModule == nil {
+		ci.r.byModule = map[api.Module]*compInst{}
+	}
+	ci.r.byModule[m] = ci
 	return nil
+}
+
+// runKey is the context key of the run a wasm call belongs to.
+type runKey struct{}
+
+// instOf is the component instance whose core instance mod is.
+func (r *run) instOf(mod api.Module) *compInst {
+	if r == nil {
+		return nil
+	}
+	if len(r.insts) == 1 {
+		return r.insts[0] // the only one: no nested components
+	}
+	return r.byModule[mod]
 }
 
 // errUnwound ends an instantiation the world unwound; the panic is raised

@@ -118,9 +118,11 @@ func (r *run) allocate(capacity, max uint64) experimental.LinearMemory {
 	return m
 }
 
-// newRunContext is the context of a run's wasm calls and instantiations.
+// newRunContext is the context of a run's wasm calls and instantiations:
+// it allocates memories, and host functions find the run in it.
 func (r *run) newRunContext() context.Context {
-	return experimental.WithMemoryAllocator(context.Background(), experimental.MemoryAllocatorFunc(r.allocate))
+	ctx := experimental.WithMemoryAllocator(context.Background(), experimental.MemoryAllocatorFunc(r.allocate))
+	return context.WithValue(ctx, runKey{}, r)
 }
 
 // memoryUnreachable reports whether nothing outside the run's instances

@@ -370,17 +370,18 @@ func (c *Component) compileInstance(p *bodyPlan, idx int, ci *CoreInstanceDef) (
 
 // compileHostModule compiles the host functions of a body's canonical
 // definitions, exported as "f0", "f1", …. Each finds the component
-// instance it serves from the host module instance it is called through.
+// instance it serves from the run its call's context carries and the
+// module instance it is called from.
 func (c *Component) compileHostModule(p *bodyPlan) (wazero.CompiledModule, error) {
 	hb := c.eng.rt.NewHostModuleBuilder("wasisim-canon")
 	for k, sig := range p.hostSigs {
-		eng := c.eng
 		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			v, ok := eng.hostMods.Load(mod)
-			if !ok {
+			r, _ := ctx.Value(runKey{}).(*run)
+			ci := r.instOf(mod)
+			if ci == nil {
 				panic("component: host function called through an unknown module instance")
 			}
-			v.(*compInst).hostCall(ctx, k, stack)
+			ci.hostCall(ctx, k, stack)
 		})
 		hb.NewFunctionBuilder().WithGoModuleFunction(fn, sig.params, sig.results).Export("f" + strconv.Itoa(k))
 	}

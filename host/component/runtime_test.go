@@ -205,3 +205,31 @@ func TestCompileRefusesUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// A component instantiating a nested component twice: each instance's
+// host calls reach the instance that made them, and one instance calls
+// into the others.
+func TestNestedInstancesCallTheHost(t *testing.T) {
+	comp := compileFixture(t, "rt-nested")
+	w := sim.MustNew(sim.Config{Seed: 1})
+	h, err := host.New(w, host.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got component.Value
+	w.Go("guest", func(*sim.Task) error {
+		inst, err := comp.Instantiate(h, component.Config{Name: "nested", Linker: apiLinker()})
+		if err != nil {
+			return err
+		}
+		defer inst.Close()
+		got, err = inst.Call([]string{"run"}, uint32(10))
+		return err
+	})
+	if err := w.Run().Error(); err != nil {
+		t.Fatal(err)
+	}
+	if got != uint32(46) {
+		t.Fatalf("run(10) = %v, want 46", got)
+	}
+}
