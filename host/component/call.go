@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tetratelabs/wazero/api"
@@ -200,7 +201,15 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 		}
 	}
 	pend := &pendingResult{types: rts, ptr: retptr, opts: st.opts}
-	r.w.Go(target.name, func(*sim.Task) error {
+	var chain []*compInst
+	if target.lift != nil {
+		chain = slices.Clone(r.onStack[r.w.Current()]) // the subtask's callers
+	}
+	r.w.Go(target.name, func(t *sim.Task) error {
+		if len(chain) > 0 {
+			r.onStack[t] = chain
+			defer delete(r.onStack, t)
+		}
 		res, err := ci.invoke(target, vals, sub, fr)
 		switch {
 		case errors.Is(err, ErrCancelled):
@@ -258,6 +267,24 @@ func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask, fr *callF
 // YIELD is a scheduling point.
 func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 	r := ci.r
+	// A component instance is not re-entered: a call into one already on
+	// the stack traps, as the Component Model has it (and a guest that
+	// calls its own export cannot recurse until the process runs out of
+	// stack).
+	self := r.w.Current()
+	for _, on := range r.onStack[self] {
+		if on == ci {
+			return nil, ci.fail(trapf("a call re-enters component instance %s, which is already on the stack", ci.name))
+		}
+	}
+	r.onStack[self] = append(r.onStack[self], ci)
+	defer func() {
+		if s := r.onStack[self]; len(s) > 1 {
+			r.onStack[self] = s[:len(s)-1]
+		} else {
+			delete(r.onStack, self)
+		}
+	}()
 	// While the instance applies backpressure, new calls wait to enter.
 	for ci.backpr > 0 {
 		if ci.backprQ == nil {
@@ -295,7 +322,6 @@ func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 		return vals[0], nil
 	}
 	t := &cmTask{ci: ci, fn: lf}
-	self := r.w.Current()
 	r.tasks[self] = append(r.tasks[self], t)
 	defer func() {
 		s := r.tasks[self]

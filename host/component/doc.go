@@ -52,7 +52,8 @@
 // A guest that breaks the canonical ABI (a pointer out of bounds, a bad
 // discriminant, a realloc that returns garbage) or the async rules (a
 // forged or dead handle, dropping a lent handle or an unresolved
-// subtask, task.return twice) traps its instance, as does its own code
+// subtask, task.return twice, a call into an instance already on the
+// stack) traps its instance, as does its own code
 // (`unreachable`): the call returns the *host.Trap, the instance is torn
 // down, and nothing panics. A host function's error traps the caller,
 // except an *ExitError, which ends the guest as wasi:cli/exit does.

@@ -49,6 +49,9 @@ type run struct {
 	viewsLeft bool
 	// byModule finds the component instance of a core instance.
 	byModule map[api.Module]*compInst
+	// onStack lists, per world task, the component instances its calls
+	// are in, outermost first.
+	onStack map[*sim.Task][]*compInst
 }
 
 // compInst is one component instance: the outer component or a nested
@@ -200,7 +203,8 @@ func (c *Component) Instantiate(h *host.Host, cfg Config) (*Instance, error) {
 	if cfg.Name == "" {
 		cfg.Name = "component"
 	}
-	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}, setup: cfg.Setup}
+	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}, setup: cfg.Setup,
+		onStack: map[*sim.Task][]*compInst{}}
 	r.mctx = r.newRunContext()
 	root, err := r.instantiate(c, c.body, cfg.Name, nil)
 	inst := &Instance{comp: c, root: root, r: r}
