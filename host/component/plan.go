@@ -112,7 +112,8 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 		<-cc.done // compiled, or being compiled by another goroutine
 		return cc.c, cc.err
 	}
-	cc := &compiledComponent{done: make(chan struct{})}
+	// Until it is compiled, a compile that panicked leaves an error.
+	cc := &compiledComponent{done: make(chan struct{}), err: errCompileUnfinished}
 	e.comps[hash] = cc
 	e.mu.Unlock()
 	defer close(cc.done)
@@ -125,6 +126,8 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 	}
 	return cc.c, cc.err
 }
+
+var errCompileUnfinished = errors.New("component: the compilation of this component did not finish")
 
 // compile decodes and plans a component, releasing what it compiled
 // for it if it fails.
