@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"sync"
 
@@ -18,9 +19,9 @@ import (
 // runtime. An Engine is safe for concurrent use: worlds running on
 // different goroutines may share it.
 //
-// The Engine owns everything it compiles. Components are kept by the
-// SHA-256 of their bytes, core modules by that of their (rewritten)
-// bytes, so compiling the same component again — exploring its
+// The Engine owns everything it compiles. Components are kept by their
+// bytes, core modules by the SHA-256 of their (rewritten) bytes, so
+// compiling the same component again — exploring its
 // schedules, running it in a loop — returns the Component compiled the
 // first time and holds nothing more. What the Engine holds grows only
 // with the distinct components it is given, and all of it is released
@@ -34,8 +35,11 @@ type Engine struct {
 
 	mu      sync.Mutex
 	modules map[[32]byte]*compiledModule
-	// comps holds every component compiled, by the hash of its bytes.
-	comps map[[32]byte]*compiledComponent
+	// comps holds every component compiled, by a hash of its bytes
+	// (seed's: a lookup reads the bytes once, fast, and compares them
+	// with the few that hash the same).
+	comps map[uint64][]*compiledComponent
+	seed  maphash.Seed
 	// hostModules counts the host modules compiled and not released.
 	hostModules int
 	closed      bool
@@ -53,9 +57,10 @@ type compiledModule struct {
 }
 
 // compiledComponent is a component compiled, or being compiled: done is
-// closed once c and err are set.
+// closed once c and err are set. wasm is the Engine's copy of its bytes.
 type compiledComponent struct {
 	done chan struct{}
+	wasm []byte
 	c    *Component
 	err  error
 }
@@ -108,7 +113,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
 	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{},
-		comps: map[[32]byte]*compiledComponent{},
+		comps: map[uint64][]*compiledComponent{}, seed: maphash.MakeSeed(),
 		// A component's core modules use no WASI of wazero's: a source of
 		// zeros spares each instance the seeding of wazero's default one.
 		modCfg: wazero.NewModuleConfig().WithName("").WithRandSource(zeros{})}

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strconv"
 
 	"github.com/tetratelabs/wazero"
@@ -101,27 +103,29 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 		}
 		return nil, errors.New("not a WebAssembly component (bad preamble)")
 	}
-	hash := sha256.Sum256(wasm)
+	key := maphash.Bytes(e.seed, wasm)
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		return nil, ErrEngineClosed
 	}
-	if cc, ok := e.comps[hash]; ok {
-		e.mu.Unlock()
-		<-cc.done // compiled, or being compiled by another goroutine
-		return cc.c, cc.err
+	for _, cc := range e.comps[key] {
+		if bytes.Equal(cc.wasm, wasm) {
+			e.mu.Unlock()
+			<-cc.done // compiled, or being compiled by another goroutine
+			return cc.c, cc.err
+		}
 	}
 	// Until it is compiled, a compile that panicked leaves an error.
-	cc := &compiledComponent{done: make(chan struct{}), err: errCompileUnfinished}
-	e.comps[hash] = cc
+	cc := &compiledComponent{done: make(chan struct{}), wasm: bytes.Clone(wasm), err: errCompileUnfinished}
+	e.comps[key] = append(e.comps[key], cc)
 	e.mu.Unlock()
 	defer close(cc.done)
-	cc.c, cc.err = e.compile(bytes.Clone(wasm), hash)
+	cc.c, cc.err = e.compile(cc.wasm, sha256.Sum256(cc.wasm))
 	if errors.Is(cc.err, ErrEngineClosed) {
 		// Closed meanwhile: nothing to keep.
 		e.mu.Lock()
-		delete(e.comps, hash)
+		e.comps[key] = slices.DeleteFunc(e.comps[key], func(x *compiledComponent) bool { return x == cc })
 		e.mu.Unlock()
 	}
 	return cc.c, cc.err
