@@ -74,11 +74,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 		if !typesEqual(d.Type, want) {
 			return trapf("task.return of type %s in a task returning %s", d.Type, want)
 		}
-		var ts []*Type
-		if d.Type != nil {
-			ts = []*Type{d.Type}
-		}
-		vals, err := LiftValues(ci.cx(&st.opts), nil, MaxFlatParams, &CoreValueIter{Values: stack[:st.nparams]}, ts)
+		vals, err := LiftValues(st.cx, nil, MaxFlatParams, &CoreValueIter{Values: stack[:st.sig.nargs]}, st.sig.types)
 		if err != nil {
 			return err
 		}
@@ -228,7 +224,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 			return in.DropAs(h(0), host.KindGuestResource, "resource.drop")
 		}
 		if rt != nil {
-			if is := ci.r.linker.resources[rt.Interface+"#"+rt.Name]; is != nil && in.KindOf(h(0)) != 0 && !is(in, h(0)) {
+			if is := ci.r.linker.resources[st.sig.resource]; is != nil && in.KindOf(h(0)) != 0 && !is(in, h(0)) {
 				return trapf("resource.drop of %s on a handle of another type (%s)", rt.Name, in.KindOf(h(0)))
 			}
 		}
@@ -236,7 +232,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 
 	case BuiltinErrorContextNew:
 		ci.r.w.Yield()
-		v, err := LiftValues(ci.cx(&st.opts), nil, MaxFlatParams, &CoreValueIter{Values: stack[:2]}, []*Type{StringType})
+		v, err := LiftValues(st.cx, nil, MaxFlatParams, &CoreValueIter{Values: stack[:2]}, []*Type{StringType})
 		if err != nil {
 			return err
 		}
@@ -249,7 +245,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 		if err != nil {
 			return err
 		}
-		return Store(ci.cx(&st.opts), msg, StringType, uint32(stack[1]))
+		return Store(st.cx, msg, StringType, uint32(stack[1]))
 	case BuiltinErrorContextDrop:
 		return in.DropAs(h(0), host.KindErrorContext, "error-context.drop")
 	}
@@ -291,7 +287,7 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 		return trapf("synchronous %s on an end in a waitable set", d.Op)
 	}
 	elem := d.Type.Elem
-	cx := ci.cx(&st.opts)
+	cx := st.cx
 	if err := checkBuffer(st.opts.mem, elem, ptr, n); err != nil {
 		return err
 	}
@@ -321,6 +317,7 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 			return nil
 		}
 		if ev, err = in.WaitCopy(end); err != nil {
+			ci.r.viewsLeft = true // the copy may still hold its buffer
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"sync"
 
@@ -15,24 +16,53 @@ import (
 )
 
 // Engine compiles components and runs their core modules on one wazero
-// runtime. Compiled code is cached by content, so exploring many
-// schedules of a component compiles it once. An Engine is safe for
-// concurrent use: worlds running on different goroutines may share it.
+// runtime. An Engine is safe for concurrent use: worlds running on
+// different goroutines may share it.
+//
+// The Engine owns everything it compiles. Components are kept by their
+// bytes, core modules by the SHA-256 of their (rewritten) bytes, so
+// compiling the same component again — exploring its
+// schedules, running it in a loop — returns the Component compiled the
+// first time and holds nothing more. What the Engine holds grows only
+// with the distinct components it is given, and all of it is released
+// by Close: a process that compiles an open-ended stream of different
+// components should compile them on an Engine it closes now and then.
+// The Engine also keeps, zeroed, up to 64 MiB of the linear memories of
+// closed instances, which later instances take instead of new ones.
 type Engine struct {
 	rt  wazero.Runtime
 	cfg EngineConfig
 
-	mu       sync.Mutex
-	modules  map[[32]byte]*compiledModule
-	closed   bool
-	hostMods sync.Map // api.Module of a module instance → *compInst
+	mu      sync.Mutex
+	modules map[[32]byte]*compiledModule
+	// comps holds every component compiled, by a hash of its bytes
+	// (seed's: a lookup reads the bytes once, fast, and compares them
+	// with the few that hash the same).
+	comps map[uint64][]*compiledComponent
+	seed  maphash.Seed
+	// hostModules counts the host modules compiled and not released.
+	hostModules int
+	closed      bool
 	// meter meters the core modules when the configuration asks for it.
 	meter *fuel.Meter
+	// modCfg is the configuration of every module instance.
+	modCfg wazero.ModuleConfig
+	// mems keeps the memories of closed instances for reuse.
+	mems memPool
 }
 
 type compiledModule struct {
 	cm  wazero.CompiledModule
 	err error
+}
+
+// compiledComponent is a component compiled, or being compiled: done is
+// closed once c and err are set. wasm is the Engine's copy of its bytes.
+type compiledComponent struct {
+	done chan struct{}
+	wasm []byte
+	c    *Component
+	err  error
 }
 
 // EngineConfig configures an Engine.
@@ -82,7 +112,11 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
-	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{}}
+	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{},
+		comps: map[uint64][]*compiledComponent{}, seed: maphash.MakeSeed(),
+		// A component's core modules use no WASI of wazero's: a source of
+		// zeros spares each instance the seeding of wazero's default one.
+		modCfg: wazero.NewModuleConfig().WithName("").WithRandSource(zeros{})}
 	if cfg.metered() {
 		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
 		// The runtime is fresh: instantiating a host module in it fails
@@ -90,6 +124,14 @@ func NewEngine(cfg EngineConfig) *Engine {
 		_ = e.meter.Instantiate(context.Background(), e.rt)
 	}
 	return e
+}
+
+// zeros is an io.Reader of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
 }
 
 // forget drops a closed core instance's fuel account.
@@ -122,12 +164,28 @@ func DefaultEngine() *Engine {
 // ErrEngineClosed is returned after Engine.Close.
 var ErrEngineClosed = errors.New("component: engine closed")
 
-// Close releases the runtime and everything compiled with it.
+// Close releases the runtime and everything compiled with it: every
+// Component the Engine compiled becomes unusable (instantiating it
+// fails).
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	e.closed = true
 	e.mu.Unlock()
 	return e.rt.Close(context.Background())
+}
+
+// heldModules is the number of wazero compiled modules the engine holds
+// (core modules and host modules), for the tests.
+func (e *Engine) heldModules() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.hostModules
+	for _, m := range e.modules {
+		if m.cm != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // compileCore compiles a core module, once per content.

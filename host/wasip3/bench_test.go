@@ -63,8 +63,9 @@ func runTimed(b *testing.B, eng *component.Engine, c *suiteCase, seed uint64) (c
 // component end to end: compile, instantiate, run to exit, in a fresh
 // world each time. One op is one such run.
 //
-//   - warm: one Engine for every run: its core modules are compiled once
-//     (before the timer), each run decodes and plans the component again.
+//   - warm: one Engine for every run: the component is compiled once
+//     (before the timer); each run's Compile finds it by content (what a
+//     long-lived process running one component repeatedly pays).
 //   - cache: a new Engine per run on a wazero compilation cache that is
 //     already warm (what a new process with an on-disk cache pays, less
 //     reading the files).
@@ -169,7 +170,8 @@ func BenchmarkExplore(b *testing.B) {
 //
 //   - world: the world, the file tree copied in, the host;
 //   - instantiate: that, plus instantiating the component with the WASI
-//     linker in a task and closing it (no export called);
+//     linker (one for every op, as Spawn has) in a task and closing it
+//     (no export called);
 //   - run: that, plus calling wasi:cli/run to exit (a whole schedule).
 //
 // The differences are the cost of instantiation and of execution.
@@ -184,6 +186,7 @@ func BenchmarkSchedulePhases(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		linker := NewLinker(Config{})
 		for _, phase := range []string{"world", "instantiate", "run"} {
 			b.Run(c.name+"/"+phase, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
@@ -201,7 +204,7 @@ func BenchmarkSchedulePhases(b *testing.B) {
 					switch phase {
 					case "instantiate":
 						w.Go("guest", func(*sim.Task) error {
-							inst, err := comp.Instantiate(h, component.Config{Name: c.name, Linker: NewLinker(Config{})})
+							inst, err := comp.Instantiate(h, component.Config{Name: c.name, Linker: linker})
 							if inst != nil {
 								inst.Close()
 							}

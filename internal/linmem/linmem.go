@@ -7,23 +7,31 @@ package linmem
 
 import "github.com/tetratelabs/wazero/experimental"
 
-// jump is the size past which a memory grows straight to its maximum.
-const jump = 64 << 20
+// Jump is the size past which a memory grows straight to its maximum.
+const Jump = 64 << 20
 
 // Allocator grows a memory by doubling up to 64 MiB, then straight to its
 // maximum: the maximum is reserved address space that the host only
 // backs as the guest touches it, so what the host holds at once stays
 // under the memory's size plus 64 MiB.
 var Allocator experimental.MemoryAllocator = experimental.MemoryAllocatorFunc(func(capacity, max uint64) experimental.LinearMemory {
-	return &memory{max: max, buf: make([]byte, 0, min(capacity, max))}
+	return New(make([]byte, 0, min(capacity, max)), max)
 })
 
-type memory struct {
+// Memory is a linear memory that grows as Allocator's do.
+type Memory struct {
 	max uint64
 	buf []byte
 }
 
-func (m *memory) Reallocate(size uint64) []byte {
+// New makes a Memory of at most max bytes on buf, which must have length
+// 0 and be zero up to its capacity.
+func New(buf []byte, max uint64) *Memory { return &Memory{max: max, buf: buf} }
+
+// Reallocate implements experimental.LinearMemory. Growing past the
+// capacity moves the memory to a new array and leaves the old one to the
+// garbage collector.
+func (m *Memory) Reallocate(size uint64) []byte {
 	if size > m.max {
 		return nil
 	}
@@ -32,7 +40,7 @@ func (m *memory) Reallocate(size uint64) []byte {
 		return m.buf
 	}
 	c := max(2*uint64(cap(m.buf)), size, 1<<16)
-	if c > jump {
+	if c > Jump {
 		c = m.max
 	}
 	b := make([]byte, size, min(c, m.max))
@@ -41,4 +49,8 @@ func (m *memory) Reallocate(size uint64) []byte {
 	return b
 }
 
-func (m *memory) Free() { m.buf = nil }
+// Bytes is the memory's current array (nil once freed).
+func (m *Memory) Bytes() []byte { return m.buf }
+
+// Free implements experimental.LinearMemory.
+func (m *Memory) Free() { m.buf = nil }
