@@ -3,6 +3,7 @@ module github.com/wasisim/wasisim
 go 1.26.0
 
 require (
+	github.com/go-git/go-billy/v5 v5.9.2
 	github.com/google/btree v1.1.3
 	github.com/spf13/afero v1.15.0
 	github.com/tetratelabs/wazero v1.12.0

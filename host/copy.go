@@ -44,7 +44,8 @@ func (in *Instance) copierOf(h Handle, call string) (copier, error) {
 // StartCopy is stream.read, stream.write, future.read or future.write on
 // end h, whatever its element type: a read of up to n elements, or a
 // write of data (a []byte for stream<u8>, a []any for a stream a guest
-// made of other elements, the value for a future). If the copy completes
+// made of other elements, the value for a future); for a read, data may
+// be the buffer to read into (a []byte of capacity n for stream<u8>). If the copy completes
 // at once its event is returned with done set; otherwise it is pending
 // and becomes an event of h later. A pending copy on h, or a copy after
 // the end reported DROPPED, traps.
@@ -142,8 +143,14 @@ func (in *Instance) NewValueStream(what string) (r, w Handle, err error) {
 func (e *readEnd[T]) finished() bool { return e.sawDrop }
 func (e *readEnd[T]) cancelCopy()    { e.s.cancel(e.pending) }
 
-func (e *readEnd[T]) startCopy(in *Instance, n int, _ any) string {
-	e.pending = e.s.startRead(n)
+// startCopy reads into dst's storage when the caller passes a []T of
+// capacity n (a component's own buffer), else into a new slice.
+func (e *readEnd[T]) startCopy(in *Instance, n int, dst any) string {
+	buf, _ := dst.([]T)
+	if cap(buf) < n {
+		buf = nil
+	}
+	e.pending = e.s.startReadInto(buf, n)
 	in.watch(&e.pending.notify, e.pending.done)
 	return ""
 }

@@ -15,6 +15,11 @@
 // known at call time of a method that returns a future comes back as an
 // already-resolved err future, with the input stream dropped.
 //
+// Calls come from the world's tasks. A call from any other goroutine while
+// the world runs (one a task started, say) returns sim.ErrNotInTask and
+// changes nothing, since it would race with the running task; a call after
+// Run has returned gets sim.ErrRunEnded.
+//
 // # Streams and futures
 //
 // stream<T> is a rendezvous: a copy happens only when a read and a write
@@ -54,6 +59,9 @@
 // down (copies in flight cancelled, every handle dropped, so what only it
 // held is released), calls blocked in its other tasks return the trap, and
 // every later call returns a Trap too. Nothing a guest does panics the host.
+// A trapped instance fails the run (Result.Error) even when the task that
+// got the trap ignores it; a test that provokes a trap on purpose says so
+// with Instance.AcceptTrap, as a scenario's "expect trap" does.
 //
 // # Leaks
 //

@@ -72,14 +72,6 @@ func (in *Instance) syncDesc(fd Handle, call string) (*descriptor, error) {
 	return plainSelf[*descriptor](in, fd, KindDescriptor, call)
 }
 
-// failedFuture is the already-resolved err future of a non-async call
-// whose error is known at call time.
-func (in *Instance) failedFuture(what string, err error) Handle {
-	f := newFuture(in.h, what)
-	f.resolve(err)
-	return in.insert(KindFutureReader, &futureEnd{f: f})
-}
-
 // ReadViaStream is descriptor.read-via-stream(offset): a stream of the
 // file's bytes from offset and a future of the result. The stream and the
 // future each keep the open file description alive until dropped; reading
@@ -396,6 +388,9 @@ func (in *Instance) Unlock(fd Handle) error {
 // OFD returns the open file description behind a descriptor handle (for
 // tests and host code; it does not lend the handle).
 func (in *Instance) OFD(fd Handle) (*vfs.OFD, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
 	if in.KindOf(fd) != KindDescriptor {
 		return nil, fmt.Errorf("host: handle %d of %s is not a live descriptor", fd, in.name)
 	}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -75,6 +76,10 @@ type Options struct {
 	// it, and nothing is kept in memory (Host.Stdout and Host.Stderr then
 	// return nothing). A write error is the guest's error (pipe).
 	Stdout, Stderr io.Writer
+	// Network is the network policy every new instance starts with
+	// (Instance.SetNetworkPolicy changes one instance's). The zero value
+	// allows everything.
+	Network NetworkPolicy
 }
 
 // Preopen is a directory given to every instance.
@@ -145,6 +150,14 @@ func New(w *sim.World, opt Options) (*Host, error) {
 	}
 	root := h.fs.Root(vfs.Read | vfs.MutateDirectory)
 	defer root.DecRef() //nolint:errcheck
+	// A read-only preopen is opened through a read-only root, so that
+	// everything reached from it stays read-only, metadata included.
+	var roRoot *vfs.OFD
+	defer func() {
+		if roRoot != nil {
+			roRoot.DecRef() //nolint:errcheck
+		}
+	}()
 	for _, p := range pres {
 		// Directories carry read and mutate-directory; write is for files
 		// (vfs refuses it on a directory, as WASI hosts do).
@@ -157,7 +170,14 @@ func New(w *sim.World, opt Options) (*Host, error) {
 		if p.Dir == "." || p.Dir == "" {
 			d = h.fs.Root(flags)
 		} else {
-			d, err = root.OpenAt(vfs.SymlinkFollow, p.Dir, vfs.OpenDirectory, flags)
+			base := root
+			if p.ReadOnly {
+				if roRoot == nil {
+					roRoot = h.fs.Root(vfs.Read)
+				}
+				base = roRoot
+			}
+			d, err = base.OpenAt(vfs.SymlinkFollow, p.Dir, vfs.OpenDirectory, flags)
 			if err != nil {
 				return nil, fmt.Errorf("host: preopen %s: %w", p.Dir, err)
 			}
@@ -166,7 +186,55 @@ func New(w *sim.World, opt Options) (*Host, error) {
 		h.pre = append(h.pre, preopen{path: p.Path, obj: so})
 	}
 	w.AddLeakCheck("host", h.leaks)
+	w.AddFailureCheck("host", h.ignoredTraps)
 	return h, nil
+}
+
+// ignoredTraps lists the instances that trapped while no task returned a
+// trap of theirs (a guest that got a trap and carried on as if nothing
+// happened): a trapped instance fails the run even then, unless the trap
+// was provoked on purpose (AcceptTrap). An instance that was closed (its
+// guest exited) did not trap.
+func (h *Host) ignoredTraps(tasks []sim.TaskResult) []string {
+	var out []string
+	for _, in := range h.insts {
+		t := in.trapped
+		if t == nil || t.Kind == TrapInstanceTrapped || in.trapAccepted || reportsTrapOf(tasks, in.name) {
+			continue
+		}
+		out = append(out, "instance "+in.name+" trapped and no task returned the trap: "+t.Error())
+	}
+	return out
+}
+
+// reportsTrapOf reports whether a task's error holds a Trap of the
+// instance named name (anywhere in its tree of wrapped errors).
+func reportsTrapOf(tasks []sim.TaskResult, name string) bool {
+	var holds func(err error) bool
+	holds = func(err error) bool {
+		switch e := err.(type) {
+		case nil:
+			return false
+		case *Trap:
+			if e.Instance == name {
+				return true
+			}
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				if holds(x) {
+					return true
+				}
+			}
+			return false
+		}
+		return holds(errors.Unwrap(err))
+	}
+	for _, t := range tasks {
+		if holds(t.Err) {
+			return true
+		}
+	}
+	return false
 }
 
 // World is the host's world.
@@ -196,9 +264,23 @@ func (h *Host) Stderr() []byte {
 // NewInstance makes a component instance with an empty handle table.
 func (h *Host) NewInstance(name string) *Instance {
 	h.touch(hostInsts, sim.Write)
-	in := &Instance{h: h, name: name, idx: len(h.insts), events: h.w.NewWaitQueue("events of " + name)}
+	in := &Instance{h: h, name: name, idx: len(h.insts), events: h.w.NewWaitQueue("events of " + name), policy: h.opt.Network}
 	h.insts = append(h.insts, in)
 	return in
+}
+
+// enter is the check every guest call makes before it touches state: the
+// caller is the world's running task (sim.ErrNotInTask otherwise: another
+// goroutine would race with the run) and the run has not ended
+// (sim.ErrRunEnded).
+func (h *Host) enter() error {
+	if err := h.w.CheckCaller(); err != nil {
+		return err
+	}
+	if h.w.Ended() {
+		return sim.ErrRunEnded
+	}
+	return nil
 }
 
 func (h *Host) newID() uint64 {

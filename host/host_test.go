@@ -393,6 +393,7 @@ func TestTrapEndsBlockedCallsOfTheInstance(t *testing.T) {
 			return nil
 		})
 		h.World().Yield()
+		in.AcceptTrap()
 		in.Drop(999) // trap: forged handle
 		waiter.Join()
 		_ = w
@@ -403,5 +404,43 @@ func TestTrapEndsBlockedCallsOfTheInstance(t *testing.T) {
 	}
 	if !errors.Is(awaited, &Trap{Kind: TrapInstanceTrapped}) {
 		t.Fatalf("await in a trapped instance returned %v, want an instance-trapped trap", awaited)
+	}
+}
+
+// A trapped instance fails the run even when the task that got the trap
+// ignores it; a trap a task returns is reported once; a closed instance
+// (its guest exited) and a trap provoked on purpose (AcceptTrap) do not
+// fail it.
+func TestTrappedInstanceFailsTheRun(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		guest func(in *Instance) error
+		want  string // the run's error, "" for none
+	}{
+		{"ignored", func(in *Instance) error { in.Drop(4242); return nil },
+			"host: instance guest trapped and no task returned the trap: trap in guest: drop: forged handle of handle 4242"},
+		{"returned", func(in *Instance) error { return in.Drop(4242) },
+			"task guest#1: trap in guest: drop: forged handle of handle 4242"},
+		{"wrapped", func(in *Instance) error { return fmt.Errorf("step 3: %w", errors.Join(nil, in.Drop(4242))) },
+			"task guest#1: step 3: trap in guest: drop: forged handle of handle 4242"},
+		{"closed", func(in *Instance) error { in.Close(); in.Drop(4242); return nil }, ""},
+		{"accepted", func(in *Instance) error { in.AcceptTrap(); in.Drop(4242); return nil }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := sim.MustNew(sim.Config{Seed: 1})
+			h, err := New(w, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := h.NewInstance("guest")
+			w.Go("guest", func(*sim.Task) error { return tc.guest(in) })
+			got := ""
+			if err := w.Run().Error(); err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Fatalf("run error\n  %s\nwant\n  %s", got, tc.want)
+			}
+		})
 	}
 }

@@ -6,10 +6,11 @@ import (
 	"github.com/wasisim/wasisim/vnet"
 )
 
-// The tcp-socket option getters and setters of wasi:sockets@0.3.0. Each
-// is a plain func on the socket; the rules (0 is invalid-argument, other
-// values are clamped, in-range values read back exactly, accepted sockets
-// inherit the listener's values) are vnet's.
+// The tcp-socket and udp-socket option getters and setters of
+// wasi:sockets@0.3.0. Each is a plain func on the socket; the rules (0 is
+// invalid-argument, other values are clamped, in-range values read back
+// exactly, accepted sockets inherit the listener's values, what the buffer
+// sizes bound) are vnet's.
 
 func tcpGet[T any](in *Instance, sock Handle, call string, get func(*vnet.TCPSocket) (T, error)) (T, error) {
 	t, err := in.tcp(sock, call)
@@ -101,4 +102,51 @@ func (in *Instance) SendBufferSize(sock Handle) (uint64, error) {
 // SetSendBufferSize is tcp-socket.set-send-buffer-size.
 func (in *Instance) SetSendBufferSize(sock Handle, v uint64) error {
 	return tcpSet(in, sock, "set-send-buffer-size", v, (*vnet.TCPSocket).SetSendBufferSize)
+}
+
+func udpGet[T any](in *Instance, sock Handle, call string, get func(*vnet.UDPSocket) (T, error)) (T, error) {
+	u, err := in.udpPlain(sock, call)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(u.s)
+}
+
+func udpSet[T any](in *Instance, sock Handle, call string, v T, set func(*vnet.UDPSocket, T) error) error {
+	u, err := in.udpPlain(sock, call)
+	if err != nil {
+		return err
+	}
+	return set(u.s, v)
+}
+
+// UnicastHopLimit is udp-socket.get-unicast-hop-limit.
+func (in *Instance) UnicastHopLimit(sock Handle) (uint8, error) {
+	return udpGet(in, sock, "get-unicast-hop-limit", (*vnet.UDPSocket).UnicastHopLimit)
+}
+
+// SetUnicastHopLimit is udp-socket.set-unicast-hop-limit.
+func (in *Instance) SetUnicastHopLimit(sock Handle, v uint8) error {
+	return udpSet(in, sock, "set-unicast-hop-limit", v, (*vnet.UDPSocket).SetUnicastHopLimit)
+}
+
+// UDPReceiveBufferSize is udp-socket.get-receive-buffer-size.
+func (in *Instance) UDPReceiveBufferSize(sock Handle) (uint64, error) {
+	return udpGet(in, sock, "get-receive-buffer-size", (*vnet.UDPSocket).ReceiveBufferSize)
+}
+
+// SetUDPReceiveBufferSize is udp-socket.set-receive-buffer-size.
+func (in *Instance) SetUDPReceiveBufferSize(sock Handle, v uint64) error {
+	return udpSet(in, sock, "set-receive-buffer-size", v, (*vnet.UDPSocket).SetReceiveBufferSize)
+}
+
+// UDPSendBufferSize is udp-socket.get-send-buffer-size.
+func (in *Instance) UDPSendBufferSize(sock Handle) (uint64, error) {
+	return udpGet(in, sock, "get-send-buffer-size", (*vnet.UDPSocket).SendBufferSize)
+}
+
+// SetUDPSendBufferSize is udp-socket.set-send-buffer-size.
+func (in *Instance) SetUDPSendBufferSize(sock Handle, v uint64) error {
+	return udpSet(in, sock, "set-send-buffer-size", v, (*vnet.UDPSocket).SetSendBufferSize)
 }

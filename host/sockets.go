@@ -42,6 +42,9 @@ func (in *Instance) NewTCPSocket(f vnet.Family) (Handle, error) {
 	if err := in.check("tcp-socket.new"); err != nil {
 		return 0, err
 	}
+	if err := in.newSocketAllowed(in.policy.DenyTCP, "tcp-socket.create"); err != nil {
+		return 0, err
+	}
 	s, err := in.h.net.NewTCP(f)
 	if err != nil {
 		return 0, err
@@ -66,6 +69,9 @@ func (in *Instance) Bind(sock Handle, local netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
+	if err := in.deny(in.policy.DenyBind, "tcp-socket.bind"); err != nil {
+		return err
+	}
 	return t.s.Bind(local)
 }
 
@@ -78,6 +84,9 @@ func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
 		return err
 	}
 	defer end()
+	if err := in.deny(in.policy.DenyConnect, call); err != nil {
+		return err
+	}
 	return in.ended(call, t.s.Connect(remote))
 }
 
@@ -88,6 +97,9 @@ func (in *Instance) Connect(sock Handle, remote netip.AddrPort) error {
 func (in *Instance) Listen(sock Handle) (Handle, error) {
 	t, err := in.tcp(sock, "listen")
 	if err != nil {
+		return 0, err
+	}
+	if err := in.deny(in.policy.DenyListen, "tcp-socket.listen"); err != nil {
 		return 0, err
 	}
 	if err := t.s.Listen(); err != nil {
@@ -114,6 +126,16 @@ func (in *Instance) Listen(sock Handle) (Handle, error) {
 			}
 			if s.touch(); s.rdDrop {
 				return nil
+			}
+			if in.atHandleLimit() {
+				// Like accept failing with EMFILE: the connection waits
+				// in the backlog until the instance drops a handle (which
+				// wakes the network's waiters); nothing changes between
+				// the check and the wait.
+				if err := n.WaitChange("a handle of "+in.name+" (at its limit) to accept on "+l.String(), time.Time{}); err != nil {
+					return err
+				}
+				continue
 			}
 			c, err := l.TryAccept()
 			if errors.Is(err, vnet.ErrWouldBlock) {
@@ -285,6 +307,9 @@ func (in *Instance) AddressFamily(sock Handle) (vnet.Family, error) {
 // Socket returns the vnet socket behind a tcp-socket handle, for tests and
 // host code; it does not lend the handle.
 func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
 	if in.KindOf(sock) != KindTCPSocket {
 		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live tcp-socket")
 	}
@@ -297,6 +322,9 @@ func (in *Instance) Socket(sock Handle) (*vnet.TCPSocket, error) {
 func (in *Instance) NewUDPSocket(f vnet.Family) (Handle, error) {
 	in.h.boundary()
 	if err := in.check("udp-socket.new"); err != nil {
+		return 0, err
+	}
+	if err := in.newSocketAllowed(in.policy.DenyUDP, "udp-socket.create"); err != nil {
 		return 0, err
 	}
 	s, err := in.h.net.NewUDP(f)
@@ -312,6 +340,50 @@ func (in *Instance) udp(sock Handle, call string) (*udpSocket, func(), error) {
 	return lentSelf[*udpSocket](in, sock, KindUDPSocket, "udp-socket."+call)
 }
 
+// udpPlain is the self of a plain udp-socket method: nothing is lent.
+func (in *Instance) udpPlain(sock Handle, call string) (*udpSocket, error) {
+	return plainSelf[*udpSocket](in, sock, KindUDPSocket, "udp-socket."+call)
+}
+
+// UDPLocalAddress is udp-socket.get-local-address.
+func (in *Instance) UDPLocalAddress(sock Handle) (netip.AddrPort, error) {
+	u, err := in.udpPlain(sock, "get-local-address")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return u.s.LocalAddr()
+}
+
+// UDPRemoteAddress is udp-socket.get-remote-address.
+func (in *Instance) UDPRemoteAddress(sock Handle) (netip.AddrPort, error) {
+	u, err := in.udpPlain(sock, "get-remote-address")
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return u.s.RemoteAddr()
+}
+
+// UDPAddressFamily is udp-socket.get-address-family.
+func (in *Instance) UDPAddressFamily(sock Handle) (vnet.Family, error) {
+	u, err := in.udpPlain(sock, "get-address-family")
+	if err != nil {
+		return 0, err
+	}
+	return u.s.Family(), nil
+}
+
+// UDPSocket returns the vnet socket behind a udp-socket handle, for tests
+// and host code; it does not lend the handle.
+func (in *Instance) UDPSocket(sock Handle) (*vnet.UDPSocket, error) {
+	if err := in.h.enter(); err != nil {
+		return nil, err
+	}
+	if in.KindOf(sock) != KindUDPSocket {
+		return nil, errors.New("host: handle " + strconv.Itoa(int(sock)) + " of " + in.name + " is not a live udp-socket")
+	}
+	return in.table[sock-1].obj.(*udpSocket).s, nil
+}
+
 // UDPBind is udp-socket.bind.
 func (in *Instance) UDPBind(sock Handle, local netip.AddrPort) error {
 	u, end, err := in.udp(sock, "bind")
@@ -319,6 +391,9 @@ func (in *Instance) UDPBind(sock Handle, local netip.AddrPort) error {
 		return err
 	}
 	defer end()
+	if err := in.deny(in.policy.DenyBind, "udp-socket.bind"); err != nil {
+		return err
+	}
 	return u.s.Bind(local)
 }
 
@@ -370,6 +445,9 @@ func (in *Instance) UDPReceive(sock Handle) ([]byte, netip.AddrPort, error) {
 func (in *Instance) ResolveAddresses(name string) ([]netip.Addr, error) {
 	in.h.boundary()
 	if err := in.check("resolve-addresses"); err != nil {
+		return nil, err
+	}
+	if err := in.deny(in.policy.DenyNameLookup, "resolve-addresses"); err != nil {
 		return nil, err
 	}
 	return in.h.net.Resolve(name)

@@ -70,10 +70,18 @@ type Instance struct {
 	idx     int // its place in the host's list, which names its objects (footprint.go)
 	table   []entry
 	trapped *Trap
+	// trapAccepted: a trap was provoked on purpose (AcceptTrap).
+	trapAccepted bool
 	// events is signalled whenever a waitable of the instance may have
 	// an event: a copy on one of its ends completed, a future it reads
 	// resolved, a subtask it started resolved.
 	events *sim.WaitQueue
+	// env is what wasi:cli/environment returns (SetEnvironment).
+	env Environment
+	// policy is the instance's network policy; nlive counts its live
+	// handles, for the policy's limit.
+	policy NetworkPolicy
+	nlive  int
 }
 
 // Name is the instance's name.
@@ -91,6 +99,7 @@ func (in *Instance) Trapped() *Trap {
 func (in *Instance) insert(k Kind, obj any) Handle {
 	in.touchLen(sim.Write)
 	in.table = append(in.table, entry{kind: k, obj: obj, alive: true})
+	in.nlive++
 	h := Handle(len(in.table))
 	in.touchHandle(h, sim.Write)
 	return h
@@ -122,6 +131,7 @@ func (in *Instance) teardown() {
 			continue
 		}
 		e.alive = false
+		in.handleGone()
 		obj := e.obj
 		e.obj = nil
 		if f, ok := obj.(forceDropper); ok {
@@ -137,6 +147,9 @@ func (in *Instance) teardown() {
 // cancelled first, lends no longer counted), but nothing trapped. Later
 // calls of the instance return a trap. Closing twice does nothing.
 func (in *Instance) Close() {
+	if in.h.enter() != nil {
+		return
+	}
 	in.h.w.TouchAll()
 	if in.trapped != nil {
 		return
@@ -145,12 +158,28 @@ func (in *Instance) Close() {
 	in.teardown()
 }
 
+// AcceptTrap says that a trap of the instance is provoked on purpose — by
+// a test, or a scenario's "expect trap" — so that it does not fail the run
+// as a trap that no task returns does (see New). It changes nothing else:
+// the instance traps, and stays trapped, all the same.
+func (in *Instance) AcceptTrap() {
+	if in.h.enter() == nil {
+		in.trapAccepted = true
+	}
+}
+
 // forceDropper is a handle object with in-flight state that must be
 // cancelled before it can be dropped at teardown.
 type forceDropper interface{ forceDrop() }
 
-// check validates that the instance may run a call.
+// check validates that the instance may run a call: it comes from the
+// world's running task (not from another goroutine, which would race with
+// it), the run has not ended, and the instance has not trapped. Every
+// guest call checks before it touches any state.
 func (in *Instance) check(call string) error {
+	if err := in.h.enter(); err != nil {
+		return err
+	}
 	in.touchState(sim.Read)
 	if in.trapped != nil {
 		return &Trap{Kind: TrapInstanceTrapped, Instance: in.name, Call: call, Detail: in.trapped.Error()}
@@ -201,6 +230,7 @@ func (in *Instance) take(h Handle, want Kind, call string) (any, error) {
 		return nil, in.trap(TrapBusyEnd, h, call, "moving an end with a copy in flight")
 	}
 	e.alive = false
+	in.handleGone()
 	obj := e.obj
 	e.obj = nil
 	return obj, nil
@@ -284,6 +314,7 @@ func (in *Instance) Drop(h Handle) error {
 		in.leaveSet(h, e)
 	}
 	e.alive = false
+	in.handleGone()
 	e.obj = nil
 	if in.h.w.Tracing() {
 		in.h.w.Event("drop", in.name, fmt.Sprintf("handle %d (%s)", h, d.String()))
@@ -342,6 +373,9 @@ func (in *Instance) Live() []Handle {
 // exits cleanly would; handles that cannot be dropped yet (lent, busy) are
 // reported in the error.
 func (in *Instance) DropAll() error {
+	if err := in.h.enter(); err != nil {
+		return err
+	}
 	var first error
 	for _, h := range in.Live() {
 		if err := in.Drop(h); err != nil && first == nil {

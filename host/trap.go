@@ -85,11 +85,16 @@ func (t *Trap) Is(target error) bool {
 // Abort traps the instance for a reason found outside the host's own
 // checks (a component's code trapped, or broke the canonical ABI): the
 // instance is poisoned and torn down as for any trap. It returns the
-// trap; if the instance had trapped already, that first trap.
+// trap; if the instance had trapped already, that first trap. From a
+// goroutine that may not call the host (see Instance calls) it changes
+// nothing and returns a trap that says so.
 func (in *Instance) Abort(call, detail string) *Trap {
 	in.h.w.TouchAll()
 	if in.trapped != nil {
 		return in.trapped
+	}
+	if err := in.h.enter(); err != nil {
+		return &Trap{Kind: TrapGuest, Instance: in.name, Call: call, Detail: err.Error()}
 	}
 	return in.trap(TrapGuest, 0, call, detail)
 }

@@ -142,6 +142,7 @@ func TestGuestFutureDrops(t *testing.T) {
 			return err
 		}
 		_, w2, _ := in.NewFuture("f2")
+		in.AcceptTrap()
 		err = in.Drop(w2)
 		var tr *Trap
 		if !errors.As(err, &tr) {

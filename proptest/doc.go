@@ -38,6 +38,13 @@
 //     ends the receiver's stream with everything written and an ok future,
 //     a send fails only if its peer did not read to the end; accepted
 //     sockets outlive their listener.
+//   - TestReadOnlyPreopenStaysReadOnly: a guest with a read-only preopen
+//     and a writable one runs a random program of open-at (any flags),
+//     link-at and rename-at between any two directories it holds,
+//     symlink-at with targets across the preopens, set-times, set-times-at,
+//     set-size, write-via-stream, unlink, mkdir and rmdir; after every
+//     call nothing under the read-only preopen has changed, and no
+//     descriptor the guest holds with write access is one of its files.
 //   - TestMutationsAreCaught: every mutation of internal/mutation is caught
 //     by its suite within a bounded number of checks (logged).
 //   - TestRegressions: every trace in testdata/regressions is replayed

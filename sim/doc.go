@@ -19,6 +19,14 @@
 // switch (about 100 ns here) instead of a goroutine handoff through a
 // channel (several hundred ns); BenchmarkSwitch measures both.
 //
+// While Run runs, the world belongs to the running task. A call from any
+// other goroutine — one a task started, a library's background reader —
+// would race with it, so the world tells callers apart (each task is a
+// goroutine of its own): its blocking primitives return ErrNotInTask to
+// them, Yield, Event and Choose do nothing for them, and the layers above
+// check World.CheckCaller before touching their own state. After Run, Go
+// starts nothing (the task it returns has ended with ErrRunEnded).
+//
 // # Strategies
 //
 // NewRandom (seeded uniform), NewPCT (probabilistic concurrency testing
@@ -84,14 +92,25 @@
 //
 // A trace without its end line is truncated and ReadTrace refuses it.
 //
+// Lines are bounded, and whatever the world writes its reader reads: the
+// header line to 64 MiB (a configuration that would not fit is not
+// embedded: its hash still names it), every other line to 1 MiB (the
+// world clips an event's obj and detail to 64 KiB and the outcome to
+// 128 KiB when it records them, and input events carry at most 32 KiB of
+// data each). ReadTrace loads at most MaxTraceBytes (128 MiB); a TraceReader reads
+// any trace one event at a time, and ReplayFrom replays it as the run
+// goes, in memory that does not grow with its length (with
+// Config.OnEvent, the replayed events are not kept either).
+//
 // A compact trace (Config.TraceChoices) has "mode":"choices" in its
 // header and holds only the "sched" and "choose" lines and the end line.
 // Recording it costs almost nothing, and it reproduces the run exactly:
 // strict replay checks every choice and the outcome, and yields the full
 // trace of the same run.
 //
-// Replay re-runs a trace in strict mode, comparing every event; the first
-// mismatch is a *Divergence naming the step and both events.
+// Replay re-runs a trace in strict mode, comparing every event and the end
+// line (its outcome and its step count); the first mismatch is a
+// *Divergence naming the step and both events.
 //
 // Explore finds failing runs; Shrink then minimises the schedule of one:
 // it searches for a run that fails the same way with as few departures

@@ -204,6 +204,7 @@ func Explore(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, err
 		stopAt   = ^uint64(0)
 		rep      = &Report{Outcomes: map[string]int{}}
 		setupErr error
+		count    = newTally(rep, uint64(opt.Shard), uint64(shards))
 	)
 	claim := func() (uint64, bool) {
 		mu.Lock()
@@ -244,15 +245,18 @@ func Explore(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, err
 					mu.Unlock()
 					return
 				}
-				if run >= stopAt && !opt.KeepGoing {
-					mu.Unlock()
-					continue
+				if opt.KeepGoing {
+					rep.Runs++
+					rep.Outcomes[res.Outcome()]++
+				} else {
+					if res.Failed() && run < stopAt {
+						count.cut(run)
+					}
+					count.add(run, res.Outcome(), stopAt)
 				}
-				rep.Runs++
-				rep.Outcomes[res.Outcome()]++
-				if res.Failed() {
+				if res.Failed() && (opt.KeepGoing || run < stopAt) {
 					rep.Failures = append(rep.Failures, Failure{Run: run, Seed: RunSeed(opt.Seed, run), Err: res.Error(), Index: run})
-					if !opt.KeepGoing && run < stopAt {
+					if !opt.KeepGoing {
 						stopAt = run
 					}
 				}

@@ -39,12 +39,34 @@ func (w *World) runIdle() bool {
 // it from an idle hook) and records what it returned as an "input" event;
 // replaying a trace, it returns what the trace recorded instead, and read
 // is not called. It returns io.EOF at the end of the input.
+//
+// One input event carries at most 32 KiB: the rest of a larger read, and
+// an error that came with data, are delivered by the next calls for the
+// same name, without calling read. Nothing read is lost.
 func (w *World) Input(name string, read func() ([]byte, error)) ([]byte, error) {
 	w.TouchAll()
+	if w.exp != nil {
+		return w.expectedInput(name)
+	}
 	if w.replayInput != nil {
 		return w.replayedInput(name)
 	}
-	data, err := read()
+	var data []byte
+	var err error
+	if p := w.pendingInput[name]; p != nil {
+		data, err = p.data, p.err
+		delete(w.pendingInput, name)
+	} else {
+		data, err = read()
+	}
+	if len(data) > MaxInputChunk || (len(data) > 0 && err != nil) {
+		if w.pendingInput == nil {
+			w.pendingInput = map[string]*pendingInput{}
+		}
+		n := min(len(data), MaxInputChunk)
+		w.pendingInput[name] = &pendingInput{data: data[n:], err: err}
+		data, err = data[:n], nil
+	}
 	detail := base64.StdEncoding.EncodeToString(data)
 	if err != nil {
 		detail = "eof"
@@ -56,6 +78,39 @@ func (w *World) Input(name string, read func() ([]byte, error)) ([]byte, error) 
 	w.recordExternal(Event{Step: w.step, Task: w.taskID(), Kind: "input", Obj: name, Detail: detail})
 	if err != nil {
 		return nil, err
+	}
+	return data, nil
+}
+
+// pendingInput is what a read returned that Input has not delivered yet.
+type pendingInput struct {
+	data []byte
+	err  error
+}
+
+// expectedInput is Input in a strict replay: the input the trace holds
+// next. If it holds something else, the recorded input ("eof") differs
+// from it and the replay diverges there.
+func (w *World) expectedInput(name string) ([]byte, error) {
+	detail := "eof"
+	if e, ok := w.exp.peek(); ok && w.divergence == nil && e.Kind == "input" && e.Obj == name {
+		detail = e.Detail
+	}
+	w.recordExternal(Event{Step: w.step, Task: w.taskID(), Kind: "input", Obj: name, Detail: detail})
+	return decodeInput(detail)
+}
+
+// decodeInput is what an input event's detail delivers.
+func decodeInput(detail string) ([]byte, error) {
+	switch {
+	case detail == "eof":
+		return nil, io.EOF
+	case len(detail) >= 6 && detail[:6] == "error ":
+		return nil, errInputError
+	}
+	data, err := base64.StdEncoding.DecodeString(detail)
+	if err != nil {
+		return nil, errInputError
 	}
 	return data, nil
 }
@@ -79,17 +134,7 @@ func (w *World) replayedInput(name string) ([]byte, error) {
 			continue
 		}
 		w.recordExternal(Event{Step: w.step, Task: w.taskID(), Kind: "input", Obj: name, Detail: ev.Detail})
-		switch {
-		case ev.Detail == "eof":
-			return nil, io.EOF
-		case len(ev.Detail) >= 6 && ev.Detail[:6] == "error ":
-			return nil, errInputError
-		}
-		data, err := base64.StdEncoding.DecodeString(ev.Detail)
-		if err != nil {
-			return nil, errInputError
-		}
-		return data, nil
+		return decodeInput(ev.Detail)
 	}
 	return nil, io.EOF // the trace ends before more input came
 }

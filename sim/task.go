@@ -2,6 +2,7 @@ package sim
 
 import (
 	"container/heap"
+	"math"
 	"sync"
 	"time"
 )
@@ -28,6 +29,7 @@ type Task struct {
 	stop      func()
 	yield     func(struct{}) bool
 	waitingOn string
+	g         uintptr // the goroutine running the task (goid.Get), once started
 	err       error
 	done      *WaitQueue
 	killed    bool
@@ -64,8 +66,12 @@ func (t *Task) Err() error {
 
 func (t *Task) obj() Obj { return Obj{ObjTask, uint64(t.id)} }
 
-// Join blocks the running task until t ends and returns t's error.
+// Join blocks the running task until t ends and returns t's error. From
+// a goroutine CheckCaller refuses it returns ErrNotInTask.
 func (t *Task) Join() error {
+	if err := t.w.CheckCaller(); err != nil {
+		return err
+	}
 	err := t.done.Await("join "+t.Name(), func() bool {
 		t.w.Touch(t.obj(), Read)
 		return t.state == stateDone
@@ -143,7 +149,7 @@ func (q *WaitQueue) WaitTimeout(reason string, d time.Duration) (timedOut bool, 
 // wait blocks the running task on the queue; recorded says whether the
 // step records it (Await's waits are not).
 func (q *WaitQueue) wait(reason string, d time.Duration, recorded bool) error {
-	t := q.w.current
+	t := q.w.caller()
 	if t == nil {
 		return ErrNotInTask
 	}
@@ -183,6 +189,9 @@ func (q *WaitQueue) Await(reason string, ready func() bool) error {
 // checks ready: mu is released while the task waits and taken again
 // before the next check, also when the run ends while the task waits.
 func (q *WaitQueue) AwaitLocked(mu sync.Locker, reason string, ready func() bool) error {
+	if err := q.w.CheckCaller(); err != nil {
+		return err // before ready runs: another goroutine must not read the models
+	}
 	for {
 		r := q.w.rec
 		if r != nil {
@@ -211,9 +220,6 @@ func (q *WaitQueue) AwaitLocked(mu sync.Locker, reason string, ready func() bool
 func (q *WaitQueue) waitUnlocked(mu sync.Locker, reason string) error {
 	if mu == nil {
 		return q.wait(reason, -1, false)
-	}
-	if q.w.current == nil {
-		return ErrNotInTask
 	}
 	mu.Unlock()
 	defer mu.Lock()
@@ -308,7 +314,14 @@ func (h *timerHeap) remove(t *timer) {
 func (w *World) addTimer(t *Task, d time.Duration) {
 	w.Touch(Obj{ObjTimers, 0}, Write)
 	w.timerSq++
-	tm := &timer{at: w.now + d, seq: w.timerSq, task: t}
+	now := w.Now()
+	at := now + d
+	if d > math.MaxInt64-now {
+		// Saturate: a wrapped sum would be in the past and wake this
+		// task before tasks that sleep less.
+		at = math.MaxInt64
+	}
+	tm := &timer{at: at, seq: w.timerSq, task: t}
 	t.timer = tm
 	heap.Push(&w.timers, tm)
 }
@@ -321,8 +334,8 @@ func (w *World) fireTimers() bool {
 		return false
 	}
 	at := w.timers[0].at
-	if at > w.now {
-		w.now = at
+	if at > w.Now() {
+		w.now.Store(int64(at))
 		if w.full {
 			w.record(Event{Step: w.step, Kind: "clock", Detail: at.String()})
 		}

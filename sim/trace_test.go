@@ -166,3 +166,38 @@ func TestEmptyConfigHash(t *testing.T) {
 		t.Fatalf("ConfigHash(nil) = %s, want %s", ConfigHash(nil), want)
 	}
 }
+
+// The fast event decoder agrees with encoding/json on every line it
+// accepts, and accepts every line appendEvent writes.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, e := range []Event{
+		{Step: 3, Task: 2, Kind: "sched", Choice: 1, Of: 2},
+		{Step: 1 << 40, Task: 7, Kind: "copy", Obj: "stream#4", Detail: "8 bytes é"},
+		{Step: 0, Kind: "input", Obj: "stdin", Detail: "aGVsbG8="},
+		{Step: 5, Task: 1, Kind: "exit", Obj: "a#1", Detail: "quote \" and \\ and \n"},
+	} {
+		f.Add(appendEvent(nil, &e))
+	}
+	f.Add([]byte(`{"step":01,"task":1,"kind":"x"}`))
+	f.Add([]byte(`{"step":1,"task":1,"kind":"x","of":2,"choice":1}`))
+	f.Add([]byte(`{"step":99999999999999999999,"task":1,"kind":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast Event
+		var names interner
+		if !decodeEvent(b, &fast, &names) {
+			return
+		}
+		var slow Event
+		if err := strictUnmarshal(b, &slow); err != nil {
+			t.Fatalf("fast decoder accepted %q, encoding/json refuses it: %v", b, err)
+		}
+		if fast != slow {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", b, fast, slow)
+		}
+		// And every event it decodes re-encodes to a line it accepts.
+		var again Event
+		if enc := appendEvent(nil, &fast); !bytes.Contains(enc, []byte(`\`)) && !decodeEvent(enc[:len(enc)-1], &again, &names) {
+			t.Fatalf("fast decoder refuses the encoding of %+v", fast)
+		}
+	})
+}

@@ -9,8 +9,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"github.com/wasisim/wasisim/internal/goid"
 )
 
 // DefaultMaxSteps bounds a run so that a livelock ends with ErrStepLimit
@@ -50,14 +54,22 @@ type Config struct {
 	MaxSteps int64
 	// Epoch is wall time at virtual time zero (zero value: sim.Epoch).
 	Epoch time.Time
+	// OnEvent, if set, receives each event of a traced run (Trace or
+	// TraceChoices) as it is recorded, and the world keeps none of them:
+	// Trace then holds the header and the end line only. A long run's events go to a file or a
+	// printer as they happen instead of filling memory.
+	OnEvent func(Event)
 
-	expect *Trace // strict replay: events must match these
+	expect *expectation // strict replay: events must match these
 }
 
 // World owns all nondeterminism of one run: which task runs next, which
 // value a model choice takes, what time it is and what the random source
-// yields. Exactly one task runs at a time; a World is not safe for use by
-// goroutines other than its tasks and the goroutine that calls Run.
+// yields. Exactly one task runs at a time. While Run runs, the world and
+// the models on it are for its tasks only: a call from another goroutine
+// (one a task started, a net/http transport's reader) would race with
+// the running task, so the world's primitives refuse it (ErrNotInTask)
+// and the layers above check CheckCaller before touching their state.
 type World struct {
 	cfg      Config
 	strategy Strategy
@@ -69,19 +81,27 @@ type World struct {
 	picked  *Task // chosen by Yield to run next
 	lastRun *Task // the task that ran most recently, for preemption counting
 	step    int64
-	now     time.Duration
+	now     atomic.Int64 // virtual time (a time.Duration), read by any goroutine
 	timers  timerHeap
 	timerSq uint64
 
-	trace  *Trace
-	full   bool // record every event, not only the choices
-	nextEv int  // strict replay: index of the next expected event
-	// cmpChoices: a strict replay of a choices-only trace compares the
-	// choices and the outcome.
-	cmpChoices bool
+	// phase is setup, running or ended. owner identifies the goroutine
+	// that may use the world while it runs (goid.Get): the running
+	// task's, or Run's own between tasks; 0 outside Run.
+	phase atomic.Uint32
+	owner atomic.Uintptr
+	runG  uintptr
+
+	trace *Trace
+	full  bool         // record every event, not only the choices
+	exp   *expectation // strict replay: the trace the run must match
+	// pendingInput is outside input read but not delivered yet, by name
+	// (see Input).
+	pendingInput map[string]*pendingInput
 
 	leakChecks []leakCheck
 	misuseChks []leakCheck
+	failChecks []failureCheck
 	// idle are the hooks run when nothing can run (OnIdle); replayInput
 	// is the outside input a replay delivers from its trace (nil in a
 	// live run).
@@ -92,14 +112,21 @@ type World struct {
 	ran         bool
 	altsBuf     []int
 	// rec records what each step touches, when the strategy wants it
-	// (partial-order reduction; footprint.go); nil otherwise.
+	// (partial-order reduction; footprint.go); nil otherwise. Set by New.
 	rec *recorder
 	nq  uint32 // wait queues made outside tasks, for their footprint ids
+	// stop is set by Stop, from any goroutine.
+	stop atomic.Bool
 }
 
 type leakCheck struct {
 	layer string
 	check func() []string
+}
+
+type failureCheck struct {
+	layer string
+	check func(tasks []TaskResult) []string
 }
 
 // New makes a world. It fails only on a bad configuration.
@@ -131,8 +158,12 @@ func New(cfg Config) (*World, error) {
 	case cfg.TraceChoices:
 		w.trace = &Trace{Events: make([]Event, 0, 16)}
 	}
-	if cfg.expect != nil && cfg.expect.Header.Mode == ModeChoices {
-		w.cmpChoices = true
+	if cfg.OnEvent != nil && w.trace != nil {
+		w.trace.Events = nil
+	}
+	if cfg.expect != nil {
+		w.exp = cfg.expect
+		w.strategy = strictReplay{w}
 	}
 	if obs, ok := st.(stepObserver); ok {
 		w.rec = obs.recorder()
@@ -165,8 +196,12 @@ func (w *World) header() Header {
 	}
 }
 
+// embedded is the configuration the header carries: none unless asked,
+// and none if it would make the header longer than a reader reads (the
+// trace then needs the configuration from elsewhere; its hash still
+// checks it).
 func embedded(cfg Config) string {
-	if !cfg.EmbedConfig {
+	if !cfg.EmbedConfig || jsonStringLen(string(cfg.Config)) > maxHeaderLine-64<<10 {
 		return ""
 	}
 	return string(cfg.Config)
@@ -195,21 +230,58 @@ func (w *World) Step() int64 {
 	return w.step
 }
 
-// Current is the running task, or nil outside any task (during setup and
-// after Run).
-func (w *World) Current() *Task { return w.current }
+// Current is the task the caller runs in: nil outside any task (during
+// setup, after Run) and in any goroutine other than the running task's.
+func (w *World) Current() *Task { return w.caller() }
+
+// caller is the running task if the calling goroutine is the one running
+// it, else nil. It reads owner before current, so a goroutine that is not
+// the owner never reads what the world's goroutines write.
+func (w *World) caller() *Task {
+	if w.owner.Load() != goid.Get() {
+		return nil
+	}
+	return w.current
+}
+
+// World phases.
+const (
+	phaseSetup uint32 = iota
+	phaseRunning
+	phaseEnded
+)
+
+// CheckCaller reports whether the calling goroutine may use the world and
+// the models built on it (host, file system, network) now. While Run runs
+// only the running task may — or Run's own goroutine between tasks (idle
+// hooks, end-of-run checks) — and any other goroutine gets ErrNotInTask;
+// before Run starts and after it returns, nothing runs and any goroutine
+// may. Layers call it before touching their state, so a stray goroutine
+// gets an error instead of racing with the run.
+func (w *World) CheckCaller() error {
+	if w.phase.Load() == phaseRunning && w.owner.Load() != goid.Get() {
+		return ErrNotInTask
+	}
+	return nil
+}
+
+// Ended reports whether Run has returned: the run is over, and guest calls
+// of the layers above fail with ErrRunEnded.
+func (w *World) Ended() bool { return w.phase.Load() == phaseEnded }
 
 // Now is the virtual monotonic time since the start of the run.
 func (w *World) Now() time.Duration {
-	w.Touch(Obj{ObjClock, 0}, Read)
-	return w.now
+	// Reading the clock orders the step after the steps that advanced
+	// it; only the running task's reads are steps (any goroutine may
+	// read the time).
+	if w.rec != nil && w.owner.Load() == goid.Get() {
+		w.Touch(Obj{ObjClock, 0}, Read)
+	}
+	return time.Duration(w.now.Load())
 }
 
 // WallNow is the virtual wall-clock time.
-func (w *World) WallNow() time.Time {
-	w.Touch(Obj{ObjClock, 0}, Read)
-	return w.cfg.Epoch.Add(w.now)
-}
+func (w *World) WallNow() time.Time { return w.cfg.Epoch.Add(w.Now()) }
 
 // AddLeakCheck registers a function run at the end of Run that lists the
 // objects of a layer still alive, each as a description of the object and
@@ -227,12 +299,22 @@ func (w *World) AddMisuseCheck(layer string, check func() []string) {
 	w.misuseChks = append(w.misuseChks, leakCheck{layer, check})
 }
 
+// AddFailureCheck registers a function run at the end of Run, after every
+// task has ended, with how each ended. It lists the failures of its layer
+// that no task reported — a trap a guest ignored, say, which must still
+// fail the run. Each one fails the run (Result.Unreported).
+func (w *World) AddFailureCheck(layer string, check func(tasks []TaskResult) []string) {
+	w.failChecks = append(w.failChecks, failureCheck{layer, check})
+}
+
 // Event records that something observable happened: a copy step, a drop,
 // a release, a completion. It is attributed to the running task (0 outside
 // tasks). In strict replay a mismatch with the trace ends the run with a
 // Divergence.
 func (w *World) Event(kind, obj, detail string) {
-	if !w.full {
+	if !w.full || w.CheckCaller() != nil || w.Ended() {
+		// From another goroutine it would race with the run; after the
+		// run it would land after the end line.
 		return
 	}
 	w.record(Event{Step: w.step, Task: w.taskID(), Kind: kind, Obj: obj, Detail: detail})
@@ -246,8 +328,13 @@ func (w *World) taskID() int32 {
 }
 
 func (w *World) record(ev Event) {
-	if w.cfg.expect != nil && w.divergence == nil && (!w.cmpChoices || ev.Of > 0) {
+	ev.Obj, ev.Detail = clip(ev.Obj, maxField), clip(ev.Detail, maxField)
+	if w.exp != nil && w.divergence == nil && (!w.exp.choices || ev.Of > 0 || ev.Kind == "input") {
 		w.compare(ev)
+	}
+	if w.cfg.OnEvent != nil {
+		w.cfg.OnEvent(ev)
+		return
 	}
 	w.trace.Events = append(w.trace.Events, ev)
 }
@@ -256,14 +343,38 @@ func (w *World) record(ev Event) {
 // record so that taking the event's address does not make every recorded
 // event escape to the heap.
 func (w *World) compare(ev Event) {
-	exp := w.cfg.expect.Events
-	if w.nextEv >= len(exp) {
+	e, ok := w.exp.peek()
+	switch {
+	case w.exp.err != nil:
+		// The trace cannot be read on: end the run (ReplayFrom returns
+		// the error).
+		if w.abortErr == nil {
+			w.abortErr = w.exp.err
+		}
+	case !ok:
 		w.diverge(&Divergence{Step: ev.Step, Actual: &ev, Reason: "the run goes on after the trace ends"})
-	} else if exp[w.nextEv] != ev {
-		e := exp[w.nextEv]
-		w.diverge(&Divergence{Step: ev.Step, Expected: &e, Actual: &ev, Reason: "different event"})
+	case *e != ev:
+		exp := *e
+		w.diverge(&Divergence{Step: ev.Step, Expected: &exp, Actual: &ev, Reason: "different event"})
 	}
-	w.nextEv++
+	w.exp.advance()
+}
+
+// clip bounds a string the trace records: at most max bytes (cut at a
+// rune boundary, marked), valid UTF-8 (as the encoder writes it), so
+// that the recorded event is what reading the trace back yields.
+func clip(s string, max int) string {
+	if len(s) > max {
+		cut := max - 64
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…(clipped from " + strconv.Itoa(len(s)) + " bytes)"
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
 }
 
 func (w *World) diverge(d *Divergence) {
@@ -274,9 +385,10 @@ func (w *World) diverge(d *Divergence) {
 
 // Choose asks the strategy to pick one of n alternatives of a model
 // decision (how many bytes a copy step moves, which pending event fires).
-// label names the decision in the trace. n < 2 needs no choice and returns 0.
+// label names the decision in the trace. n < 2 needs no choice and returns
+// 0, as does a call from a goroutine CheckCaller refuses.
 func (w *World) Choose(label string, n int) int {
-	if n < 2 {
+	if n < 2 || w.CheckCaller() != nil {
 		return 0
 	}
 	i := w.strategy.Choose(ChoicePoint{Step: w.step, Kind: ChooseValue, Label: label, N: n, Current: -1})
@@ -299,11 +411,23 @@ func (w *World) checkChoice(i, n int) int {
 
 // Go starts a task. It may be called before Run or from a running task;
 // the new task is runnable at once, and the strategy decides when it runs.
+// Called after Run has returned, or from a goroutine CheckCaller refuses,
+// it starts nothing: the task it returns has ended (id 0) with
+// ErrRunEnded or ErrNotInTask as its error.
 func (w *World) Go(name string, fn func(t *Task) error) *Task {
+	if err := w.startErr(); err != nil {
+		t := &Task{w: w, name: name, full: name + "#0", state: stateDone, err: err}
+		t.done = w.NewWaitQueue("join " + t.full)
+		return t
+	}
 	t := &Task{w: w, id: len(w.tasks) + 1, name: name, state: stateReady}
 	t.full = name + "#" + strconv.Itoa(t.id)
 	t.done = w.NewWaitQueue("join " + t.Name())
 	seq := func(yield func(struct{}) bool) {
+		// The task's coroutine is a goroutine of its own: from now on
+		// the world is this goroutine's whenever the task runs.
+		t.g = goid.Get()
+		w.owner.Store(t.g)
 		t.yield = yield
 		defer func() {
 			if r := recover(); r != nil {
@@ -329,6 +453,14 @@ func (w *World) Go(name string, fn func(t *Task) error) *Task {
 	return t
 }
 
+// startErr is why a task cannot start now, or nil.
+func (w *World) startErr() error {
+	if w.Ended() {
+		return ErrRunEnded
+	}
+	return w.CheckCaller()
+}
+
 func (w *World) makeReady(t *Task) {
 	t.state = stateReady
 	if n := len(w.ready); n == 0 || w.ready[n-1].id < t.id {
@@ -342,9 +474,10 @@ func (w *World) makeReady(t *Task) {
 }
 
 // Yield is a scheduling point: the running task stays runnable and the
-// strategy picks who runs next. Outside a task it does nothing.
+// strategy picks who runs next. Outside a task (or in a goroutine that is
+// not the running task's) it does nothing.
 func (w *World) Yield() {
-	t := w.current
+	t := w.caller()
 	if t == nil {
 		return
 	}
@@ -352,7 +485,7 @@ func (w *World) Yield() {
 	// Decide the next step here, in the yielding task: if the strategy
 	// picks this task again it just continues, without two coroutine
 	// switches. The choice and its trace event are the same either way.
-	if w.abortErr == nil && w.divergence == nil && w.step < w.cfg.MaxSteps {
+	if w.abortErr == nil && w.divergence == nil && w.step < w.cfg.MaxSteps && !w.stop.Load() {
 		w.step++
 		next := w.pick()
 		if next == t {
@@ -364,9 +497,11 @@ func (w *World) Yield() {
 	t.park()
 }
 
-// Sleep blocks the running task for d of virtual time.
+// Sleep blocks the running task for d of virtual time. A sleep that
+// would end past the largest time.Duration ends there instead (about 292
+// years after the start of the run): the clock saturates, it never wraps.
 func (w *World) Sleep(d time.Duration) error {
-	t := w.current
+	t := w.caller()
 	if t == nil {
 		return ErrNotInTask
 	}
@@ -389,6 +524,9 @@ func (w *World) Run() *Result {
 		return &Result{Err: errors.New("sim: World.Run called twice")}
 	}
 	w.ran = true
+	w.runG = goid.Get()
+	w.owner.Store(w.runG)
+	w.phase.Store(phaseRunning)
 	for w.abortErr == nil && w.divergence == nil {
 		t := w.picked
 		w.picked = nil
@@ -402,8 +540,8 @@ func (w *World) Run() *Result {
 				}
 				break
 			}
-			if w.step >= w.cfg.MaxSteps {
-				w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.cfg.MaxSteps)
+			if w.step >= w.cfg.MaxSteps || w.stop.Load() {
+				w.abortErr = fmt.Errorf("%w: %d steps", ErrStepLimit, w.step)
 				break
 			}
 			w.step++
@@ -412,7 +550,11 @@ func (w *World) Run() *Result {
 		w.current = t
 		w.lastRun = t
 		t.state = stateRunning
+		if t.g != 0 { // a task's first resumption sets owner itself
+			w.owner.Store(t.g)
+		}
 		_, alive := t.next()
+		w.owner.Store(w.runG)
 		w.current = nil
 		if !alive {
 			w.finish(t)
@@ -420,6 +562,12 @@ func (w *World) Run() *Result {
 	}
 	return w.end()
 }
+
+// Stop ends the run at its next scheduling step as if its step limit were
+// reached there: the run's error is ErrStepLimit with the steps it took,
+// so its trace replays with Config.MaxSteps set to them. Unlike the rest
+// of a World, Stop may be called from any goroutine (a signal handler's).
+func (w *World) Stop() { w.stop.Store(true) }
 
 func (w *World) pick() *Task {
 	if w.rec != nil {
@@ -509,13 +657,22 @@ func (w *World) end() *Result {
 			res.Misuses = append(res.Misuses, Misuse{Layer: mc.layer, What: m})
 		}
 	}
+	for _, fc := range w.failChecks {
+		for _, f := range fc.check(res.Tasks) {
+			res.Unreported = append(res.Unreported, Misuse{Layer: fc.layer, What: f})
+		}
+	}
 	if se, ok := w.strategy.(interface{ Err() error }); ok && se.Err() != nil && res.Divergence == nil {
 		res.Divergence = &Divergence{Step: w.step, Reason: se.Err().Error()}
 	}
-	if w.cfg.expect != nil && res.Divergence == nil && w.nextEv < len(w.cfg.expect.Events) {
-		e := w.cfg.expect.Events[w.nextEv]
-		res.Divergence = &Divergence{Step: w.step, Expected: &e, Reason: "the run ended before the trace"}
+	if w.exp != nil && res.Divergence == nil {
+		if e, ok := w.exp.peek(); ok {
+			exp := *e
+			res.Divergence = &Divergence{Step: w.step, Expected: &exp, Reason: "the run ended before the trace"}
+		}
 	}
+	w.owner.Store(0)
+	w.phase.Store(phaseEnded)
 	if w.trace != nil {
 		if w.trace.Header.Format == 0 { // not set by Replay
 			w.trace.Header = w.header()
@@ -523,9 +680,16 @@ func (w *World) end() *Result {
 				w.trace.Header.Mode = ModeChoices
 			}
 		}
-		w.trace.End = &End{Steps: w.step, Outcome: res.Outcome()}
-		if exp := w.cfg.expect; exp != nil && res.Divergence == nil && exp.End != nil && exp.End.Outcome != w.trace.End.Outcome {
-			res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("outcome %q, trace says %q", w.trace.End.Outcome, exp.End.Outcome)}
+		w.trace.End = &End{Steps: w.step, Outcome: clip(res.Outcome(), maxOutcome)}
+		if w.exp != nil && res.Divergence == nil && w.exp.done {
+			if want, got := w.exp.src.End(), w.trace.End; want != nil {
+				switch {
+				case want.Outcome != got.Outcome:
+					res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("outcome %q, trace says %q", got.Outcome, want.Outcome)}
+				case want.Steps != got.Steps:
+					res.Divergence = &Divergence{Step: w.step, Reason: fmt.Sprintf("the run took %d steps, the trace says %d", got.Steps, want.Steps)}
+				}
+			}
 		}
 	}
 	return res
@@ -535,7 +699,11 @@ func (w *World) end() *Result {
 func (w *World) kill(t *Task) {
 	t.killed = true
 	w.current = t
+	if t.g != 0 {
+		w.owner.Store(t.g)
+	}
 	t.stop()
+	w.owner.Store(w.runG)
 	w.current = nil
 	t.state = stateDone
 	if t.err == nil {
@@ -549,11 +717,14 @@ func (w *World) Trace() *Trace { return w.trace }
 
 // Result is what a run produced.
 type Result struct {
-	Steps      int64
-	Tasks      []TaskResult
-	Deadlock   []Blocked
-	Leaks      []Leak
-	Misuses    []Misuse
+	Steps    int64
+	Tasks    []TaskResult
+	Deadlock []Blocked
+	Leaks    []Leak
+	Misuses  []Misuse
+	// Unreported are failures a layer saw that no task reported (see
+	// World.AddFailureCheck).
+	Unreported []Misuse
 	Divergence *Divergence
 	// Err is a run-level failure: the step limit, a bad strategy choice.
 	Err error
@@ -579,14 +750,16 @@ type Leak struct {
 	Object string
 }
 
-// Misuse is a misuse of a reference count seen during a run.
+// Misuse is a misuse seen during a run: of a reference count (Misuses),
+// or a failure no task reported (Unreported).
 type Misuse struct {
 	Layer string
 	What  string
 }
 
 // Failed reports whether anything went wrong: a task error, a deadlock, a
-// leak, a reference-count misuse, a divergence or a run error.
+// leak, a reference-count misuse, a failure no task reported, a divergence
+// or a run error.
 func (r *Result) Failed() bool { return r.Error() != nil }
 
 // Error combines every failure of the run into one error (nil if none).
@@ -611,6 +784,9 @@ func (r *Result) Error() error {
 	}
 	for _, m := range r.Misuses {
 		errs = append(errs, fmt.Errorf("misuse in %s: %s", m.Layer, m.What))
+	}
+	for _, u := range r.Unreported {
+		errs = append(errs, fmt.Errorf("%s: %s", u.Layer, u.What))
 	}
 	return errors.Join(errs...)
 }
@@ -664,8 +840,13 @@ type PanicError struct {
 func (e *PanicError) Error() string { return fmt.Sprintf("panic in task %s: %v", e.Task, e.Value) }
 
 var (
-	// ErrNotInTask is returned by blocking primitives called outside a task.
-	ErrNotInTask = errors.New("sim: blocking call outside a task")
+	// ErrNotInTask is returned by blocking primitives called outside a
+	// task, and by every call of a layer on a running world from a
+	// goroutine that is not the running task's (see World.CheckCaller).
+	ErrNotInTask = errors.New("sim: call outside the world's running task")
+	// ErrRunEnded is the error of a guest call, or of World.Go, after Run
+	// has returned.
+	ErrRunEnded = errors.New("sim: the run has ended")
 	// ErrKilled is the error of a task that was unwound because the run ended
 	// while it was blocked (deadlock, step limit, divergence).
 	ErrKilled = errors.New("sim: task killed at end of run")

@@ -345,7 +345,7 @@ func TestVirtualClock(t *testing.T) {
 
 func TestPanicAndStepLimit(t *testing.T) {
 	w := MustNew(Config{})
-	w.Go("boom", func(t *Task) error { var m map[string]int; m["x"] = 1; return nil })
+	w.Go("boom", func(t *Task) error { panic("boom") })
 	w.Go("other", func(t *Task) error { return nil })
 	res := w.Run()
 	var pe *PanicError

@@ -22,6 +22,11 @@ import (
 // fs.ErrNotExist) works as well. vfs has no permission model: Chmod and
 // Chown are accepted and ignored, and modes read back as 0644 (files) or
 // 0755 (directories).
+//
+// The temporary directory (os.TempDir(), as named on the host) exists on
+// demand, as it always does on an OS: creating a file or directory
+// directly in it creates it first, so afero.TempDir and afero.TempFile
+// with dir "" work on a fresh tree. Nothing else is created implicitly.
 type AferoFs struct {
 	root *OFD
 }
@@ -83,15 +88,32 @@ func (a *AferoFs) OpenFile(name string, flag int, _ os.FileMode) (afero.File, er
 	if flag&os.O_TRUNC != 0 {
 		of |= OpenTruncate
 	}
+	if flag&os.O_CREATE != 0 {
+		a.tempParent(name)
+	}
 	d, err := a.root.OpenAt(SymlinkFollow, rel(name), of, df)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: name, Err: osError(err)}
 	}
-	return &aferoFile{ofd: d, name: name, append: flag&os.O_APPEND != 0}, nil
+	return &aferoFile{ofd: d, name: name, append: flag&os.O_APPEND != 0,
+		writable: flag&(os.O_WRONLY|os.O_RDWR) != 0}, nil
+}
+
+// tempParent creates the temporary directory when name is directly in it
+// and it is missing. An error is left for the creation of name to report.
+func (a *AferoFs) tempParent(name string) {
+	tmp := rel(os.TempDir())
+	if tmp == "." || path.Dir(rel(name)) != tmp {
+		return
+	}
+	if _, err := a.root.StatAt(SymlinkFollow, tmp); errors.Is(err, ErrNoEntry) {
+		a.MkdirAll(tmp, 0o777) //nolint:errcheck // the caller's create reports the failure
+	}
 }
 
 // Mkdir creates a directory.
 func (a *AferoFs) Mkdir(name string, _ os.FileMode) error {
+	a.tempParent(name)
 	if err := a.root.CreateDirectoryAt(rel(name)); err != nil {
 		return &os.PathError{Op: "mkdir", Path: name, Err: osError(err)}
 	}
@@ -177,8 +199,17 @@ func (a *AferoFs) removeAll(p string) error {
 	return a.root.RemoveDirectoryAt(p)
 }
 
-// Rename moves oldname to newname, replacing a file or empty directory.
+// Rename moves oldname to newname, replacing a file. As os.Rename, it
+// refuses to replace a directory (EEXIST), even with itself, where the
+// kernel would replace an empty one.
 func (a *AferoFs) Rename(oldname, newname string) error {
+	if st, err := a.root.StatAt(0, rel(newname)); err == nil && st.Type == TypeDirectory {
+		var err error = ErrExist
+		if _, oerr := a.root.StatAt(0, rel(oldname)); oerr != nil {
+			err = oerr // os.Rename reports a bad old name first
+		}
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: osError(err)}
+	}
 	if err := a.root.RenameAt(rel(oldname), a.root, rel(newname)); err != nil {
 		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: osError(err)}
 	}
@@ -203,7 +234,7 @@ func (a *AferoFs) stat(op, name string, pf PathFlags) (os.FileInfo, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: op, Path: name, Err: osError(err)}
 	}
-	return &fileInfo{name: path.Base(p), st: st}, nil
+	return &fileInfo{name: baseName(p), st: st}, nil
 }
 
 // Chmod is accepted and ignored (no permission model), after checking
@@ -230,15 +261,19 @@ func (a *AferoFs) Chtimes(name string, atime, mtime time.Time) error {
 	return nil
 }
 
-// aferoFile is an afero.File: an OFD plus a position, like an os.File.
+// aferoFile is an afero.File: an OFD plus a position, like an os.File,
+// and with its errors: the access mode is the one asked for (vfs opens a
+// file it creates for writing; an os.File opened O_RDONLY|O_CREATE is
+// still read-only), and zero-length calls behave as package os makes them.
 type aferoFile struct {
-	ofd    *OFD
-	name   string
-	off    int64
-	append bool
-	dir    []DirEntry // remaining listing, read at the first Readdir
-	listed bool
-	closed bool
+	ofd      *OFD
+	name     string
+	off      int64
+	append   bool
+	writable bool       // opened O_WRONLY or O_RDWR
+	dir      []DirEntry // remaining listing, read at the first Readdir
+	listed   bool
+	closed   bool
 }
 
 func (f *aferoFile) err(op string, err error) error {
@@ -266,6 +301,9 @@ func (f *aferoFile) Read(p []byte) (int, error) {
 	if err := f.check("read"); err != nil {
 		return 0, err
 	}
+	if len(p) == 0 {
+		return 0, nil // os.File does not ask the kernel for nothing
+	}
 	n, err := f.ofd.ReadAt(p, f.off)
 	f.off += int64(n)
 	if err != nil {
@@ -280,6 +318,12 @@ func (f *aferoFile) Read(p []byte) (int, error) {
 func (f *aferoFile) ReadAt(p []byte, off int64) (int, error) {
 	if err := f.check("read"); err != nil {
 		return 0, err
+	}
+	if off < 0 {
+		return 0, f.err("readat", errors.New("negative offset"))
+	}
+	if len(p) == 0 {
+		return 0, nil
 	}
 	n, err := f.ofd.ReadAt(p, off)
 	if err != nil {
@@ -311,6 +355,9 @@ func (f *aferoFile) Write(p []byte) (int, error) {
 	if err := f.check("write"); err != nil {
 		return 0, err
 	}
+	if !f.writable {
+		return 0, f.err("write", ErrBadDescriptor)
+	}
 	if f.append {
 		n, err := f.ofd.Append(p)
 		if err != nil {
@@ -336,6 +383,15 @@ func (f *aferoFile) WriteAt(p []byte, off int64) (int, error) {
 	if f.append {
 		return 0, f.err("writeat", errors.New("vfs: WriteAt on a file opened with O_APPEND"))
 	}
+	if off < 0 {
+		return 0, f.err("writeat", errors.New("negative offset"))
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !f.writable {
+		return 0, f.err("write", ErrBadDescriptor)
+	}
 	n, err := f.ofd.WriteAt(p, off)
 	if err != nil {
 		return n, f.err("write", err)
@@ -353,7 +409,17 @@ func (f *aferoFile) Stat() (os.FileInfo, error) {
 	if err != nil {
 		return nil, f.err("stat", err)
 	}
-	return &fileInfo{name: path.Base(rel(f.name)), st: st}, nil
+	return &fileInfo{name: baseName(f.name), st: st}, nil
+}
+
+// baseName is the name os.Stat and os.File.Stat report for name: its
+// last element, or "/" for the root.
+func baseName(name string) string {
+	p := rel(name)
+	if p == "." {
+		return "/"
+	}
+	return path.Base(p)
 }
 
 func (f *aferoFile) Sync() error {
@@ -369,6 +435,11 @@ func (f *aferoFile) Sync() error {
 func (f *aferoFile) Truncate(size int64) error {
 	if err := f.check("truncate"); err != nil {
 		return err
+	}
+	if !f.writable || size < 0 {
+		// Linux's ftruncate: EINVAL for a descriptor not open for
+		// writing (a directory never is) and for a negative size.
+		return f.err("truncate", ErrInvalid)
 	}
 	if err := f.ofd.SetSize(size); err != nil {
 		return f.err("truncate", err)

@@ -43,7 +43,10 @@
 // leaves the base even temporarily, a symbolic link that resolves outside
 // the base or an absolute link target are ErrNotPermitted; "" is
 // ErrNoEntry; more than MaxSymlinkHops links is ErrLoop; a component over
-// MaxNameLen or a path over MaxPathLen bytes is ErrNameTooLong; a trailing
+// MaxNameLen or a path over MaxPathLen bytes is ErrNameTooLong; a path (or
+// a symlink target) holding a NUL byte is ErrInvalid, as in Wasmtime,
+// since no host path can hold one (Linux's C interface would end the path
+// at the NUL and act on another name); a trailing
 // slash requires a directory, as in POSIX — but, as on Linux, it never
 // makes an operation on the entry itself (mkdir, rmdir, unlink, rename,
 // link, symlink, open with create) follow a symlink there, and those
@@ -68,7 +71,11 @@
 //     permissions). OpenAt with OpenCreate, OpenTruncate,
 //     Write or MutateDirectory counts as a change, as do SetTimesAt,
 //     CreateDirectoryAt, RemoveDirectoryAt, UnlinkFileAt, SymlinkAt, and
-//     RenameAt (both bases) and LinkAt (the new base).
+//     RenameAt (both bases) and LinkAt (the new base); so does SetTimes on
+//     any OFD reached from a Root without MutateDirectory. LinkAt from a
+//     base without MutateDirectory is ErrNotPermitted, as in Wasmtime: the
+//     new name would be a writable path to an object the holder may only
+//     read. So nothing reached only through a read-only root can change.
 //   - Writes are all or nothing: a write that would exceed the byte quota
 //     (ErrInsufficientSpace), MaxFileSize or Options.MaxFileBytes
 //     (ErrFileTooLarge) changes nothing, so nothing written before is lost.
@@ -78,7 +85,10 @@
 //     input.
 //
 // Locks report ErrWouldBlock (not an error-code: WASI has no lock API), and
-// reference-count misuse wraps ErrRefCount.
+// reference-count misuse wraps ErrRefCount. With a World, an OFD call from
+// a goroutine other than the world's running task, while the world runs,
+// returns sim.ErrNotInTask and changes nothing (it would race with the
+// run's events and clock); before and after the run any goroutine may call.
 //
 // # Adapters
 //

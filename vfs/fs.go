@@ -8,6 +8,7 @@ import (
 	"github.com/google/btree"
 
 	"github.com/wasisim/wasisim/internal/refs"
+	"github.com/wasisim/wasisim/internal/wait"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -179,7 +180,10 @@ func New(opt Options) *FS {
 
 // Root returns a new OFD on the root directory (what a preopen is), with
 // one reference. Read is always included and Write dropped (a directory
-// is not writable); pass MutateDirectory for a writable tree.
+// is not writable); pass MutateDirectory for a writable tree. Without it
+// the tree is read-only through this OFD and every OFD opened from it
+// (OpenAt, LinkAt, SetTimes), even where the root of another one, with
+// MutateDirectory, reaches the same objects.
 func (f *FS) Root(flags DescFlags) *OFD {
 	f.lock()
 	defer f.mu.Unlock()
@@ -187,7 +191,7 @@ func (f *FS) Root(flags DescFlags) *OFD {
 	if flags&Read == 0 {
 		flags |= Read
 	}
-	return f.newOFDLocked(f.root, flags, "/")
+	return f.newOFDLocked(f.root, flags, "/", flags&MutateDirectory == 0)
 }
 
 // Usage reports the bytes and inodes currently held.
@@ -225,6 +229,12 @@ func (f *FS) RefErrors() []string {
 }
 
 func (f *FS) now() int64 { return f.clock.Now().UnixNano() }
+
+// enter is the check of every call that touches the FS or its world: with
+// a World that is running, only its running task may call
+// (sim.ErrNotInTask for any other goroutine, which would race with the
+// run's events, clock and randomness).
+func (f *FS) enter() error { return wait.Check(f.w) }
 
 func (f *FS) tracing() bool { return f.w != nil && f.w.Tracing() }
 

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wasisim/wasisim/internal/refs"
@@ -19,21 +20,25 @@ import (
 // An OFD has no file position: reads and writes take an offset, as WASI's
 // streams do. Methods on a released OFD fail with ErrBadDescriptor.
 type OFD struct {
-	fs    *FS        // immutable
-	node  *inode     // immutable; the inode is guarded by fs.mu
-	id    uint64     // immutable
-	flags DescFlags  // immutable
-	name  string     // immutable
-	rc    refs.Count // guarded by fs.mu
-	lock  LockKind   // guarded by fs.mu
+	fs    *FS       // immutable
+	node  *inode    // immutable; the inode is guarded by fs.mu
+	id    uint64    // immutable
+	flags DescFlags // immutable
+	name  string    // immutable
+	// readOnly: the OFD was reached from a Root without MutateDirectory,
+	// so the tree it is part of is read-only to its holder, metadata
+	// included (SetTimes refuses); immutable.
+	readOnly bool
+	rc       refs.Count // guarded by fs.mu
+	lock     LockKind   // guarded by fs.mu
 }
 
 // newOFDLocked makes an OFD on n with one reference, owned by the caller.
 //
 // Preconditions: f.mu is held.
-func (f *FS) newOFDLocked(n *inode, flags DescFlags, name string) *OFD {
+func (f *FS) newOFDLocked(n *inode, flags DescFlags, name string, readOnly bool) *OFD {
 	f.nextOFD++
-	d := &OFD{fs: f, node: n, id: f.nextOFD, flags: flags, name: name}
+	d := &OFD{fs: f, node: n, id: f.nextOFD, flags: flags, name: name, readOnly: readOnly}
 	d.rc.Init(&f.misuse)
 	n.opens++
 	f.live[d.id] = d
@@ -45,7 +50,8 @@ func (f *FS) newOFDLocked(n *inode, flags DescFlags, name string) *OFD {
 
 func (d *OFD) label() string { return "ofd#" + itoa(d.id) }
 
-// lockLive locks the FS and checks that d is a live OFD.
+// lockLive checks the caller (see FS.enter), locks the FS and checks that
+// d is a live OFD.
 //
 // Postconditions: on success f.mu is held and the caller unlocks it.
 func (d *OFD) lockLive() (*FS, error) {
@@ -53,6 +59,9 @@ func (d *OFD) lockLive() (*FS, error) {
 		return nil, ErrBadDescriptor
 	}
 	f := d.fs
+	if err := f.enter(); err != nil {
+		return nil, err
+	}
 	f.lock()
 	if d.rc.ReleasedLocked() {
 		f.mu.Unlock()
@@ -132,6 +141,9 @@ func (d *OFD) IncRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
+	if err := f.enter(); err != nil {
+		return err
+	}
 	f.lockRef(d)
 	defer f.mu.Unlock()
 	if err := d.rc.IncRefLocked(d); err != nil {
@@ -151,6 +163,9 @@ func (d *OFD) DecRef() error {
 		return ErrBadDescriptor
 	}
 	f := d.fs
+	if err := f.enter(); err != nil {
+		return err
+	}
 	f.lockRef(d)
 	last, err := d.rc.DecRefLocked(d)
 	if last || err != nil {
@@ -311,7 +326,7 @@ func (d *OFD) OpenAt(pf PathFlags, path string, of OpenFlags, df DescFlags) (*OF
 	if n.typ != TypeDirectory {
 		df &^= MutateDirectory
 	}
-	return f.newOFDLocked(n, df, joinName(d.name, path)), nil
+	return f.newOFDLocked(n, df, joinName(d.name, path), d.readOnly), nil
 }
 
 func joinName(base, p string) string {
@@ -478,13 +493,19 @@ func (d *OFD) Stat() (Stat, error) {
 }
 
 // SetTimes sets the access and modification times (WASI set-times); the
-// change time becomes the clock's now.
+// change time becomes the clock's now. An OFD reached from a read-only Root
+// (one without MutateDirectory) is ErrReadOnly, whatever its own flags: a
+// read-only tree keeps its metadata too (Wasmtime refuses set-times without
+// its preopen's write permission).
 func (d *OFD) SetTimes(atime, mtime NewTimestamp) error {
 	f, err := d.lockLive()
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
+	if d.readOnly {
+		return ErrReadOnly
+	}
 	return f.setTimesLocked(d.node, atime, mtime)
 }
 
@@ -768,13 +789,20 @@ func (d *OFD) RenameAt(oldPath string, newBase *OFD, newPath string) error {
 
 // LinkAt makes newPath (relative to newBase) a hard link to oldPath (WASI
 // link-at). Linking a directory is ErrNotPermitted; an existing newPath
-// ErrExist; too many links ErrTooManyLinks. newBase needs MutateDirectory.
+// ErrExist; too many links ErrTooManyLinks. newBase needs MutateDirectory
+// (ErrReadOnly), and so does d: a link from a base without it is
+// ErrNotPermitted, as in Wasmtime, since the new name would be a writable
+// path to a file the holder may only read (link a read-only preopen's file
+// into a writable one, open it there for writing).
 func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string) error {
 	f, err := d.lockDir(false)
 	if err != nil {
 		return err
 	}
 	defer f.mu.Unlock()
+	if d.flags&MutateDirectory == 0 {
+		return ErrNotPermitted
+	}
 	if err := d.otherLocked(newBase, true); err != nil {
 		return err
 	}
@@ -805,7 +833,8 @@ func (d *OFD) LinkAt(pf PathFlags, oldPath string, newBase *OFD, newPath string)
 
 // SymlinkAt creates a symbolic link at path with the given target (WASI
 // symlink-at). The target is not checked beyond its length (an empty one
-// is ErrNoEntry): it is resolved, and refused if it escapes, when followed.
+// is ErrNoEntry) and bytes (a NUL is ErrInvalid, as in paths): it is
+// resolved, and refused if it escapes, when followed.
 func (d *OFD) SymlinkAt(target, path string) error {
 	f, err := d.lockDir(true)
 	if err != nil {
@@ -817,6 +846,9 @@ func (d *OFD) SymlinkAt(target, path string) error {
 	}
 	if len(target) > MaxPathLen {
 		return ErrNameTooLong
+	}
+	if strings.IndexByte(target, 0) >= 0 {
+		return ErrInvalid
 	}
 	lk, err := f.resolveEntryLocked(d.node, path)
 	if err != nil {

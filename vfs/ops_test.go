@@ -337,7 +337,6 @@ func fileOFD(t *testing.T, r *OFD) *OFD {
 }
 
 func TestRename(t *testing.T) {
-	type setup func(t *testing.T, r *OFD)
 	base := func(t *testing.T, r *OFD) {
 		writeFile(t, r, "f", "F")
 		writeFile(t, r, "g", "G")

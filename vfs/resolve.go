@@ -1,5 +1,7 @@
 package vfs
 
+import "strings"
+
 // Path resolution is the security boundary of the file system. It follows
 // the WASI path-resolution rules (wasi-filesystem path-resolution.md, the
 // same model as cap-std): a path is resolved component by component
@@ -74,6 +76,9 @@ func (f *FS) resolvePathLocked(base *inode, p string, follow, entry, create bool
 	}
 	if len(p) > MaxPathLen {
 		return lookup{}, ErrNameTooLong
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return lookup{}, ErrInvalid // no host path holds a NUL (see SymlinkAt)
 	}
 	if p[0] == '/' {
 		return lookup{}, ErrNotPermitted

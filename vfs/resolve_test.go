@@ -145,3 +145,38 @@ func TestResolveAllOps(t *testing.T) {
 		t.Errorf("/f = %q", got)
 	}
 }
+
+// A NUL byte in a path or a symlink target is ErrInvalid, as in Wasmtime:
+// no host path holds one (C would see "a" for "a\x00f"), so nothing with
+// such a name may come into being, nor be looked up.
+func TestNULInNamesIsInvalid(t *testing.T) {
+	f, r := newTestFS(t, Options{})
+	writeFile(t, r, "a", "a file")
+	before := f.Usage()
+	for _, tc := range []struct {
+		name string
+		op   func() error
+	}{
+		{"mkdir", func() error { return r.CreateDirectoryAt("a\x00f") }},
+		{"create", func() error { _, err := r.OpenAt(0, "n\x00", OpenCreate, Write); return err }},
+		{"open", func() error { _, err := r.OpenAt(0, "a\x00f", 0, Read); return err }},
+		{"stat", func() error { _, err := r.StatAt(0, "a\x00"); return err }},
+		{"unlink", func() error { return r.UnlinkFileAt("a\x00f") }},
+		{"rename to", func() error { return r.RenameAt("a", r, "b\x00") }},
+		{"rename from", func() error { return r.RenameAt("a\x00f", r, "b") }},
+		{"link", func() error { return r.LinkAt(0, "a", r, "c\x00") }},
+		{"symlink name", func() error { return r.SymlinkAt("a", "l\x00") }},
+		{"symlink target", func() error { return r.SymlinkAt("a\x00f", "l") }},
+		{"component", func() error { _, err := r.StatAt(0, "\x00/a"); return err }},
+	} {
+		if err := tc.op(); err != ErrInvalid {
+			t.Errorf("%s: %v, want %v", tc.name, err, ErrInvalid)
+		}
+	}
+	if u := f.Usage(); u != before {
+		t.Errorf("usage %+v, was %+v: something was created", u, before)
+	}
+	if got := readFile(t, r, "a"); got != "a file" {
+		t.Errorf("a holds %q", got)
+	}
+}

@@ -1,6 +1,7 @@
 package vnet
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/netip"
@@ -73,6 +74,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 // Close drops the Conn's reference (closing the connection if it was the
 // last one).
 func (c *Conn) Close() error {
+	if err := c.s.n.enter(); err != nil {
+		return c.opErr("close", err)
+	}
 	if c.closed.Swap(true) {
 		return c.opErr("close", net.ErrClosed)
 	}
@@ -141,6 +145,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // Close implements net.Listener.
 func (l *Listener) Close() error {
+	if err := l.s.n.enter(); err != nil {
+		return &net.OpError{Op: "close", Net: "tcp", Addr: l.addr, Err: err}
+	}
 	if l.closed.Swap(true) {
 		return &net.OpError{Op: "close", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
 	}
@@ -213,6 +220,9 @@ func (p *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 
 // Close implements net.PacketConn.
 func (p *PacketConn) Close() error {
+	if err := p.u.n.enter(); err != nil {
+		return p.opErr("close", nil, err)
+	}
 	if p.closed.Swap(true) {
 		return p.opErr("close", nil, net.ErrClosed)
 	}
@@ -278,8 +288,29 @@ func (n *Net) resolveAddr(network, address string, listen bool) (netip.AddrPort,
 }
 
 // Dial connects to address ("host:port") on network "tcp", "tcp4" or
-// "tcp6" and returns a *Conn.
+// "tcp6" and returns a *Conn. It is DialContext without a context.
 func (n *Net) Dial(network, address string) (net.Conn, error) {
+	return n.DialContext(context.Background(), network, address)
+}
+
+// aLongTimeAgo is a deadline in the past, set to end a pending connect
+// when its context is done (as package net does).
+var aLongTimeAgo = time.Unix(1, 0)
+
+// DialContext is Dial bounded by ctx. It has the signature of
+// net.Dialer.DialContext, so it plugs into http.Transport and other
+// dialer hooks as it is:
+//
+//	client := &http.Client{Transport: &http.Transport{DialContext: n.DialContext}}
+//
+// A connect completes at once unless the listener's backlog is full; ctx
+// being done (cancelled or past its deadline) before it completes fails
+// the dial with ctx's error inside a *net.OpError, so errors.Is(err,
+// context.DeadlineExceeded) and errors.Is(err, context.Canceled) hold.
+// With a world, ctx is only looked at before connecting: its deadline is
+// on the time package's clock, not the world's, and a cancellation would
+// come from outside the world's schedule.
+func (n *Net) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	ap, err := n.resolveAddr(network, address, false)
 	if err != nil || !isTCP(network) {
 		if err == nil {
@@ -287,12 +318,50 @@ func (n *Net) Dial(network, address string) (net.Conn, error) {
 		}
 		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
-	s, _ := n.NewTCP(familyOf(ap.Addr()))
-	if err := s.Connect(ap); err != nil {
-		s.DecRef()
-		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	raddr := net.TCPAddrFromAddrPort(ap)
+	if err := ctx.Err(); err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
 	}
+	s, err := n.NewTCP(familyOf(ap.Addr()))
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
+	}
+	stop := func() bool { return true }
+	var ended chan struct{}
+	if n.w == nil && ctx.Done() != nil {
+		ended = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() {
+			n.endConnect(s, ap)
+			close(ended)
+		})
+	}
+	err = s.Connect(ap)
+	if !stop() {
+		// ctx ended during the connect: wait until the deadline is set,
+		// so that resetting it below is the last word.
+		<-ended
+		if err != nil {
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		s.DecRef()
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
+	}
+	s.SetWriteDeadline(time.Time{})
 	return NewConn(s), nil
+}
+
+// endConnect makes a connect of s to remote that waits for backlog space
+// give up at once: its deadline passes, and the listener's queue it waits
+// on is woken (the others waiting there look again and wait on).
+func (n *Net) endConnect(s *TCPSocket, remote netip.AddrPort) {
+	n.lock()
+	defer n.mu.Unlock()
+	s.wrDeadline = aLongTimeAgo
+	if l := n.findListenerLocked(s.fam, remote); l != nil {
+		l.acceptQ.Wake()
+	}
 }
 
 // Listen binds and listens on address (port 0: ephemeral) and returns a
@@ -305,7 +374,10 @@ func (n *Net) Listen(network, address string) (net.Listener, error) {
 		}
 		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	s, _ := n.NewTCP(familyOf(ap.Addr()))
+	s, err := n.NewTCP(familyOf(ap.Addr()))
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.TCPAddrFromAddrPort(ap), Err: err}
+	}
 	err = s.Bind(ap)
 	if err == nil {
 		err = s.Listen()
@@ -327,7 +399,10 @@ func (n *Net) ListenPacket(network, address string) (net.PacketConn, error) {
 		}
 		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
 	}
-	u, _ := n.NewUDP(familyOf(ap.Addr()))
+	u, err := n.NewUDP(familyOf(ap.Addr()))
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(ap), Err: err}
+	}
 	if err := u.Bind(ap); err != nil {
 		u.DecRef()
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(ap), Err: err}

@@ -61,21 +61,39 @@
 // idle time, interval, count; hop limit; receive and send buffer sizes):
 // 0 is ErrInvalidArgument, other values are clamped to the limits
 // (MinKeepAliveTime…, MinSocketBufferSize…), in-range values read back
-// exactly. The buffer-size options are bookkeeping; the capacity is
-// Options.BufferSize.
+// exactly. The buffer-size options size the connection: the buffer from A
+// to B holds the mean of A's send buffer size and B's receive buffer size,
+// a size never set counting as Options.BufferSize (so the capacity is
+// Options.BufferSize until one is set); a size set on a connected socket
+// applies at once (a shrunk buffer keeps the bytes it holds).
 //
 // UDP: bind, connect (repeatable, last wins; a connected socket only
-// receives from its peer), disconnect, Send (at most MaxDatagramSize bytes,
-// else ErrDatagramTooLarge; implicit bind; never blocks), Receive with the
-// sender's address. Each socket's queue holds Options.UDPQueueLen
-// datagrams (default 64); more are dropped and counted (Dropped). A send
-// from a connected socket to a port nobody holds makes its next Receive
-// fail with ErrConnectionRefused, as the ICMP error does on Linux.
+// receives from its peer; a socket bound to the unspecified address is
+// narrowed to the loopback address its datagrams leave from, as Linux
+// reports it, until disconnect), disconnect, Send (at most MaxDatagramSize
+// bytes, else ErrDatagramTooLarge; implicit bind; never blocks), Receive
+// with the sender's address. Each socket's queue holds Options.UDPQueueLen
+// datagrams (default 64) and, once the receive buffer size is set, drops a
+// datagram while the bytes queued exceed it (the send buffer size bounds
+// nothing: no datagram waits to be sent); dropped datagrams are counted
+// (Dropped). A send from a connected socket to a port nobody holds makes
+// its next Receive fail with ErrConnectionRefused, as the ICMP error does
+// on Linux.
 //
 // Name lookup (Resolve): "localhost" is 127.0.0.1 and ::1, IP literals
 // resolve to themselves, names added with AddHost to their addresses;
 // malformed names ("", "127.0.0.1:80", "http://x/") are ErrInvalidArgument
 // and unknown well-formed names a *LookupError (name-unresolvable).
+//
+// # Outside the Net
+//
+// Nothing leaves the Net unless a Gateway routes it (SetGateway): a
+// Connect to an address where nothing of the Net listens asks the
+// gateway, which dials outside and gets the Net's end of the connection;
+// the gateway decides which addresses it carries, and any other is
+// refused or unreachable as without one. OnListen tells a watcher (the
+// bridge that publishes guest listeners) when a socket starts listening.
+// Package vnet/bridge builds the bridge to the machine's network on these.
 //
 // # Blocking: one mechanism, two modes
 //
@@ -87,15 +105,43 @@
 // sim.WaitQueue: the scheduler decides when the operation proceeds,
 // deadlines are virtual wall time (World.WallNow) and a wait nobody can end
 // is reported by sim as a deadlock instead of hanging; Connect is also a
-// scheduling point (World.Yield). Blocking calls must then come from world
-// tasks (outside one they return sim.ErrNotInTask). Without a world the
-// queue is a channel closed on wake-up and deadlines are real time, so
+// scheduling point (World.Yield). Calls that change the network or wait
+// must then come from the world's running task: from any other goroutine
+// (one a task started, a net/http transport's reader) they return
+// sim.ErrNotInTask and change nothing. Without a world the
+// queue is a channel closed on wake-up and deadlines are on the time
+// package's clock (real time, or a synctest bubble's fake time), so
 // vnet is an ordinary in-memory network for goroutines; the net.Conn
 // adapter passes golang.org/x/net/nettest.TestConn in that mode. The Try*
 // methods never block and return ErrWouldBlock instead. Readable,
 // Writable and Acceptable tell whether an operation would complete without
 // waiting, and WaitChange (WaitChangeFrom with Generation in goroutine
 // mode) waits until any socket changes: together they implement poll.
+//
+// # Which mode for which code
+//
+// A world is for code written as world tasks — guests of package host,
+// .wsim scenarios, models of a protocol — whose every interleaving is to
+// be explored, replayed from a trace and shrunk. Goroutine mode is for
+// ordinary Go networking code (net/http, gRPC, a protocol of your own),
+// which starts goroutines of its own: those are not world tasks, so in a
+// world their blocking calls fail with sim.ErrNotInTask. Dial, DialContext
+// (the shape of http.Transport.DialContext), Listen and ListenPacket plug
+// vnet into such code:
+//
+//	l, _ := n.Listen("tcp", "127.0.0.1:8080")
+//	go srv.Serve(l)
+//	client := &http.Client{Transport: &http.Transport{DialContext: n.DialContext}}
+//
+// Goroutine mode works inside a testing/synctest bubble: a goroutine
+// blocked in Accept, Read, Write, a Connect waiting for backlog space or
+// WaitChange is durably blocked (synctest.Wait returns while it waits),
+// and deadlines and the contexts of DialContext run on the bubble's fake
+// clock, so a client timeout fires the moment everything else waits, with
+// no real sleep. Goroutines of a bubble and goroutines outside it must not
+// wait on the same connection or listener at the same time (a wait blocks
+// on a channel of the bubble of its first waiter); a Net made outside the
+// bubble may be used inside it, and again after it.
 //
 // # Faults
 //

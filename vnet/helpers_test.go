@@ -3,7 +3,6 @@ package vnet
 import (
 	"errors"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"github.com/wasisim/wasisim/sim"
@@ -83,23 +82,6 @@ func pair(t *testing.T, n *Net, l *TCPSocket) (client, server *TCPSocket) {
 	s, err := l.Accept()
 	must(t, err)
 	return c, s
-}
-
-func traceHas(w *sim.World, substrs ...string) bool {
-	tr := string(w.Trace().Bytes())
-	for _, line := range strings.Split(tr, "\n") {
-		ok := true
-		for _, s := range substrs {
-			if !strings.Contains(line, s) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }
 
 func writeAll(s *TCPSocket, p []byte) error {

@@ -150,6 +150,10 @@ type Net struct {
 	hosts   map[string][]netip.Addr
 	misuse  refs.Log
 	locker  netLocker // immutable: mu for waits (see lock)
+	// gateway carries connections out of the Net (SetGateway); onListen
+	// are the OnListen hooks.
+	gateway  Gateway
+	onListen []func(*TCPSocket)
 }
 
 // What a step that uses the network touches, for partial-order reduction.
@@ -297,6 +301,13 @@ func (n *Net) randomLocked() *rand.Rand {
 	return n.rng
 }
 
+// enter is the check of every call that changes the network or waits:
+// with a World that is running, only its running task may call
+// (sim.ErrNotInTask for any other goroutine — a net/http transport's
+// reader, say — which would race with the run's events, clock and
+// randomness, and could not wait in the world).
+func (n *Net) enter() error { return wait.Check(n.w) }
+
 func (n *Net) tracing() bool { return n.w != nil && n.w.Tracing() }
 
 func (n *Net) event(kind, obj, detail string) {
@@ -342,6 +353,9 @@ func (n *Net) Generation() uint64 {
 // In goroutine mode use WaitChangeFrom to avoid missing a change that
 // happens between the check and the wait.
 func (n *Net) WaitChange(reason string, deadline time.Time) error {
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.lockPart()
 	defer n.mu.Unlock()
 	return n.waitChangeLocked(n.gen, reason, deadline)
@@ -351,6 +365,9 @@ func (n *Net) WaitChange(reason string, deadline time.Time) error {
 // already moved past gen (as read with Generation before checking
 // readiness). It returns the current generation.
 func (n *Net) WaitChangeFrom(gen uint64, reason string, deadline time.Time) (uint64, error) {
+	if err := n.enter(); err != nil {
+		return gen, err
+	}
 	n.lockPart()
 	defer n.mu.Unlock()
 	err := n.waitChangeLocked(gen, reason, deadline)

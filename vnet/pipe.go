@@ -7,7 +7,7 @@ import "github.com/wasisim/wasisim/internal/wait"
 // fields are guarded by Net.mu.
 type pipe struct {
 	size    int        // capacity in bytes
-	buf     []byte     // ring storage, grown by writes up to size (see grow)
+	buf     []byte     // ring storage, grown by writes up to size (more only after a shrink)
 	r, n    int        // read offset and number of buffered bytes
 	fin     bool       // the writer shut down: the reader sees EOF after the data
 	gone    bool       // the reading socket was released: writes fail (broken)
@@ -17,12 +17,44 @@ type pipe struct {
 	conn    uint64     // the connection's number (both directions share it), for footprints
 }
 
-func (p *pipe) space() int { return p.size - p.n }
+// space is how many bytes a write may add (none while a shrunken pipe
+// still holds more than its new size).
+func (p *pipe) space() int { return max(0, p.size-p.n) }
 
-// write copies as much of b as fits and returns the count.
+// resize sets the capacity, keeping the buffered bytes (a pipe shrunk
+// below them holds them until they are read), and reports whether it
+// changed.
+func (p *pipe) resize(size int) bool {
+	if size == p.size {
+		return false
+	}
+	p.size = size
+	if len(p.buf) > max(size, p.n) {
+		p.grow(max(size, p.n))
+	}
+	return true
+}
+
+// grow moves the buffered bytes to a new ring of length k (≥ p.n).
+func (p *pipe) grow(k int) {
+	buf := make([]byte, k)
+	n := p.n
+	if n > 0 {
+		p.read(buf[:n])
+	}
+	p.buf, p.r, p.n = buf, 0, n
+}
+
+// minRing is the smallest ring a pipe allocates: a connection that moves
+// a few bytes does not pay for its whole capacity.
+const minRing = 4 << 10
+
+// write copies as much of b as the ring holds and returns the count;
+// callers bound b by space. The ring grows (doubling, up to size) as the
+// buffered bytes need it.
 func (p *pipe) write(b []byte) int {
-	if p.n+len(b) > len(p.buf) && len(p.buf) < p.size {
-		p.grow(p.n + len(b))
+	if need := p.n + len(b); need > len(p.buf) && len(p.buf) < p.size {
+		p.grow(min(p.size, max(need, 2*len(p.buf), minRing)))
 	}
 	total := 0
 	for len(b) > 0 && p.n < len(p.buf) {
@@ -37,21 +69,6 @@ func (p *pipe) write(b []byte) int {
 		total += c
 	}
 	return total
-}
-
-// grow enlarges the ring to hold at least want bytes (at most size),
-// with the buffered bytes first. Most connections carry little, so the
-// ring starts small instead of at its full size.
-func (p *pipe) grow(want int) {
-	n := min(p.size, max(want, 2*len(p.buf), 512))
-	buf := make([]byte, n)
-	c := 0
-	for c < p.n {
-		end := min(p.r+p.n-c, len(p.buf))
-		c += copy(buf[c:], p.buf[p.r:end])
-		p.r = (p.r + (end - p.r)) % len(p.buf)
-	}
-	p.buf, p.r = buf, 0
 }
 
 // read moves up to len(b) buffered bytes into b and returns the count.

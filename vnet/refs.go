@@ -43,6 +43,9 @@ func (r *sockRefs) String() string { return r.name }
 // IncRef takes a reference. On a released socket it is a misuse and
 // returns an error wrapping ErrInvalidState (TryIncRef asks instead).
 func (r *sockRefs) IncRef() error {
+	if err := r.n.enter(); err != nil {
+		return err
+	}
 	r.lockRef()
 	defer r.n.mu.Unlock()
 	if err := r.rc.IncRefLocked(r); err != nil {
@@ -83,6 +86,9 @@ func (r *sockRefs) OnRelease(f func()) {
 // netObj).
 func (r *sockRefs) decRef(release func() []func()) error {
 	n := r.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	r.lockRef()
 	last, err := r.rc.DecRefLocked(r)
 	if !last {

@@ -56,6 +56,9 @@ type sockOpts struct {
 	hopLimit   uint8
 	rcvBuf     uint64
 	sndBuf     uint64
+	// rcvSet and sndSet say the buffer sizes were set: until then they are
+	// defaults that do not size anything.
+	rcvSet, sndSet bool
 }
 
 func (n *Net) defaultOpts() sockOpts {
@@ -95,7 +98,8 @@ type TCPSocket struct {
 	pending []*TCPSocket // listener: connections not yet accepted
 	acceptQ wait.Queue
 
-	rx, tx         *pipe // connection: incoming and outgoing bytes
+	rx, tx         *pipe      // connection: incoming and outgoing bytes
+	peer           *TCPSocket // connection: the other end (its options size the pipes)
 	rdShut, wrShut bool
 	peerReset      bool // wrote to a closed peer: the kernel saw a reset
 
@@ -138,6 +142,9 @@ func (l connLocker) Unlock() { l.s.n.mu.Unlock() }
 func (n *Net) NewTCP(f Family) (*TCPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
+	}
+	if err := n.enter(); err != nil {
+		return nil, err
 	}
 	n.lockPart()
 	defer n.mu.Unlock()
@@ -303,6 +310,9 @@ func (s *TCPSocket) describeLocked() string {
 // SharedBindPolicy) or when no ephemeral port is left.
 func (s *TCPSocket) Bind(local netip.AddrPort) error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.lockPart()
 	defer n.mu.Unlock()
 	n.touch(sockObj(s.id), sim.Write)
@@ -382,7 +392,20 @@ func (s *TCPSocket) SetListenBacklogSize(v uint64) error {
 // or bound; address-in-use when another socket listens on an overlapping
 // address:port or no ephemeral port is left.
 func (s *TCPSocket) Listen() error {
+	hooks, err := s.listen()
+	for _, f := range hooks {
+		f(s)
+	}
+	return err
+}
+
+// listen makes the socket listen and returns the Net's OnListen hooks to
+// call (on success) after unlocking.
+func (s *TCPSocket) listen() ([]func(*TCPSocket), error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.lockPart()
 	defer n.mu.Unlock()
 	n.touch(sockObj(s.id), sim.Write)
@@ -390,14 +413,14 @@ func (s *TCPSocket) Listen() error {
 	switch s.state {
 	case Unbound:
 		if err := s.bindLocked(unspecifiedOf(s.fam), 0); err != nil {
-			return err
+			return nil, err
 		}
 	case Bound:
 		if n.listenConflictLocked(s.fam, s.bind) {
-			return ErrAddressInUse
+			return nil, ErrAddressInUse
 		}
 	default:
-		return ErrInvalidState
+		return nil, ErrInvalidState
 	}
 	s.state = Listening
 	s.acceptQ = n.newWaiter(s.name + " accept")
@@ -405,7 +428,7 @@ func (s *TCPSocket) Listen() error {
 	if n.tracing() {
 		n.event("listen", s.name, s.local.String())
 	}
-	return nil
+	return n.onListen, nil
 }
 
 // Connect connects to a listening socket, binding implicitly to the
@@ -418,6 +441,9 @@ func (s *TCPSocket) Listen() error {
 // invalid-state when listening, connecting, connected or closed.
 func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	parts := func() {
 		n.touch(sockObj(s.id), sim.Write)
 		n.touch(portsObj, sim.Write)
@@ -432,7 +458,7 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		return ErrInvalidState
 	}
 	remote = netip.AddrPortFrom(stripZone(remote.Addr()), remote.Port())
-	if err := checkRemote(s.fam, remote); err != nil {
+	if err := checkRemote(s.fam, remote); err != nil && !(err == ErrRemoteUnreachable && n.routesLocked(s, remote)) {
 		if err == ErrRemoteUnreachable {
 			s.failConnectLocked(err)
 		}
@@ -470,8 +496,14 @@ func (s *TCPSocket) Connect(remote netip.AddrPort) error {
 		if s.rc.ReleasedLocked() || s.state != Connecting {
 			return ErrInvalidState
 		}
-		l := n.findListenerLocked(s.fam, remote)
+		var l *TCPSocket
+		if remote.Addr().IsLoopback() {
+			l = n.findListenerLocked(s.fam, remote)
+		}
 		if l == nil {
+			if n.routesLocked(s, remote) {
+				return s.connectOutsideLocked(remote)
+			}
 			s.failConnectLocked(ErrConnectionRefused)
 			return ErrConnectionRefused
 		}
@@ -537,20 +569,22 @@ func (s *TCPSocket) failConnectLocked(err error) {
 	}
 }
 
-// establishLocked creates the server side of a connection in l's accept queue.
+// establishLocked creates the server side of a connection, in l's accept
+// queue (if l is not nil), and returns it.
 //
 // Preconditions: n.mu is held.
-func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
+func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) *TCPSocket {
 	n := s.n
 	c := n.newTCPLocked(s.fam)
 	c.state = Connected
 	c.local = remote
 	c.remote = s.local
 	n.conns1++
-	c2s := &pipe{size: n.opt.BufferSize, q: n.newWaiter(c.name + "->" + s.name + " data"), conn: n.conns1}
-	s2c := &pipe{size: n.opt.BufferSize, q: n.newWaiter(s.name + "->" + c.name + " data"), conn: n.conns1}
+	c2s := &pipe{size: n.pipeSize(&c.opts, &s.opts), q: n.newWaiter(c.name + "->" + s.name + " data"), conn: n.conns1}
+	s2c := &pipe{size: n.pipeSize(&s.opts, &c.opts), q: n.newWaiter(s.name + "->" + c.name + " data"), conn: n.conns1}
 	s.tx, c.rx = s2c, s2c
 	s.rx, c.tx = c2s, c2s
+	s.peer, c.peer = c, s
 	s.remote = remote
 	s.state = Connected
 	if n.conns == nil {
@@ -558,11 +592,19 @@ func (s *TCPSocket) establishLocked(l *TCPSocket, remote netip.AddrPort) {
 	}
 	n.conns[connKey{s.local, s.remote}] = s
 	n.conns[connKey{c.local, c.remote}] = c
+	if l == nil {
+		n.notifyLocked(nil)
+		if n.tracing() {
+			n.event("established", s.name, c.name+" outside the net")
+		}
+		return c
+	}
 	l.pending = append(l.pending, c)
 	n.notifyLocked(l.acceptQ)
 	if n.tracing() {
 		n.event("established", s.name, c.name+" queued on "+l.name)
 	}
+	return c
 }
 
 // Accept takes the oldest connection from a listening socket's queue,
@@ -576,6 +618,9 @@ func (s *TCPSocket) TryAccept() (*TCPSocket, error) { return s.accept(false) }
 
 func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return nil, err
+	}
 	n.lockPart()
 	defer n.mu.Unlock()
 	for n.touch(sockObj(s.id), sim.Write); ; n.touch(sockObj(s.id), sim.Write) {
@@ -591,6 +636,7 @@ func (s *TCPSocket) accept(block bool) (*TCPSocket, error) {
 			s.pending[0] = nil
 			s.pending = s.pending[1:]
 			c.opts = s.opts
+			c.resizePipesLocked()
 			n.notifyLocked(s.acceptQ)
 			if n.tracing() {
 				n.event("accept", s.name, c.name)
@@ -623,6 +669,9 @@ func (s *TCPSocket) TryRead(p []byte) (int, error) { return s.read(p, false) }
 
 func (s *TCPSocket) read(p []byte, block bool) (int, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return 0, err
+	}
 	s.lockConn()
 	defer n.mu.Unlock()
 	for {
@@ -681,6 +730,9 @@ func (s *TCPSocket) TryWrite(p []byte) (int, error) { return s.write(p, false) }
 
 func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return 0, err
+	}
 	s.lockConn()
 	defer n.mu.Unlock()
 	for {
@@ -722,8 +774,9 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 			}
 			return len(p), nil
 		}
-		if tx.space() > 0 {
-			c := tx.write(n.shortCopyLocked(p, s.name, "short write"))
+		if sp := tx.space(); sp > 0 {
+			q := n.shortCopyLocked(p, s.name, "short write")
+			c := tx.write(q[:min(len(q), sp)])
 			n.notifyLocked(tx.q)
 			return c, nil
 		}
@@ -745,6 +798,9 @@ func (s *TCPSocket) write(p []byte, block bool) (int, error) {
 // invalid-state unless connected.
 func (s *TCPSocket) ShutdownWrite() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	s.lockConn()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -768,6 +824,9 @@ func (s *TCPSocket) ShutdownWrite() error {
 // it is a no-op. invalid-state unless connected.
 func (s *TCPSocket) ShutdownRead() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	s.lockConn()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -789,6 +848,9 @@ func (s *TCPSocket) ShutdownRead() error {
 // fault): both ends see connection-reset. invalid-state unless connected.
 func (s *TCPSocket) Reset() error {
 	n := s.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	s.lockConn()
 	defer n.mu.Unlock()
 	if s.state != Connected {
@@ -959,20 +1021,25 @@ func (s *TCPSocket) SetHopLimit(v uint8) error {
 	return s.getOpt(func(o *sockOpts) { o.hopLimit = v })
 }
 
-// ReceiveBufferSize reports SO_RCVBUF (default Options.BufferSize). The
-// value is bookkeeping: connection capacity is Options.BufferSize.
+// ReceiveBufferSize reports SO_RCVBUF (default Options.BufferSize).
 func (s *TCPSocket) ReceiveBufferSize() (v uint64, err error) {
 	err = s.getOpt(func(o *sockOpts) { v = o.rcvBuf })
 	return
 }
 
 // SetReceiveBufferSize sets SO_RCVBUF: 0 is invalid-argument, values are
-// clamped to [MinSocketBufferSize, MaxSocketBufferSize].
+// clamped to [MinSocketBufferSize, MaxSocketBufferSize]. It sizes the
+// connection's buffer toward this socket (see pipeSize), at once on a
+// connected socket.
 func (s *TCPSocket) SetReceiveBufferSize(v uint64) error {
 	if v == 0 {
 		return s.argErr()
 	}
-	return s.getOpt(func(o *sockOpts) { o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+	return s.getOpt(func(o *sockOpts) {
+		o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize)
+		o.rcvSet = true
+		s.resizePipesLocked()
+	})
 }
 
 // SendBufferSize reports SO_SNDBUF (default Options.BufferSize).
@@ -982,12 +1049,55 @@ func (s *TCPSocket) SendBufferSize() (v uint64, err error) {
 }
 
 // SetSendBufferSize sets SO_SNDBUF: 0 is invalid-argument, values are
-// clamped to [MinSocketBufferSize, MaxSocketBufferSize].
+// clamped to [MinSocketBufferSize, MaxSocketBufferSize]. It sizes the
+// connection's buffer from this socket (see pipeSize), at once on a
+// connected socket.
 func (s *TCPSocket) SetSendBufferSize(v uint64) error {
 	if v == 0 {
 		return s.argErr()
 	}
-	return s.getOpt(func(o *sockOpts) { o.sndBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+	return s.getOpt(func(o *sockOpts) {
+		o.sndBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize)
+		o.sndSet = true
+		s.resizePipesLocked()
+	})
+}
+
+// pipeSize is the capacity of a connection's buffer from a socket with
+// options from to one with options to: the mean of the sender's send
+// buffer size and the receiver's receive buffer size, a size that was
+// never set counting as Options.BufferSize. On Linux the bytes a writer
+// can get ahead of its reader are bounded by both buffers; the mean keeps
+// the capacity at Options.BufferSize while neither was set, and lets
+// either option move it.
+//
+// Preconditions: n.mu is held.
+func (n *Net) pipeSize(from, to *sockOpts) int {
+	snd, rcv := uint64(n.opt.BufferSize), uint64(n.opt.BufferSize)
+	if from.sndSet {
+		snd = from.sndBuf
+	}
+	if to.rcvSet {
+		rcv = to.rcvBuf
+	}
+	return int((snd + rcv) / 2)
+}
+
+// resizePipesLocked resizes a connected socket's buffers to its and its
+// peer's current options.
+//
+// Preconditions: n.mu is held.
+func (s *TCPSocket) resizePipesLocked() {
+	if s.rx == nil || s.peer == nil {
+		return
+	}
+	n := s.n
+	if s.rx.resize(n.pipeSize(&s.peer.opts, &s.opts)) {
+		n.notifyLocked(s.rx.q)
+	}
+	if s.tx.resize(n.pipeSize(&s.opts, &s.peer.opts)) {
+		n.notifyLocked(s.tx.q)
+	}
 }
 
 // argErr is invalid-argument, or invalid-state on a closed socket (the

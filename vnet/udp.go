@@ -45,8 +45,13 @@ type UDPSocket struct {
 	local, remote netip.AddrPort
 	bind          *binding
 	opts          sockOpts
+	// wildcard: the socket was bound to the unspecified address and a
+	// connect narrowed it to the source address of the route to the peer;
+	// Disconnect widens it again.
+	wildcard bool
 
 	queue   []datagram
+	queued  int // bytes in queue
 	dropped uint64
 	pendErr error // ICMP-like error reported by the next Receive
 	q       wait.Queue
@@ -58,6 +63,9 @@ type UDPSocket struct {
 func (n *Net) NewUDP(f Family) (*UDPSocket, error) {
 	if f > IPv6 {
 		return nil, ErrNotSupported
+	}
+	if err := n.enter(); err != nil {
+		return nil, err
 	}
 	n.lock()
 	defer n.mu.Unlock()
@@ -110,6 +118,7 @@ func (u *UDPSocket) releaseLocked() []func() {
 	}
 	u.state = UDPClosed
 	u.queue = nil
+	u.queued = 0
 	delete(n.live, u.id)
 	n.notifyLocked(u.q)
 	n.event("release", u.name, detail)
@@ -137,6 +146,9 @@ func (u *UDPSocket) describeLocked() string {
 // an overlapping holder is address-in-use. Other errors as TCPSocket.Bind.
 func (u *UDPSocket) Bind(local netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.lock()
 	defer n.mu.Unlock()
 	if u.state != UDPUnbound {
@@ -172,9 +184,15 @@ func (u *UDPSocket) bindLocked(addr netip.Addr, port uint16) error {
 // wins), binding implicitly when unbound. Afterwards only datagrams from
 // remote are received, and a send to a port nobody holds makes a later
 // Receive fail with connection-refused. Argument errors leave the socket
-// as it was.
+// as it was. As on Linux, a socket bound to the unspecified address is
+// narrowed to the source address of the route to remote (the loopback
+// address of its family): LocalAddr reports it, and the socket receives
+// only on it until Disconnect widens it again.
 func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
@@ -188,6 +206,10 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 		if err := u.bindLocked(loopbackOf(u.fam), 0); err != nil {
 			return err
 		}
+	}
+	if u.local.Addr().IsUnspecified() {
+		u.rebindLocked(loopbackOf(u.fam))
+		u.wildcard = true
 	}
 	u.remote = remote
 	u.state = UDPConnected
@@ -203,6 +225,9 @@ func (u *UDPSocket) Connect(remote netip.AddrPort) error {
 // connected.
 func (u *UDPSocket) Disconnect() error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.lock()
 	defer n.mu.Unlock()
 	if u.state != UDPConnected {
@@ -211,8 +236,28 @@ func (u *UDPSocket) Disconnect() error {
 	u.state = UDPBound
 	u.remote = netip.AddrPort{}
 	u.pendErr = nil
+	if u.wildcard {
+		u.rebindLocked(unspecifiedOf(u.fam))
+		u.wildcard = false
+	}
 	n.notifyLocked(nil)
 	return nil
+}
+
+// rebindLocked moves the socket's binding to addr, keeping its port. No
+// other socket can hold addr and the port: UDP bindings never overlap.
+//
+// Preconditions: n.mu is held; the socket is bound.
+func (u *UDPSocket) rebindLocked(addr netip.Addr) {
+	n := u.n
+	t := n.tableLocked(UDP, u.fam)
+	t.Delete(u.bind)
+	u.bind.addr = addr
+	t.ReplaceOrInsert(u.bind)
+	u.local = netip.AddrPortFrom(addr, u.local.Port())
+	if n.tracing() {
+		n.event("bind", u.name, u.local.String())
+	}
 }
 
 // LocalAddr is the bound address; invalid-state when unbound or closed.
@@ -243,6 +288,9 @@ func (u *UDPSocket) RemoteAddr() (netip.AddrPort, error) {
 // address; remote-unreachable for non-loopback destinations.
 func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return err
+	}
 	n.lock()
 	defer n.mu.Unlock()
 	if u.state == UDPClosed {
@@ -289,7 +337,7 @@ func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 	if r.state == UDPConnected && r.remote != from {
 		return nil // a connected socket ignores other senders
 	}
-	if len(r.queue) >= n.opt.UDPQueueLen {
+	if len(r.queue) >= n.opt.UDPQueueLen || r.opts.rcvSet && uint64(r.queued) > r.opts.rcvBuf {
 		r.dropped++
 		if n.tracing() {
 			n.event("drop", r.name, "from "+u.name+", queue full")
@@ -297,6 +345,7 @@ func (u *UDPSocket) Send(data []byte, to *netip.AddrPort) error {
 		return nil
 	}
 	r.queue = append(r.queue, datagram{data: append([]byte(nil), data...), from: from})
+	r.queued += len(data)
 	n.notifyLocked(r.q)
 	if n.tracing() {
 		n.event("datagram", r.name, itoa(len(data))+" bytes from "+u.name)
@@ -315,6 +364,9 @@ func (u *UDPSocket) TryReceive() ([]byte, netip.AddrPort, error) { return u.rece
 
 func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 	n := u.n
+	if err := n.enter(); err != nil {
+		return nil, netip.AddrPort{}, err
+	}
 	n.lock()
 	defer n.mu.Unlock()
 	for {
@@ -332,6 +384,7 @@ func (u *UDPSocket) receive(block bool) ([]byte, netip.AddrPort, error) {
 			d := u.queue[0]
 			u.queue[0] = datagram{}
 			u.queue = u.queue[1:]
+			u.queued -= len(d.data)
 			n.notifyLocked(nil)
 			return d.data, d.from, nil
 		}
@@ -411,7 +464,10 @@ func (u *UDPSocket) SetUnicastHopLimit(v uint8) error {
 	return u.opt(func(o *sockOpts) { o.hopLimit = v })
 }
 
-// ReceiveBufferSize reports SO_RCVBUF (bookkeeping only).
+// ReceiveBufferSize reports SO_RCVBUF (default Options.BufferSize). Once
+// set, it bounds the receive queue: as on Linux, which compares before
+// adding, a datagram is dropped while the bytes already queued exceed it.
+// Until then only Options.UDPQueueLen bounds the queue.
 func (u *UDPSocket) ReceiveBufferSize() (v uint64, err error) {
 	err = u.opt(func(o *sockOpts) { v = o.rcvBuf })
 	return
@@ -422,10 +478,16 @@ func (u *UDPSocket) SetReceiveBufferSize(v uint64) error {
 	if v == 0 {
 		return u.argErr()
 	}
-	return u.opt(func(o *sockOpts) { o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize) })
+	return u.opt(func(o *sockOpts) {
+		o.rcvBuf = clampU64(v, MinSocketBufferSize, MaxSocketBufferSize)
+		o.rcvSet = true
+	})
 }
 
-// SendBufferSize reports SO_SNDBUF (bookkeeping only).
+// SendBufferSize reports SO_SNDBUF (default Options.BufferSize). It
+// bounds nothing: a datagram on loopback goes straight to the receiver's
+// queue and never waits in a send queue, which is all SO_SNDBUF limits
+// on Linux.
 func (u *UDPSocket) SendBufferSize() (v uint64, err error) {
 	err = u.opt(func(o *sockOpts) { v = o.sndBuf })
 	return

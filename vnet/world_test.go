@@ -253,7 +253,7 @@ func TestEphemeralPortFromSeed(t *testing.T) {
 		s.DecRef()
 		return la.Port()
 	}
-	if port(11) != port(11) {
+	if a, b := port(11), port(11); a != b {
 		t.Fatal("same seed, different port")
 	}
 	differ := false
@@ -397,7 +397,7 @@ func TestWaitChange(t *testing.T) {
 
 // Seeded faults: a reset and short copies, reproducible from the seed.
 func TestFaultInjection(t *testing.T) {
-	run := func(seed uint64, f Faults) (writes []int, err error, trace []byte) {
+	run := func(seed uint64, f Faults) (writes []int, trace []byte, err error) {
 		w := world(t, seed, Options{Faults: &f}, func(w *sim.World, n *Net) {
 			l := listener(t, n, "127.0.0.1:0")
 			w.Go("io", func(*sim.Task) error {
@@ -416,9 +416,9 @@ func TestFaultInjection(t *testing.T) {
 				return nil
 			})
 		})
-		return writes, err, w.Trace().Bytes()
+		return writes, w.Trace().Bytes(), err
 	}
-	writes, err, _ := run(1, Faults{ShortRate: 1})
+	writes, _, err := run(1, Faults{ShortRate: 1})
 	if err != nil || len(writes) != 20 {
 		t.Fatal(err)
 	}
@@ -427,12 +427,12 @@ func TestFaultInjection(t *testing.T) {
 			t.Fatalf("short write of %d", k)
 		}
 	}
-	_, err, tr := run(1, Faults{ResetRate: 1})
+	_, tr, err := run(1, Faults{ResetRate: 1})
 	if err != ErrConnectionReset || !bytes.Contains(tr, []byte(`"kind":"reset"`)) {
 		t.Fatalf("reset fault: %v", err)
 	}
-	w1, e1, t1 := run(9, Faults{ResetRate: 0.1, ShortRate: 0.5})
-	w2, e2, t2 := run(9, Faults{ResetRate: 0.1, ShortRate: 0.5})
+	w1, t1, e1 := run(9, Faults{ResetRate: 0.1, ShortRate: 0.5})
+	w2, t2, e2 := run(9, Faults{ResetRate: 0.1, ShortRate: 0.5})
 	if e1 != e2 || len(w1) != len(w2) || !bytes.Equal(t1, t2) {
 		t.Fatal("faults not reproducible")
 	}

@@ -1,14 +1,56 @@
 package component
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // This file is the canonical ABI's layout: despecialization, alignment,
-// element size and flattening. Nothing is cached: every function walks
-// the type (a WASI descriptor-stat in about 150 ns), and no state grows
-// with the types seen or needs a lock. Despecialization builds no types:
-// tuples are records, and enums, options and results are variants through
+// element size and flattening. Despecialization builds no types: tuples
+// are records, and enums, options and results are variants through
 // abiCaseCount and abiCaseType. Only a map's element, tuple<k, v>, is
 // built (abiPair), once per map value lifted or lowered.
+//
+// The decoder computes the layout of every composite type it builds once,
+// when it builds it (abiSetInfo), so that lifting and lowering a value do
+// not walk its type again: a WASI error-code is a variant of 37 cases.
+// Types built elsewhere (by host code, abiPair) have none and are walked
+// each time; the functions below give the same answers either way.
+
+// abiInfo is the layout of a composite type, computed once. It is set
+// before the type is shared and never changed, so it is read without
+// synchronisation.
+type abiInfo struct {
+	size  uint64
+	align uint32
+	// flat is abiFlatCountUpTo(t, abiFlatCap): FlatCount, or
+	// abiFlatCap+1 for a type with more values.
+	flat int
+	// flatTypes is Flatten(t) when it has at most MaxFlatParams values,
+	// else nil. It is shared: never modified.
+	flatTypes []CoreValType
+	pure      bool
+	// payload is the offset of a variant-like type's payload.
+	payload uint64
+}
+
+// abiSetInfo computes the layout of t, whose parts have theirs (or are
+// primitives), and keeps it in t. t must not be shared yet.
+func abiSetInfo(t *Type) {
+	if t.Kind <= ErrorContext {
+		return // primitives: their layout is a switch away
+	}
+	size, align := abiLayout(t)
+	in := &abiInfo{size: size, align: align, flat: abiFlatCountUpTo(t, abiFlatCap), pure: abiPure(t)}
+	if in.flat <= MaxFlatParams {
+		in.flatTypes = abiAppendFlat(make([]CoreValType, 0, in.flat), t)
+	}
+	switch t.Kind {
+	case Variant, Option, Result, Enum:
+		in.payload = abiPayloadOffset(t)
+	}
+	t.abi = in
+}
 
 // abiSizeCap bounds computed sizes: a type larger than this cannot be in
 // any 32-bit memory, so saturating keeps the arithmetic from overflowing
@@ -38,6 +80,9 @@ func Align(t *Type) uint32 { return abiAlign(t) }
 // abiAlign is the alignment alone: cheaper than abiLayout, as it stops
 // looking once it found the largest alignment there is.
 func abiAlign(t *Type) uint32 {
+	if in := t.abi; in != nil {
+		return in.align
+	}
 	switch t.Kind {
 	case Bool, S8, U8:
 		return 1
@@ -79,6 +124,9 @@ func abiSize(t *Type) uint64 {
 
 // abiLayout is elem_size and alignment, in one walk of the type.
 func abiLayout(t *Type) (size uint64, align uint32) {
+	if in := t.abi; in != nil {
+		return in.size, in.align
+	}
 	switch t.Kind {
 	case Bool, S8, U8:
 		return 1, 1
@@ -176,6 +224,15 @@ func abiDiscSize(n int) uint32 {
 	return 4
 }
 
+// abiPayloadOffset is the offset of a variant-like type's payload: past
+// the discriminant, aligned for every case's payload.
+func abiPayloadOffset(t *Type) uint64 {
+	if in := t.abi; in != nil {
+		return in.payload
+	}
+	return abiAlignTo(uint64(abiDiscSize(abiCaseCount(t))), abiMaxCaseAlign(t))
+}
+
 // abiMaxCaseAlign is the alignment of a variant's payloads.
 func abiMaxCaseAlign(t *Type) uint32 {
 	if t.Kind == Enum {
@@ -222,6 +279,9 @@ func abiPair(t *Type) *Type {
 // string and no variable-length list, so no realloc (guest code) runs
 // while it is stored and one memory view can take all of it.
 func abiPure(t *Type) bool {
+	if in := t.abi; in != nil {
+		return in.pure
+	}
 	switch t.Kind {
 	case String, Map:
 		return false
@@ -252,6 +312,9 @@ func abiFlatCount(t *Type) int { return min(abiFlatCountUpTo(t, abiFlatCap), abi
 // abiFlatCountUpTo is the flat count of t if it is at most limit, else
 // limit+1: it stops walking the type as soon as it knows which.
 func abiFlatCountUpTo(t *Type, limit int) int {
+	if in := t.abi; in != nil {
+		return min(in.flat, limit+1)
+	}
 	switch t.Kind {
 	case String, Map:
 		return min(2, limit+1)
@@ -299,10 +362,16 @@ func abiFlatOver(ts []*Type, limit int) bool {
 // anything else that differs to i64). Its length is FlatCount(t); check
 // that first for types that may be huge (a long fixed-length list).
 func Flatten(t *Type) []CoreValType {
+	if in := t.abi; in != nil && in.flatTypes != nil {
+		return slices.Clone(in.flatTypes)
+	}
 	return abiAppendFlat(make([]CoreValType, 0, min(abiFlatCount(t), 64)), t)
 }
 
 func abiAppendFlat(dst []CoreValType, t *Type) []CoreValType {
+	if in := t.abi; in != nil && in.flatTypes != nil {
+		return append(dst, in.flatTypes...)
+	}
 	switch t.Kind {
 	case S64, U64:
 		return append(dst, CoreI64)

@@ -122,7 +122,7 @@ func (cx *LiftLowerContext) abiLoadFrom(b []byte, t *Type) (Value, error) {
 		if pt == nil {
 			return VariantValue{Case: c}, nil
 		}
-		v, err := cx.abiLoadFrom(b[abiAlignTo(uint64(ds), abiMaxCaseAlign(t)):], pt)
+		v, err := cx.abiLoadFrom(b[abiPayloadOffset(t):], pt)
 		if err != nil {
 			return nil, err
 		}

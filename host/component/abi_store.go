@@ -101,7 +101,7 @@ func (cx *LiftLowerContext) abiStore(v Value, t *Type, ptr uint32) error {
 		if pt == nil {
 			return nil
 		}
-		return cx.abiStore(pv, pt, ptr+uint32(abiAlignTo(uint64(ds), abiMaxCaseAlign(t))))
+		return cx.abiStore(pv, pt, ptr+uint32(abiPayloadOffset(t)))
 	}
 	return abiTrapf("cannot lower a value of type %s", t)
 }
@@ -254,7 +254,7 @@ func (cx *LiftLowerContext) abiEncode(v Value, t *Type, b []byte) error {
 		if pt == nil {
 			return nil
 		}
-		return cx.abiEncode(pv, pt, b[abiAlignTo(uint64(ds), abiMaxCaseAlign(t)):])
+		return cx.abiEncode(pv, pt, b[abiPayloadOffset(t):])
 	}
 	return abiTrapf("cannot lower a value of type %s", t)
 }

@@ -74,11 +74,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 		if !typesEqual(d.Type, want) {
 			return trapf("task.return of type %s in a task returning %s", d.Type, want)
 		}
-		var ts []*Type
-		if d.Type != nil {
-			ts = []*Type{d.Type}
-		}
-		vals, err := LiftValues(ci.cx(&st.opts), nil, MaxFlatParams, &CoreValueIter{Values: stack[:st.nparams]}, ts)
+		vals, err := LiftValues(st.cx, nil, MaxFlatParams, &CoreValueIter{Values: stack[:st.sig.nargs]}, st.sig.types)
 		if err != nil {
 			return err
 		}
@@ -228,7 +224,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 			return in.DropAs(h(0), host.KindGuestResource, "resource.drop")
 		}
 		if rt != nil {
-			if is := ci.r.linker.resources[rt.Interface+"#"+rt.Name]; is != nil && in.KindOf(h(0)) != 0 && !is(in, h(0)) {
+			if is := ci.r.linker.resources[st.sig.resource]; is != nil && in.KindOf(h(0)) != 0 && !is(in, h(0)) {
 				return trapf("resource.drop of %s on a handle of another type (%s)", rt.Name, in.KindOf(h(0)))
 			}
 		}
@@ -236,7 +232,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 
 	case BuiltinErrorContextNew:
 		ci.r.w.Yield()
-		v, err := LiftValues(ci.cx(&st.opts), nil, MaxFlatParams, &CoreValueIter{Values: stack[:2]}, []*Type{StringType})
+		v, err := LiftValues(st.cx, nil, MaxFlatParams, &CoreValueIter{Values: stack[:2]}, []*Type{StringType})
 		if err != nil {
 			return err
 		}
@@ -249,7 +245,7 @@ func (ci *compInst) builtin(st *hostFuncState, d *BuiltinDef, stack []uint64) er
 		if err != nil {
 			return err
 		}
-		return Store(ci.cx(&st.opts), msg, StringType, uint32(stack[1]))
+		return Store(st.cx, msg, StringType, uint32(stack[1]))
 	case BuiltinErrorContextDrop:
 		return in.DropAs(h(0), host.KindErrorContext, "error-context.drop")
 	}
@@ -291,7 +287,7 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 		return trapf("synchronous %s on an end in a waitable set", d.Op)
 	}
 	elem := d.Type.Elem
-	cx := ci.cx(&st.opts)
+	cx := st.cx
 	if err := checkBuffer(st.opts.mem, elem, ptr, n); err != nil {
 		return err
 	}
@@ -302,6 +298,12 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 			return err
 		}
 		data = v
+	} else if isStream && elem != nil && elem.Kind == U8 {
+		// The bytes land in the reader's buffer when the copy happens, as
+		// the canonical ABI has it, with no buffer in between.
+		if b, ok := st.opts.mem.Read(ptr, n); ok {
+			data = b
+		}
 	}
 	ev, done, err := in.StartCopy(end, int(n), data)
 	if err != nil {
@@ -315,6 +317,7 @@ func (ci *compInst) copy(st *hostFuncState, d *BuiltinDef, stack []uint64) error
 			return nil
 		}
 		if ev, err = in.WaitCopy(end); err != nil {
+			ci.r.viewsLeft = true // the copy may still hold its buffer
 			return err
 		}
 	}
@@ -422,7 +425,11 @@ func loadElems(cx *LiftLowerContext, mem api.Memory, elem *Type, ptr, n uint32, 
 		if !ok {
 			return nil, trapf("buffer out of bounds")
 		}
-		return append([]byte(nil), b...), nil
+		// A view, not a copy: the writer may not touch its buffer while
+		// the write is pending, and the host takes bytes from it as
+		// readers come (a consumer taking 8 KiB at a time must not make a
+		// 64 KiB write cost eight copies of what is left).
+		return b, nil
 	}
 	out := make([]any, n)
 	size := Size(elem)
@@ -448,6 +455,9 @@ func (ci *compInst) storeElems(info *copyInfo, data any, n int) error {
 		b, ok := info.opts.mem.Read(info.ptr, uint32(len(d)))
 		if !ok {
 			return trapf("read buffer out of bounds")
+		}
+		if len(d) > 0 && &b[0] == &d[0] {
+			return nil // the copy read straight into the buffer
 		}
 		copy(b, d)
 		return nil

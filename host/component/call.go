@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tetratelabs/wazero/api"
@@ -58,6 +59,11 @@ func (ci *compInst) hostCall(ctx context.Context, k int, stack []uint64) {
 		case *BuiltinDef:
 			err = ci.builtin(st, d, stack)
 		}
+		if tr := ci.hin.Trapped(); err == nil && tr != nil {
+			// The instance trapped inside the call (a destructor's own
+			// trap, say) without the call failing: stop the guest too.
+			err = tr
+		}
 	}
 	if err != nil {
 		panic(&unwind{ci.fail(err)})
@@ -92,6 +98,9 @@ func (ci *compInst) wasmErr(err error, what string) error {
 	var ex *sys.ExitError
 	if errors.As(err, &ex) {
 		return &ExitError{Code: ex.ExitCode()}
+	}
+	if stop := ci.r.stop(ci, what, err); stop != nil {
+		return stop
 	}
 	msg := err.Error()
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
@@ -130,46 +139,45 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 	if r.w.Tracing() {
 		r.w.Event("call", ci.name, st.target.name)
 	}
-	ft := d.Type
-	cx := ci.cx(&st.opts)
-	flat := FlattenFunc(ft, d.Opts, false)
-	args := stack[:len(flat.Params)]
-	pts := paramTypes(ft)
-	rts := resultTypes(ft)
+	sig, cx := st.sig, st.cx
+	args := stack[:sig.nargs]
+	pts, rts := sig.types, sig.rtypes
+	fr := new(callFrame)
 	if !d.Opts.Async {
-		vals, err := LiftValues(cx, nil, MaxFlatParams, &CoreValueIter{Values: args}, pts)
+		vals, err := LiftValues(cx, fr.args[:0], MaxFlatParams, &CoreValueIter{Values: args}, pts)
 		if err != nil {
 			return err
 		}
-		res, err := ci.invoke(st.target, vals, nil)
+		res, err := ci.invoke(st.target, vals, nil, fr)
 		if err != nil {
 			return err
 		}
 		var out *uint32
-		if len(flattenAll(rts)) > MaxFlatResults {
-			p := uint32(args[len(args)-1])
+		if sig.outParam {
+			p := uint32(stack[sig.nargs])
 			out = &p
 		}
-		flatRes, err := LowerValues(cx, nil, MaxFlatResults, resultValues(res, rts), rts, out)
+		var flat [MaxFlatResults]uint64
+		var rvs [1]Value
+		rvs[0] = res
+		flatRes, err := LowerValues(cx, flat[:0], MaxFlatResults, rvs[:len(rts)], rts, out)
 		if err != nil {
 			return err
 		}
 		copy(stack, flatRes)
 		return nil
 	}
-	n := len(args)
 	var retptr uint32
 	if len(rts) > 0 {
-		n--
-		retptr = uint32(args[n])
+		retptr = uint32(stack[sig.nargs])
 	}
-	vals, err := LiftValues(cx, nil, MaxFlatAsyncParams, &CoreValueIter{Values: args[:n]}, pts)
+	vals, err := LiftValues(cx, fr.args[:0], MaxFlatAsyncParams, &CoreValueIter{Values: args}, pts)
 	if err != nil {
 		return err
 	}
 	target := st.target
 	if target.host != nil && !target.host.Blocks {
-		res, err := ci.invoke(target, vals, nil)
+		res, err := ci.invoke(target, vals, nil, fr)
 		if err != nil {
 			return err
 		}
@@ -193,8 +201,16 @@ func (ci *compInst) callLower(st *hostFuncState, d *LowerDef, stack []uint64) er
 		}
 	}
 	pend := &pendingResult{types: rts, ptr: retptr, opts: st.opts}
-	r.w.Go(target.name, func(*sim.Task) error {
-		res, err := ci.invoke(target, vals, sub)
+	var chain []*compInst
+	if target.lift != nil {
+		chain = slices.Clone(r.onStack[r.w.Current()]) // the subtask's callers
+	}
+	r.w.Go(target.name, func(t *sim.Task) error {
+		if len(chain) > 0 {
+			r.onStack[t] = chain
+			defer delete(r.onStack, t)
+		}
+		res, err := ci.invoke(target, vals, sub, fr)
 		switch {
 		case errors.Is(err, ErrCancelled):
 			sub.ReturnCancelled()
@@ -222,11 +238,18 @@ type pendingResult struct {
 	value Value
 }
 
-// invoke calls a component function with lifted arguments.
-func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask) (Value, error) {
+// callFrame is a host call and room for its arguments, allocated at once.
+type callFrame struct {
+	call Call
+	args [4]Value
+}
+
+// invoke calls a component function with lifted arguments; a host
+// function's Call is made in fr.
+func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask, fr *callFrame) (Value, error) {
 	if c.host != nil {
-		call := &Call{inst: ci.hin, task: ci.r.w.Current(), subtask: sub, name: c.name, typ: c.typ}
-		return c.host.Call(call, args)
+		fr.call = Call{inst: ci.hin, task: ci.r.w.Current(), subtask: sub, name: c.name, typ: c.typ}
+		return c.host.Call(&fr.call, args)
 	}
 	if c.lift != nil {
 		if containsHandles(c.typ) {
@@ -244,6 +267,24 @@ func (ci *compInst) invoke(c *callee, args []Value, sub *host.Subtask) (Value, e
 // YIELD is a scheduling point.
 func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 	r := ci.r
+	// A component instance is not re-entered: a call into one already on
+	// the stack traps, as the Component Model has it (and a guest that
+	// calls its own export cannot recurse until the process runs out of
+	// stack).
+	self := r.w.Current()
+	for _, on := range r.onStack[self] {
+		if on == ci {
+			return nil, ci.fail(trapf("a call re-enters component instance %s, which is already on the stack", ci.name))
+		}
+	}
+	r.onStack[self] = append(r.onStack[self], ci)
+	defer func() {
+		if s := r.onStack[self]; len(s) > 1 {
+			r.onStack[self] = s[:len(s)-1]
+		} else {
+			delete(r.onStack, self)
+		}
+	}()
 	// While the instance applies backpressure, new calls wait to enter.
 	for ci.backpr > 0 {
 		if ci.backprQ == nil {
@@ -253,9 +294,7 @@ func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 			return nil, err
 		}
 	}
-	ft := lf.def.Type
-	cx := ci.cx(&lf.opts)
-	pts, rts := paramTypes(ft), resultTypes(ft)
+	cx, pts, rts := lf.cx, lf.pts, lf.rts
 	flat, err := LowerValues(cx, nil, MaxFlatParams, args, pts, nil)
 	if err != nil {
 		return nil, ci.fail(err)
@@ -283,7 +322,6 @@ func (ci *compInst) callLifted(lf *liftedFunc, args []Value) (Value, error) {
 		return vals[0], nil
 	}
 	t := &cmTask{ci: ci, fn: lf}
-	self := r.w.Current()
 	r.tasks[self] = append(r.tasks[self], t)
 	defer func() {
 		s := r.tasks[self]
@@ -377,13 +415,6 @@ func resultTypes(ft *FuncType) []*Type {
 		return nil
 	}
 	return []*Type{ft.Result}
-}
-
-func resultValues(v Value, ts []*Type) []Value {
-	if len(ts) == 0 {
-		return nil
-	}
-	return []Value{v}
 }
 
 // containsHandles reports whether a function's types carry handles

@@ -18,7 +18,9 @@
 // built-in). No knowledge of one toolchain's layout is assumed: the
 // wit-component shape (program, trampoline shim, fixup module filling
 // the shim's table) is one case of the general wiring. Compiled code is
-// cached by content, in memory and optionally on disk.
+// cached by content, in memory and optionally on disk, and so is the whole
+// compiled Component: the Engine owns it, returns it again for the same
+// bytes, and releases it (its wazero modules included) on Engine.Close.
 //
 // # Running
 //
@@ -50,7 +52,8 @@
 // A guest that breaks the canonical ABI (a pointer out of bounds, a bad
 // discriminant, a realloc that returns garbage) or the async rules (a
 // forged or dead handle, dropping a lent handle or an unresolved
-// subtask, task.return twice) traps its instance, as does its own code
+// subtask, task.return twice, a call into an instance already on the
+// stack) traps its instance, as does its own code
 // (`unreachable`): the call returns the *host.Trap, the instance is torn
 // down, and nothing panics. A host function's error traps the caller,
 // except an *ExitError, which ends the guest as wasi:cli/exit does.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 
@@ -39,6 +38,20 @@ type run struct {
 	tasks map[*sim.Task][]*cmTask
 	insts []*compInst
 	next  int // for naming nested instances
+	setup func(*host.Instance)
+	// stopped is set once a guest ran out of fuel or was stopped.
+	stopped *StopError
+	// mctx is the context of the run's wasm calls; mems the memories
+	// its core instances were given; viewsLeft says the host may hold a
+	// view of one beyond its copies in flight.
+	mctx      context.Context
+	mems      []*linearMemory
+	viewsLeft bool
+	// byModule finds the component instance of a core instance.
+	byModule map[api.Module]*compInst
+	// onStack lists, per world task, the component instances its calls
+	// are in, outermost first.
+	onStack map[*sim.Task][]*compInst
 }
 
 // compInst is one component instance: the outer component or a nested
@@ -66,6 +79,9 @@ type compInst struct {
 	backprQ  *sim.WaitQueue // tasks waiting to enter while backpr > 0
 	// pending says where each pending read delivers, by end handle.
 	pending map[host.Handle]*copyInfo
+	// coreFuncs holds the core functions resolved so far, by origin: the
+	// canonical options of many definitions name the same realloc.
+	coreFuncs map[coreOrigin]*coreFunc
 }
 
 // item is a component-level value of an index space: a function, an
@@ -101,6 +117,10 @@ type liftedFunc struct {
 	def  *LiftDef
 	core *coreFunc
 	opts resolvedOpts
+	// cx lifts and lowers with opts; pts and rts are the parameter and
+	// result types.
+	cx       *LiftLowerContext
+	pts, rts []*Type
 }
 
 // resolvedOpts are canonical options resolved to the instance's core
@@ -117,12 +137,13 @@ type resolvedOpts struct {
 // hostFuncState is what a host function of the host module calls.
 type hostFuncState struct {
 	def  Def
+	sig  *hostSig
 	opts resolvedOpts
+	// cx lifts and lowers with opts.
+	cx *LiftLowerContext
 	// target is the function a lower calls.
 	target *callee
-	// nparams is the number of core parameters.
-	nparams int
-	ready   bool
+	ready  bool
 }
 
 // coreFunc is an exported core function. wazero's api.Function must not
@@ -161,6 +182,10 @@ type Config struct {
 	Name string
 	// Linker binds the imports.
 	Linker *Linker
+	// Setup, if set, is called with each host.Instance the component
+	// makes (the outer one first), before any of the component's code
+	// runs: a host gives it its environment there.
+	Setup func(*host.Instance)
 }
 
 // Instantiate instantiates the component in the running task's world:
@@ -178,7 +203,9 @@ func (c *Component) Instantiate(h *host.Host, cfg Config) (*Instance, error) {
 	if cfg.Name == "" {
 		cfg.Name = "component"
 	}
-	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}}
+	r := &run{eng: c.eng, w: w, h: h, linker: cfg.Linker, name: cfg.Name, tasks: map[*sim.Task][]*cmTask{}, setup: cfg.Setup,
+		onStack: map[*sim.Task][]*compInst{}}
+	r.mctx = r.newRunContext()
 	root, err := r.instantiate(c, c.body, cfg.Name, nil)
 	inst := &Instance{comp: c, root: root, r: r}
 	if err != nil {
@@ -194,6 +221,10 @@ func (i *Instance) Host() *host.Instance { return i.root.hin }
 // Close releases the instance's core module instances. Its handles stay
 // in the host.Instance (DropAll drops them).
 func (i *Instance) Close() {
+	reuse := i.r.memoryUnreachable()
+	for _, m := range i.r.mems {
+		m.reuse = reuse
+	}
 	for _, ci := range i.r.insts {
 		ci.close()
 	}
@@ -203,12 +234,11 @@ func (ci *compInst) close() {
 	ctx := context.Background()
 	for _, m := range ci.coreInsts {
 		if m != nil {
-			ci.r.eng.hostMods.Delete(m)
+			ci.r.eng.forget(m)
 			_ = m.Close(ctx)
 		}
 	}
 	if ci.hostMod != nil {
-		ci.r.eng.hostMods.Delete(ci.hostMod)
 		_ = ci.hostMod.Close(ctx)
 	}
 }
@@ -226,15 +256,17 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	p := c.plans[b]
 	ci := &compInst{r: r, plan: p, name: name, mayLeave: true, exports: map[string]item{}}
 	ci.hin = r.h.NewInstance(name)
+	if r.setup != nil {
+		r.setup(ci.hin)
+	}
 	r.insts = append(r.insts, ci)
 	ctx := r.ctx()
 	if p.hostMod != nil {
-		m, err := r.eng.rt.InstantiateModule(ctx, p.hostMod, wazero.NewModuleConfig().WithName(""))
+		m, err := r.eng.rt.InstantiateModule(ctx, p.hostMod, r.eng.modCfg)
 		if err != nil {
 			return ci, fmt.Errorf("%s: host functions: %w", name, err)
 		}
 		ci.hostMod = m
-		r.eng.hostMods.Store(m, ci)
 		ci.host = make([]hostFuncState, len(p.hostFuncs))
 	}
 	ci.coreInsts = make([]api.Module, len(b.Spaces[CoreSortOf(CoreInstance)]))
@@ -249,8 +281,9 @@ func (r *run) instantiate(c *Component, b *Body, name string, args map[string]it
 	return ci, nil
 }
 
-// ctx is the context every wasm call of the run uses.
-func (r *run) ctx() context.Context { return context.Background() }
+// ctx is the context every wasm call and instantiation of the run uses:
+// it allocates linear memories (see memory.go).
+func (r *run) ctx() context.Context { return r.mctx }
 
 // eval evaluates one definition, the idx-th of its sort.
 func (ci *compInst) eval(c *Component, d Def, idx int, args map[string]item) error {
@@ -359,7 +392,8 @@ func (ci *compInst) importItem(d *ImportDef, args map[string]item) (item, error)
 		funcs, _, ok := l.instance(d.Name)
 		iv := &instVal{name: d.Name, exports: map[string]item{}, host: funcs}
 		if d.Type.Instance != nil {
-			for _, e := range d.Type.Instance.Exports {
+			names := ci.plan.funcNames[d]
+			for i, e := range d.Type.Instance.Exports {
 				if e.Type.Kind != ExternFunc {
 					continue
 				}
@@ -369,7 +403,7 @@ func (ci *compInst) importItem(d *ImportDef, args map[string]item) (item, error)
 					// component that never calls them still runs.
 					hf = missingFunc(d.Name, e.Name)
 				}
-				iv.exports[e.Name] = item{sort: SortFunc, fn: &callee{name: d.Name + "#" + e.Name, typ: e.Type.Func, host: hf}}
+				iv.exports[e.Name] = item{sort: SortFunc, fn: &callee{name: names[i], typ: e.Type.Func, host: hf}}
 			}
 		}
 		return item{sort: SortInstance, inst: iv}, nil
@@ -450,7 +484,7 @@ func (ci *compInst) instantiateCore(idx int) error {
 		return nil
 	}
 	ctx := experimental.WithImportResolver(ci.r.ctx(), resolver)
-	m, err := ci.r.eng.rt.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	m, err := ci.r.eng.rt.InstantiateModule(ctx, cm, ci.r.eng.modCfg)
 	if ci.r.panicked != nil {
 		return errUnwound
 	}
@@ -459,9 +493,26 @@ func (ci *compInst) instantiateCore(idx int) error {
 	}
 	ci.coreInsts[idx] = m
 	// wazero hands a host function the module instance it was called
-	// from; register this one too so the call finds its instance.
-	ci.r.eng.hostMods.Store(m, ci)
+	// from; register it so the call finds its component instance.
+	if ci.r.byModule == nil {
+		ci.r.byModule = map[api.Module]*compInst{}
+	}
+	ci.r.byModule[m] = ci
 	return nil
+}
+
+// runKey is the context key of the run a wasm call belongs to.
+type runKey struct{}
+
+// instOf is the component instance whose core instance mod is.
+func (r *run) instOf(mod api.Module) *compInst {
+	if r == nil {
+		return nil
+	}
+	if len(r.insts) == 1 {
+		return r.insts[0] // the only one: no nested components
+	}
+	return r.byModule[mod]
 }
 
 // errUnwound ends an instantiation the world unwound; the panic is raised
@@ -474,17 +525,28 @@ func (ci *compInst) coreFuncOf(idx int) (*coreFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f := ci.coreFuncs[o]; f != nil {
+		return f, nil
+	}
+	var f *coreFunc
 	if o.inst == hostOrigin {
-		return &coreFunc{mod: ci.hostMod, name: o.name}, nil
+		f = &coreFunc{mod: ci.hostMod, name: o.name}
+	} else {
+		m := ci.coreInsts[o.inst]
+		if m == nil {
+			return nil, fmt.Errorf("core instance %d is not instantiated yet", o.inst)
+		}
+		fn := m.ExportedFunction(o.name)
+		if fn == nil {
+			return nil, fmt.Errorf("core instance %d exports no function %q", o.inst, o.name)
+		}
+		f = &coreFunc{mod: m, name: o.name, idle: []api.Function{fn}}
 	}
-	m := ci.coreInsts[o.inst]
-	if m == nil {
-		return nil, fmt.Errorf("core instance %d is not instantiated yet", o.inst)
+	if ci.coreFuncs == nil {
+		ci.coreFuncs = map[coreOrigin]*coreFunc{}
 	}
-	if m.ExportedFunction(o.name) == nil {
-		return nil, fmt.Errorf("core instance %d exports no function %q", o.inst, o.name)
-	}
-	return &coreFunc{mod: m, name: o.name}, nil
+	ci.coreFuncs[o] = f
+	return f, nil
 }
 
 // memoryOf resolves a core memory index.
@@ -534,7 +596,9 @@ func (ci *compInst) newLift(d *LiftDef) (*liftedFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &liftedFunc{ci: ci, def: d, core: core, opts: opts}, nil
+	lf := &liftedFunc{ci: ci, def: d, core: core, opts: opts, pts: paramTypes(d.Type), rts: resultTypes(d.Type)}
+	lf.cx = ci.cx(&lf.opts)
+	return lf, nil
 }
 
 // defineHostFunc makes host function k (core func idx) callable.
@@ -545,11 +609,8 @@ func (ci *compInst) defineHostFunc(b *Body, d Def, idx int) error {
 	}
 	st := &ci.host[k]
 	st.def = d
-	params, _, err := hostFuncSignature(d)
-	if err != nil {
-		return err
-	}
-	st.nparams = len(params)
+	st.sig = &ci.plan.hostSigs[k]
+	var err error
 	switch d := d.(type) {
 	case *LowerDef:
 		if d.Func < 0 || d.Func >= len(ci.funcs) {
@@ -563,6 +624,7 @@ func (ci *compInst) defineHostFunc(b *Body, d Def, idx int) error {
 	if err != nil {
 		return err
 	}
+	st.cx = ci.cx(&st.opts)
 	st.ready = true
 	return nil
 }

@@ -1,11 +1,14 @@
 package component
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strconv"
 
 	"github.com/tetratelabs/wazero"
@@ -16,7 +19,9 @@ import (
 // supports, its core modules compiled with their imports wired as the
 // component says, and the host functions of its canonical definitions
 // compiled. It is immutable; instantiate it any number of times, in any
-// number of worlds at once.
+// number of worlds at once. It belongs to the Engine that compiled it,
+// which keeps it (compiling the same bytes again returns it) and releases
+// it on Close; it has no Close of its own.
 type Component struct {
 	eng  *Engine
 	hash [32]byte
@@ -56,14 +61,41 @@ type bodyPlan struct {
 	// the module compiled with its imports renamed to their origins.
 	modules map[int]wazero.CompiledModule
 	// hostFuncs lists the canonical definitions (lowers and built-ins)
-	// the host module implements; hostIndex maps a core func index to
-	// its position there.
+	// the host module implements, hostSigs their signatures; hostIndex
+	// maps a core func index to its position there.
 	hostFuncs []Def
+	hostSigs  []hostSig
 	hostIndex map[int]int
 	hostMod   wazero.CompiledModule
+	// funcNames names the functions of each imported instance,
+	// "instance#function", by export index.
+	funcNames map[*ImportDef][]string
 }
 
-// Compile decodes and compiles a component binary.
+// hostSig is what calling a host function needs that depends only on
+// types, computed once per plan rather than per call.
+type hostSig struct {
+	// params and results are the core signature.
+	params, results []api.ValueType
+	// types are the component types of a lower's parameters, or of
+	// task.return's result; results those of a lower's result (none or
+	// one).
+	types, rtypes []*Type
+	// nargs is the number of core parameters that carry the arguments
+	// (a lower's out pointer excluded).
+	nargs int
+	// outParam says a synchronous lower's result is written through its
+	// last parameter, a pointer.
+	outParam bool
+	// resource is "interface#name" of the imported resource a
+	// resource.drop drops: how the Linker names it.
+	resource string
+}
+
+// Compile decodes and compiles a component binary. Compiling bytes the
+// Engine compiled before returns the same *Component (or the same error)
+// without compiling anything again; the Engine keeps it until Close.
+// Compile does not keep wasm: the caller may reuse it.
 func (e *Engine) Compile(wasm []byte) (*Component, error) {
 	if !IsComponent(wasm) {
 		if IsCoreModule(wasm) {
@@ -71,12 +103,50 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 		}
 		return nil, errors.New("not a WebAssembly component (bad preamble)")
 	}
+	key := maphash.Bytes(e.seed, wasm)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrEngineClosed
+	}
+	for _, cc := range e.comps[key] {
+		if bytes.Equal(cc.wasm, wasm) {
+			e.mu.Unlock()
+			<-cc.done // compiled, or being compiled by another goroutine
+			return cc.c, cc.err
+		}
+	}
+	// Until it is compiled, a compile that panicked leaves an error.
+	cc := &compiledComponent{done: make(chan struct{}), wasm: bytes.Clone(wasm), err: errCompileUnfinished}
+	e.comps[key] = append(e.comps[key], cc)
+	e.mu.Unlock()
+	defer close(cc.done)
+	cc.c, cc.err = e.compile(cc.wasm, sha256.Sum256(cc.wasm))
+	if errors.Is(cc.err, ErrEngineClosed) {
+		// Closed meanwhile: nothing to keep.
+		e.mu.Lock()
+		e.comps[key] = slices.DeleteFunc(e.comps[key], func(x *compiledComponent) bool { return x == cc })
+		e.mu.Unlock()
+	}
+	return cc.c, cc.err
+}
+
+var errCompileUnfinished = errors.New("component: the compilation of this component did not finish")
+
+// compile decodes and plans a component, releasing what it compiled
+// for it if it fails.
+func (e *Engine) compile(wasm []byte, hash [32]byte) (*Component, error) {
 	body, err := Decode(wasm)
 	if err != nil {
 		return nil, err
 	}
-	c := &Component{eng: e, hash: sha256.Sum256(wasm), body: body, plans: map[*Body]*bodyPlan{}}
+	c := &Component{eng: e, hash: hash, body: body, plans: map[*Body]*bodyPlan{}}
 	if err := c.plan(body); err != nil {
+		for _, p := range c.plans {
+			if p.hostMod != nil {
+				e.releaseHostModule(p.hostMod)
+			}
+		}
 		return nil, err
 	}
 	return c, nil
@@ -87,7 +157,7 @@ func (c *Component) plan(b *Body) error {
 	if _, ok := c.plans[b]; ok {
 		return nil
 	}
-	p := &bodyPlan{body: b, modules: map[int]wazero.CompiledModule{}, hostIndex: map[int]int{}}
+	p := &bodyPlan{body: b, modules: map[int]wazero.CompiledModule{}, hostIndex: map[int]int{}, funcNames: map[*ImportDef][]string{}}
 	c.plans[b] = p
 	if err := checkSupported(b); err != nil {
 		return err
@@ -95,8 +165,22 @@ func (c *Component) plan(b *Body) error {
 	for i, d := range b.Spaces[CoreSortOf(CoreFunc)] {
 		switch d.(type) {
 		case *LowerDef, *BuiltinDef:
+			sig, err := hostFuncSig(d)
+			if err != nil {
+				return err
+			}
 			p.hostIndex[i] = len(p.hostFuncs)
 			p.hostFuncs = append(p.hostFuncs, d)
+			p.hostSigs = append(p.hostSigs, sig)
+		}
+	}
+	for _, d := range b.Defs {
+		if im, ok := d.(*ImportDef); ok && im.Type.Kind == ExternInstance && im.Type.Instance != nil {
+			names := make([]string, len(im.Type.Instance.Exports))
+			for i, e := range im.Type.Instance.Exports {
+				names[i] = im.Name + "#" + e.Name
+			}
+			p.funcNames[im] = names
 		}
 	}
 	for i, d := range b.Spaces[CoreSortOf(CoreInstance)] {
@@ -293,84 +377,117 @@ func (c *Component) compileInstance(p *bodyPlan, idx int, ci *CoreInstanceDef) (
 
 // compileHostModule compiles the host functions of a body's canonical
 // definitions, exported as "f0", "f1", …. Each finds the component
-// instance it serves from the host module instance it is called through.
+// instance it serves from the run its call's context carries and the
+// module instance it is called from.
 func (c *Component) compileHostModule(p *bodyPlan) (wazero.CompiledModule, error) {
 	hb := c.eng.rt.NewHostModuleBuilder("wasisim-canon")
-	for k, d := range p.hostFuncs {
-		params, results, err := hostFuncSignature(d)
-		if err != nil {
-			return nil, err
-		}
-		k := k
-		eng := c.eng
+	for k, sig := range p.hostSigs {
 		fn := api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			v, ok := eng.hostMods.Load(mod)
-			if !ok {
+			r, _ := ctx.Value(runKey{}).(*run)
+			ci := r.instOf(mod)
+			if ci == nil {
 				panic("component: host function called through an unknown module instance")
 			}
-			v.(*compInst).hostCall(ctx, k, stack)
+			ci.hostCall(ctx, k, stack)
 		})
-		hb.NewFunctionBuilder().WithGoModuleFunction(fn, params, results).Export("f" + strconv.Itoa(k))
+		hb.NewFunctionBuilder().WithGoModuleFunction(fn, sig.params, sig.results).Export("f" + strconv.Itoa(k))
 	}
-	return hb.Compile(context.Background())
+	hm, err := hb.Compile(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	c.eng.mu.Lock()
+	c.eng.hostModules++
+	c.eng.mu.Unlock()
+	return hm, nil
 }
 
-// hostFuncSignature is the core signature of a lowered function or a
-// built-in.
-func hostFuncSignature(d Def) (params, results []api.ValueType, err error) {
-	const i32, i64 = api.ValueTypeI32, api.ValueTypeI64
+// releaseHostModule releases a host module compiled for a component
+// that failed to compile.
+func (e *Engine) releaseHostModule(hm wazero.CompiledModule) {
+	e.mu.Lock()
+	e.hostModules--
+	e.mu.Unlock()
+	_ = hm.Close(context.Background())
+}
+
+// hostFuncSig is the signature of a lowered function or a built-in.
+func hostFuncSig(d Def) (hostSig, error) {
+	var sig hostSig
 	switch d := d.(type) {
 	case *LowerDef:
 		ft := FlattenFunc(d.Type, d.Opts, false)
-		return coreTypes(ft.Params), coreTypes(ft.Results), nil
-	case *BuiltinDef:
-		switch d.Op {
-		case BuiltinResourceNew, BuiltinResourceRep:
-			return []api.ValueType{i32}, []api.ValueType{i32}, nil
-		case BuiltinResourceDrop, BuiltinSubtaskDrop, BuiltinStreamDropReadable, BuiltinStreamDropWritable,
-			BuiltinFutureDropReadable, BuiltinFutureDropWritable, BuiltinErrorContextDrop, BuiltinWaitableSetDrop:
-			return []api.ValueType{i32}, nil, nil
-		case BuiltinBackpressureInc, BuiltinBackpressureDec, BuiltinTaskCancel:
-			return nil, nil, nil
-		case BuiltinTaskReturn:
-			var ts []*Type
-			if d.Type != nil {
-				ts = []*Type{d.Type}
+		sig.params, sig.results = coreTypes(ft.Params), coreTypes(ft.Results)
+		sig.types, sig.rtypes = paramTypes(d.Type), resultTypes(d.Type)
+		sig.nargs = len(ft.Params)
+		if d.Opts.Async {
+			if len(sig.rtypes) > 0 {
+				sig.nargs-- // the pointer the result is stored at
 			}
-			flat := flattenAll(ts)
-			if len(flat) > MaxFlatParams {
-				return []api.ValueType{i32}, nil, nil
-			}
-			return coreTypes(flat), nil, nil
-		case BuiltinContextGet:
-			return nil, []api.ValueType{coreValType(d.ContextType)}, nil
-		case BuiltinContextSet:
-			return []api.ValueType{coreValType(d.ContextType)}, nil, nil
-		case BuiltinYield:
-			return nil, []api.ValueType{i32}, nil
-		case BuiltinSubtaskCancel, BuiltinStreamCancelRead, BuiltinStreamCancelWrite,
-			BuiltinFutureCancelRead, BuiltinFutureCancelWrite:
-			return []api.ValueType{i32}, []api.ValueType{i32}, nil
-		case BuiltinStreamNew, BuiltinFutureNew:
-			return nil, []api.ValueType{i64}, nil
-		case BuiltinStreamRead, BuiltinStreamWrite:
-			return []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinFutureRead, BuiltinFutureWrite:
-			return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinErrorContextNew:
-			return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinErrorContextDebugMessage:
-			return []api.ValueType{i32, i32}, nil, nil
-		case BuiltinWaitableSetNew:
-			return nil, []api.ValueType{i32}, nil
-		case BuiltinWaitableSetWait, BuiltinWaitableSetPoll:
-			return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
-		case BuiltinWaitableJoin:
-			return []api.ValueType{i32, i32}, nil, nil
+		} else if abiFlatOver(sig.rtypes, MaxFlatResults) {
+			sig.nargs--
+			sig.outParam = true
 		}
-		return nil, nil, &UnsupportedError{Construct: "the " + d.Op.String() + " built-in"}
+		return sig, nil
+	case *BuiltinDef:
+		if d.Op == BuiltinTaskReturn && d.Type != nil {
+			sig.types = []*Type{d.Type}
+		}
+		if d.Op == BuiltinResourceDrop && d.Resource != nil {
+			sig.resource = d.Resource.Interface + "#" + d.Resource.Name
+		}
+		var err error
+		sig.params, sig.results, err = builtinSignature(d, sig.types)
+		sig.nargs = len(sig.params)
+		return sig, err
 	}
-	return nil, nil, fmt.Errorf("no host function for %T", d)
+	return sig, fmt.Errorf("no host function for %T", d)
+}
+
+// builtinSignature is the core signature of a built-in; ts are the types
+// task.return takes.
+func builtinSignature(d *BuiltinDef, ts []*Type) (params, results []api.ValueType, err error) {
+	const i32, i64 = api.ValueTypeI32, api.ValueTypeI64
+	switch d.Op {
+	case BuiltinResourceNew, BuiltinResourceRep:
+		return []api.ValueType{i32}, []api.ValueType{i32}, nil
+	case BuiltinResourceDrop, BuiltinSubtaskDrop, BuiltinStreamDropReadable, BuiltinStreamDropWritable,
+		BuiltinFutureDropReadable, BuiltinFutureDropWritable, BuiltinErrorContextDrop, BuiltinWaitableSetDrop:
+		return []api.ValueType{i32}, nil, nil
+	case BuiltinBackpressureInc, BuiltinBackpressureDec, BuiltinTaskCancel:
+		return nil, nil, nil
+	case BuiltinTaskReturn:
+		if abiFlatOver(ts, MaxFlatParams) {
+			return []api.ValueType{i32}, nil, nil
+		}
+		return coreTypes(flattenAll(ts)), nil, nil
+	case BuiltinContextGet:
+		return nil, []api.ValueType{coreValType(d.ContextType)}, nil
+	case BuiltinContextSet:
+		return []api.ValueType{coreValType(d.ContextType)}, nil, nil
+	case BuiltinYield:
+		return nil, []api.ValueType{i32}, nil
+	case BuiltinSubtaskCancel, BuiltinStreamCancelRead, BuiltinStreamCancelWrite,
+		BuiltinFutureCancelRead, BuiltinFutureCancelWrite:
+		return []api.ValueType{i32}, []api.ValueType{i32}, nil
+	case BuiltinStreamNew, BuiltinFutureNew:
+		return nil, []api.ValueType{i64}, nil
+	case BuiltinStreamRead, BuiltinStreamWrite:
+		return []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinFutureRead, BuiltinFutureWrite:
+		return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinErrorContextNew:
+		return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinErrorContextDebugMessage:
+		return []api.ValueType{i32, i32}, nil, nil
+	case BuiltinWaitableSetNew:
+		return nil, []api.ValueType{i32}, nil
+	case BuiltinWaitableSetWait, BuiltinWaitableSetPoll:
+		return []api.ValueType{i32, i32}, []api.ValueType{i32}, nil
+	case BuiltinWaitableJoin:
+		return []api.ValueType{i32, i32}, nil, nil
+	}
+	return nil, nil, &UnsupportedError{Construct: "the " + d.Op.String() + " built-in"}
 }
 
 func coreValType(t CoreValType) api.ValueType {

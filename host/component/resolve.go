@@ -324,6 +324,7 @@ func (d *decState) newType(t *Type, at int) *Type {
 		d.failAt(at, "value type too large (more than %d parts when expanded)", decMaxTypeWeight)
 	}
 	d.tinfo[t] = in
+	abiSetInfo(t)
 	return t
 }
 

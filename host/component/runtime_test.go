@@ -205,3 +205,57 @@ func TestCompileRefusesUnsupported(t *testing.T) {
 		}
 	}
 }
+
+// A component instantiating a nested component twice: each instance's
+// host calls reach the instance that made them, and one instance calls
+// into the others.
+func TestNestedInstancesCallTheHost(t *testing.T) {
+	comp := compileFixture(t, "rt-nested")
+	w := sim.MustNew(sim.Config{Seed: 1})
+	h, err := host.New(w, host.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got component.Value
+	w.Go("guest", func(*sim.Task) error {
+		inst, err := comp.Instantiate(h, component.Config{Name: "nested", Linker: apiLinker()})
+		if err != nil {
+			return err
+		}
+		defer inst.Close()
+		got, err = inst.Call([]string{"run"}, uint32(10))
+		return err
+	})
+	if err := w.Run().Error(); err != nil {
+		t.Fatal(err)
+	}
+	if got != uint32(46) {
+		t.Fatalf("run(10) = %v, want 46", got)
+	}
+}
+
+// A component calling its own export from inside it traps: an instance
+// is not re-entered (before, the call recursed until Go ran out of stack
+// and the process died).
+func TestReentranceTraps(t *testing.T) {
+	comp := compileFixture(t, "rt-reenter")
+	w := sim.MustNew(sim.Config{Seed: 1})
+	h, _ := host.New(w, host.Options{})
+	var callErr error
+	var trapped *host.Trap
+	w.Go("guest", func(*sim.Task) error {
+		inst, err := comp.Instantiate(h, component.Config{Name: "reenter"})
+		if err != nil {
+			return err
+		}
+		defer inst.Close()
+		_, callErr = inst.Call([]string{"run"}, uint32(1))
+		trapped = inst.Host().Trapped()
+		return nil
+	})
+	w.Run()
+	var tr *host.Trap
+	if !errors.As(callErr, &tr) || trapped == nil || !strings.Contains(callErr.Error(), "re-enters") {
+		t.Fatalf("call: %v (trapped %v), want a trap saying the instance is re-entered", callErr, trapped)
+	}
+}

@@ -78,6 +78,11 @@ type Type struct {
 	Ok, Err *Type
 	// Resource is the resource type of own and borrow.
 	Resource *ResourceType
+
+	// abi is the canonical ABI layout of a composite type the decoder
+	// built (nil otherwise): it does not depend on resources, so a copy
+	// of the type with other resources keeps it.
+	abi *abiInfo
 }
 
 // Field is a record field or a tuple element.

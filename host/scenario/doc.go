@@ -1,7 +1,8 @@
 // Package scenario is the .wsim scenario language: small, line-oriented
 // scripts of guest tasks calling the WASI 0.3 host (package host) on a
-// deterministic world (package sim), with assertions. This comment is the
-// language's reference; docs/scenarios.md points here.
+// deterministic world (package sim), with assertions. This comment
+// summarises the language; docs/scenarios.md in the repository is its
+// complete reference.
 //
 //	# drop-during-write.wsim: a descriptor dropped while its write goes on
 //	variant p3
@@ -28,7 +29,9 @@
 // of spaces or tabs). Strings are Go string literals: "double quoted" with
 // Go escapes (\n, \t, \", \\, \xNN, \u1234) or `raw`; they end on the line
 // they start. Numbers are decimal; durations are Go durations (10ms, 2s);
-// addresses are IP:port (127.0.0.1:8080, [::1]:80).
+// addresses are IP:port (127.0.0.1:8080, [::1]:80). A script is at most
+// MaxSource bytes and a line at most MaxLineTokens tokens, so that parsing
+// a hostile file takes bounded memory.
 //
 // # Header
 //

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"iter"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -96,12 +97,11 @@ func (a Arg) describe() string {
 // Parse parses a scenario. name is used in error positions. A malformed
 // scenario is an *Error.
 func Parse(name string, src []byte) (*Script, error) {
-	lines, err := lex(name, src)
-	if err != nil {
-		return nil, err
+	if len(src) > MaxSource {
+		return nil, &Error{File: name, Pos: Pos{1, 1}, Msg: fmt.Sprintf("the scenario is %d bytes, more than the %d a scenario may have", len(src), MaxSource)}
 	}
 	p := &parser{file: name, s: &Script{Name: name, Source: src}}
-	if err := p.parse(lines); err != nil {
+	if err := p.parse(lex(name, src)); err != nil {
 		return nil, err
 	}
 	if err := check(p.s); err != nil {
@@ -125,11 +125,16 @@ func (p *parser) msgAt(pos Pos, format string, args ...any) *Error {
 
 const headerWords = "a header line (variant, seed, chunk, max-steps, file, dir) or a task"
 
-func (p *parser) parse(lines []line) error {
+func (p *parser) parse(lines iter.Seq2[line, error]) error {
 	var cur *Task
 	seen := map[string]Pos{}
 	tasks := map[string]bool{}
-	for _, l := range lines {
+	end := Pos{1, 1} // the end of the last line, for "found end of file"
+	for l, err := range lines {
+		if err != nil {
+			return err
+		}
+		end = l.toks[len(l.toks)-1].pos
 		t0 := l.toks[0]
 		if l.indented {
 			if cur == nil {
@@ -248,11 +253,6 @@ func (p *parser) parse(lines []line) error {
 		return p.msgAt(cur.Pos, "task %s has no statements (indent them below the task line)", cur.Name)
 	}
 	if len(p.s.Tasks) == 0 {
-		end := Pos{1, 1}
-		if len(lines) > 0 {
-			last := lines[len(lines)-1]
-			end = last.toks[len(last.toks)-1].pos
-		}
 		return p.errAt(end, "at least one task (\"task NAME:\" followed by indented statements)", "end of file")
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,6 +65,13 @@ func TestParseErrors(t *testing.T) {
 		{"join self", "task a:\n    join a\n", `t.wsim:2:10: task a cannot join itself`},
 		{"bad result list", "task a:\n    a b = stream\n", `t.wsim:2:7: expected ',' or '=', found "b"`},
 		{"invalid utf8", "task a:\n    yield \xff\n", `t.wsim:2:11: invalid UTF-8`},
+		{"invalid utf8 after a multibyte rune", "# é\ntask a:\n    yield \xff\n", `t.wsim:3:11: invalid UTF-8`},
+		// Bounds: the lexer holds one line of tokens at a time, and
+		// at most MaxLineTokens of them; a source over MaxSource is
+		// refused before it is read.
+		{"too many tokens", "task a:\n    drop" + strings.Repeat(" h", MaxLineTokens) + "\n",
+			fmt.Sprintf("t.wsim:2:%d: more than %d tokens on one line", 5+len("drop")+2*(MaxLineTokens-1)+1, MaxLineTokens)},
+		{"too large", "task a:\n    yield\n" + strings.Repeat("#", MaxSource), fmt.Sprintf("t.wsim:1:1: the scenario is %d bytes, more than the %d", MaxSource+18, MaxSource)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -149,6 +149,19 @@
 // a trap makes Err a *GuestError with the guest's name, exit code
 // (TrapExitCode) and the trace step.
 //
+// # Limits and stdio
+//
+// An Engine made with NewEngineWithConfig bounds its guests: MemoryLimitPages
+// caps linear memory (memory.grow fails past it); Fuel meters the code —
+// one unit per function call and loop iteration, inserted into the module
+// before it is compiled — so a guest that computes forever traps with
+// ErrOutOfFuel at the same point in every run; a done Context stops the
+// guests running, at a point that is not reproducible. A guest that the
+// run ends while it waits in a host call fails with an *UnwoundError
+// naming the call. Stdout and stderr go to Config.Stdout and Config.Stderr
+// as they are written, or are kept; a live stdin (Config.StdinReader) is
+// read only when the guest reads fd 0, and what it read is in the trace.
+//
 // The wasmtime-shaped command line, `wasisim run [--dir HOST::GUEST]
 // [--env K=V] [--listen ADDR] … MODULE [ARGS…]`, is part of cmd/wasisim.
 package wasip1

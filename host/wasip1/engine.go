@@ -11,6 +11,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasisim/wasisim/internal/fuel"
 )
 
 // sharedCache is the compilation cache every Engine's runtime uses, so a
@@ -26,11 +28,44 @@ var sharedCache = wazero.NewCompilationCache()
 // goroutines may share it.
 type Engine struct {
 	rt       wazero.Runtime
+	cfg      EngineConfig
 	mu       sync.Mutex
 	compiled map[[32]byte]*compiled
 	closed   bool
 	seq      atomic.Uint64
+	// meter meters the guests when the configuration asks for it.
+	meter *fuel.Meter
 }
+
+// EngineConfig configures an Engine: its compilation cache and the limits
+// of the guests it runs.
+type EngineConfig struct {
+	// Cache is wazero's compilation cache (nil: the process-wide one).
+	Cache wazero.CompilationCache
+	// MemoryLimitPages caps a guest's linear memory, in 64 KiB pages (0:
+	// wazero's limit, 4 GiB): memory.grow past it fails, as when a host
+	// is out of memory, and a module that needs more at the start fails
+	// to instantiate.
+	MemoryLimitPages uint32
+	// Fuel bounds the work of each guest: every function call and every
+	// loop iteration spends one unit, and a guest that has spent them all
+	// traps, with ErrOutOfFuel as its error. Where a guest runs out is
+	// the same in every run of a schedule. 0 means unmetered.
+	Fuel uint64
+	// Context, if set, stops the guests running when it is done (a
+	// deadline, an interrupt), with the context's cause as their error:
+	// within a slice of fuel (internal/fuel.Slice units, at most some
+	// milliseconds of computing). Guests are metered for it (with all the
+	// fuel there is if Fuel is 0); unlike Fuel, where a guest stops is
+	// not reproducible.
+	Context context.Context
+}
+
+// ErrOutOfFuel is the error of a guest that spent its EngineConfig.Fuel.
+var ErrOutOfFuel = fuel.ErrExhausted
+
+// metered reports whether the engine instruments modules with fuel.
+func (c *EngineConfig) metered() bool { return c.Fuel > 0 || c.Context != nil }
 
 type compiled struct {
 	cm  wazero.CompiledModule
@@ -44,18 +79,50 @@ const CacheDirEnv = "WASISIM_WAZERO_CACHE"
 
 // NewEngine makes an Engine using the process-wide in-memory compilation
 // cache. Close it when done.
-func NewEngine() (*Engine, error) { return NewEngineWithCache(sharedCache) }
+func NewEngine() (*Engine, error) { return NewEngineWithConfig(EngineConfig{}) }
 
 // NewEngineWithCache makes an Engine whose runtime uses cache (for example
 // wazero.NewCompilationCacheWithDir). Close it when done.
 func NewEngineWithCache(cache wazero.CompilationCache) (*Engine, error) {
+	return NewEngineWithConfig(EngineConfig{Cache: cache})
+}
+
+// NewEngineWithConfig makes an Engine with limits. Close it when done.
+func NewEngineWithConfig(cfg EngineConfig) (*Engine, error) {
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(cache))
+	cache := cfg.Cache
+	if cache == nil {
+		cache = sharedCache
+	}
+	rc := wazero.NewRuntimeConfig().WithCompilationCache(cache)
+	if cfg.MemoryLimitPages > 0 {
+		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	if err := instantiateHost(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
-	return &Engine{rt: rt, compiled: map[[32]byte]*compiled{}}, nil
+	e := &Engine{rt: rt, cfg: cfg, compiled: map[[32]byte]*compiled{}}
+	if cfg.metered() {
+		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
+		if err := e.meter.Instantiate(ctx, rt); err != nil {
+			_ = rt.Close(ctx)
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// stopped returns why a guest's call failed if the meter stopped it: the
+// context's cause, or ErrOutOfFuel; nil otherwise.
+func (e *Engine) stopped(err error) error { return fuel.StopCause(err) }
+
+// forget drops a closed instance's fuel account.
+func (e *Engine) forget(m api.Module) {
+	if e.meter != nil {
+		e.meter.Forget(m)
+	}
 }
 
 var (
@@ -98,9 +165,17 @@ func (e *Engine) Compile(wasm []byte) (wazero.CompiledModule, error) {
 	if ok {
 		return c.cm, c.err
 	}
-	cm, err := e.rt.CompileModule(context.Background(), wasm)
-	if err != nil {
-		err = fmt.Errorf("invalid module: %w", err)
+	var cm wazero.CompiledModule
+	code, err := wasm, error(nil)
+	if e.cfg.metered() {
+		if code, err = fuel.Instrument(wasm); err != nil {
+			err = fmt.Errorf("cannot meter the module: %w", err)
+		}
+	}
+	if err == nil {
+		if cm, err = e.rt.CompileModule(context.Background(), code); err != nil {
+			err = fmt.Errorf("invalid module: %w", err)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -92,7 +92,7 @@ const (
 // holds exactly one reference on it through package refs (fdRef); closing
 // the fd (fd_close, the target of fd_renumber, or process exit) gives it
 // back, so the object's release — its locks, its port — happens when the
-// last holder anywhere in the world lets go (SEMANTICS.md §1). Preview 1
+// last holder anywhere in the world lets go (docs/semantics.md §1). Preview 1
 // has no dup, so no two slots share an entry.
 type fdEntry interface {
 	// state is what every kind has: fdflags and rights.

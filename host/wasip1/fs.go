@@ -438,13 +438,7 @@ func (g *Guest) readIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int6
 		if positional {
 			return 0, ESPIPE
 		}
-		total := uint32(0)
-		for _, b := range iov {
-			n := copy(b, g.stdin)
-			g.stdin = g.stdin[n:]
-			total += uint32(n)
-		}
-		return total, ESUCCESS
+		return g.readStdin(iov)
 	case *sockFD:
 		if positional {
 			return 0, ESPIPE
@@ -487,19 +481,7 @@ func (g *Guest) writeIOV(fd uint32, m api.Memory, iovPtr, iovLen uint32, off int
 		if positional {
 			return 0, ESPIPE
 		}
-		buf, tee := &g.stdout, g.cfg.Stdout
-		if e.stream == 2 {
-			buf, tee = &g.stderr, g.cfg.Stderr
-		}
-		total := uint32(0)
-		for _, b := range iov {
-			buf.Write(b)
-			if tee != nil {
-				_, _ = tee.Write(b)
-			}
-			total += uint32(len(b))
-		}
-		return total, ESUCCESS
+		return g.writeStdio(e.stream, iov)
 	case *sockFD:
 		if positional {
 			return 0, ESPIPE

@@ -13,7 +13,11 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasisim/wasisim/internal/fuel"
+	"github.com/wasisim/wasisim/internal/linmem"
 
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
@@ -43,10 +47,18 @@ type Config struct {
 	Module []byte
 	// Args are argv[1:]; Env are "KEY=VALUE" entries.
 	Args, Env []string
-	// Stdin is what the guest reads from fd 0.
+	// Stdin is what the guest reads from fd 0, when StdinReader is nil.
 	Stdin []byte
-	// Stdout and Stderr, if set, receive a copy of what the guest writes to
-	// fd 1 and 2 (Guest.Stdout and Guest.Stderr always keep it all).
+	// StdinReader, if set, is stdin read live (a terminal, a pipe): a
+	// chunk is read only when the guest waits in fd_read on fd 0 and
+	// nothing else in the world can run, and each chunk is recorded in
+	// the trace (sim.World.Input), so a replay needs no reader. A guest
+	// that never reads stdin never waits for it.
+	StdinReader io.Reader
+	// Stdout and Stderr, if set, receive what the guest writes to fd 1 and
+	// 2 as it writes it, and nothing is kept (Guest.Stdout and
+	// Guest.Stderr then return nothing); a write that fails is EPIPE for
+	// the guest. Nil keeps the output in memory.
 	Stdout, Stderr io.Writer
 	// FS is the world's file system; Dirs are preopened from it as fds 3,
 	// 4, … in order.
@@ -98,7 +110,7 @@ type Guest struct {
 	fds    fdTable
 	rng    *rand.Rand
 	args   []string
-	stdin  []byte
+	stdin  stdinState
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 
@@ -109,6 +121,9 @@ type Guest struct {
 	done     bool
 	calls    uint64
 	panicked any
+	// inCall is the host call running, for saying where a guest was
+	// unwound.
+	inCall string
 }
 
 // Spawn compiles (or takes from the engine's cache) the module and starts
@@ -141,6 +156,9 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 	if _, ok := cm.ExportedFunctions()["_start"]; !ok {
 		return fail(errors.New("module has no _start export"))
 	}
+	if err := checkImports(cm); err != nil {
+		return fail(err)
+	}
 	for _, kv := range cfg.Env {
 		if !strings.Contains(kv, "=") {
 			return fail(fmt.Errorf("environment entry %q is not KEY=VALUE", kv))
@@ -153,7 +171,7 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 		cm:    cm,
 		rng:   rand.New(rand.NewPCG(w.Rand().Uint64(), w.Rand().Uint64())),
 		args:  append([]string{cfg.Name}, cfg.Args...),
-		stdin: cfg.Stdin,
+		stdin: stdinState{buf: cfg.Stdin, eof: cfg.StdinReader == nil},
 	}
 	g.fds.put(&stdioFD{fdState: fdState{base: stdinRights}, stream: 0})
 	g.fds.put(&stdioFD{fdState: fdState{base: stdoutRights}, stream: 1})
@@ -180,6 +198,39 @@ func Spawn(w *sim.World, cfg Config) (*Guest, error) {
 	g.task = w.Go(cfg.Name, g.run)
 	w.AddLeakCheck("wasip1", g.leaks)
 	return g, nil
+}
+
+// checkImports refuses, before the guest starts, a module importing what
+// the host does not provide (wazero would fail its instantiation inside
+// the run, which then looks like the guest's failure).
+func checkImports(cm wazero.CompiledModule) error {
+	provided := map[string]*hostFunc{}
+	fns := hostFuncs()
+	for i := range fns {
+		provided[fns[i].name] = &fns[i]
+	}
+	for _, def := range cm.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		if mod == fuel.Module {
+			continue // the meter's, added by Engine.Compile
+		}
+		h := provided[name]
+		if mod != ModuleName || h == nil {
+			return fmt.Errorf("module imports %s.%s, which wasisim does not provide", mod, name)
+		}
+		results := 1
+		if h.noResult {
+			results = 0
+		}
+		if !reflect.DeepEqual(def.ParamTypes(), h.params) && !(len(def.ParamTypes()) == 0 && len(h.params) == 0) || len(def.ResultTypes()) != results {
+			return fmt.Errorf("module imports %s.%s with another signature than wasisim's", mod, name)
+		}
+	}
+	for _, m := range cm.ImportedMemories() {
+		mod, name, _ := m.Import()
+		return fmt.Errorf("module imports memory %s.%s, which wasisim does not provide", mod, name)
+	}
+	return nil
 }
 
 func openPreopen(fsys *vfs.FS, p Preopen) (*vfs.OFD, error) {
@@ -212,10 +263,12 @@ func (g *Guest) Task() *sim.Task { return g.task }
 // Name is the guest's task name, e.g. "client#2".
 func (g *Guest) Name() string { return g.task.Name() }
 
-// Stdout is everything the guest wrote to fd 1 so far.
+// Stdout is everything the guest wrote to fd 1 so far (nothing when
+// Config.Stdout was set: it went there).
 func (g *Guest) Stdout() []byte { return g.stdout.Bytes() }
 
-// Stderr is everything the guest wrote to fd 2 so far.
+// Stderr is everything the guest wrote to fd 2 so far (nothing when
+// Config.Stderr was set).
 func (g *Guest) Stderr() []byte { return g.stderr.Bytes() }
 
 // Done reports whether the guest has ended.
@@ -249,20 +302,26 @@ func (g *Guest) run(t *sim.Task) (err error) {
 			// return an error; re-raise it so the world sees it.
 			g.panicked = nil
 			g.exitCode = TrapExitCode
-			g.err = &GuestError{Guest: t.Name(), ExitCode: g.exitCode, Step: g.w.Step(), Err: fmt.Errorf("host call unwound: %v", p)}
+			g.err = &GuestError{Guest: t.Name(), ExitCode: g.exitCode, Step: g.w.Step(), Err: &UnwoundError{Call: g.inCall}}
 			panic(p)
 		}
 	}()
-	ctx := context.WithValue(context.Background(), guestKey{}, g)
+	ctx := experimental.WithMemoryAllocator(context.WithValue(context.Background(), guestKey{}, g), linmem.Allocator)
 	mcfg := wazero.NewModuleConfig().WithName(g.eng.instanceName(t.Name())).WithStartFunctions()
 	mod, err := g.eng.rt.InstantiateModule(ctx, g.cm, mcfg)
 	if err != nil {
 		if g.panicked != nil {
 			return nil
 		}
+		if stop := g.eng.stopped(err); stop != nil {
+			return g.fail(stop) // in the start function
+		}
 		return g.fail(fmt.Errorf("instantiate: %w", err))
 	}
-	defer func() { _ = mod.Close(context.Background()) }()
+	defer func() {
+		g.eng.forget(mod)
+		_ = mod.Close(context.Background())
+	}()
 	if m := mod.Memory(); m != nil && !reflect.ValueOf(m).IsNil() {
 		g.mem = m
 	}
@@ -279,7 +338,21 @@ func (g *Guest) run(t *sim.Task) (err error) {
 		g.exitCode = exit.ExitCode()
 		return nil
 	}
+	if stop := g.eng.stopped(err); stop != nil {
+		return g.fail(stop)
+	}
 	return g.fail(fmt.Errorf("trap: %w", err))
+}
+
+// UnwoundError is how a guest ended that was blocked in a host call when
+// the run ended (a deadlock, the step limit): the world unwound it.
+type UnwoundError struct {
+	// Call is the host call it was blocked in.
+	Call string
+}
+
+func (e *UnwoundError) Error() string {
+	return "the run ended while the guest was waiting in " + e.Call
 }
 
 // closeFDs drops every descriptor's reference, as process exit closes
@@ -304,6 +377,7 @@ func (g *Guest) call(h *hostFunc, stack []uint64) (errno Errno) {
 		}
 	}()
 	g.calls++
+	g.inCall = h.name
 	g.w.Yield()
 	errno = h.fn(g, g.mem, stack)
 	if g.w.Tracing() {

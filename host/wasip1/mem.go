@@ -24,13 +24,6 @@ func memString(m api.Memory, ptr, n uint32) (string, Errno) {
 	return string(b), ESUCCESS
 }
 
-func putU8(m api.Memory, ptr uint32, v uint8) Errno {
-	if m == nil || !m.WriteByte(ptr, v) {
-		return EFAULT
-	}
-	return ESUCCESS
-}
-
 func putU16(m api.Memory, ptr uint32, v uint16) Errno {
 	if m == nil || !m.WriteUint16Le(ptr, v) {
 		return EFAULT

@@ -302,7 +302,9 @@ func (g *Guest) readiness(e fdEntry, read bool) (bool, uint64, uint16) {
 	switch e := e.(type) {
 	case *stdioFD:
 		if read && e.stream == 0 {
-			return true, uint64(len(g.stdin)), 0
+			// Ready: a read returns what is buffered or waits for a live
+			// stdin, as a terminal's would.
+			return true, uint64(len(g.stdin.buf)), 0
 		}
 		return true, 0, 0
 	case *sockFD:

@@ -3,32 +3,23 @@ package wasip3
 import (
 	"time"
 
+	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/component"
 )
 
-// environment is get-environment's value.
-func (b *binder) environment() value {
-	out := make([]value, len(b.cfg.Env))
-	for i, kv := range b.cfg.Env {
+// environment converts get-environment's value.
+func environment(env [][2]string) value {
+	out := make([]value, len(env))
+	for i, kv := range env {
 		out[i] = []value{kv[0], kv[1]}
 	}
 	return out
 }
 
-// arguments is get-arguments' value: the program name, then the args.
-func (b *binder) arguments() value {
-	out := []value{b.cfg.Name}
-	for _, a := range b.cfg.Args {
-		out = append(out, a)
-	}
-	return out
-}
-
-func (b *binder) initialCwd() value {
-	if b.cfg.InitialCwd == "" {
-		return component.None()
-	}
-	return component.Some(b.cfg.InitialCwd)
+// Environment is the wasi:cli/environment of a guest: the program name,
+// then its arguments; its environment; its initial directory.
+func (cfg Config) Environment() host.Environment {
+	return host.Environment{Args: append([]string{cfg.Name}, cfg.Args...), Env: cfg.Env, InitialCwd: cfg.InitialCwd}
 }
 
 // exitStatus is the exit code of exit(status: result).
@@ -40,11 +31,28 @@ func exitStatus(v value) uint32 {
 }
 
 func (b *binder) cli() {
+	cwd := func(c *component.Call, _ []value) (value, error) {
+		d, ok, err := c.Instance().InitialCwd()
+		if err != nil || !ok {
+			return component.None(), err
+		}
+		return component.Some(d), nil
+	}
 	for _, env := range []string{ifEnv, ifEnv02} {
-		b.fn(env, "get-environment", func(*component.Call, []value) (value, error) { return b.environment(), nil })
-		b.fn(env, "get-arguments", func(*component.Call, []value) (value, error) { return b.arguments(), nil })
-		b.fn(env, "get-initial-cwd", func(*component.Call, []value) (value, error) { return b.initialCwd(), nil })
-		b.fn(env, "initial-cwd", func(*component.Call, []value) (value, error) { return b.initialCwd(), nil })
+		b.fn(env, "get-environment", func(c *component.Call, _ []value) (value, error) {
+			e, err := c.Instance().Environment()
+			return environment(e), err
+		})
+		b.fn(env, "get-arguments", func(c *component.Call, _ []value) (value, error) {
+			args, err := c.Instance().Arguments()
+			out := make([]value, len(args))
+			for i, a := range args {
+				out[i] = a
+			}
+			return out, err
+		})
+		b.fn(env, "get-initial-cwd", cwd)
+		b.fn(env, "initial-cwd", cwd)
 	}
 	for _, ex := range []string{ifExit, ifExit02} {
 		b.fn(ex, "exit", func(_ *component.Call, a []value) (value, error) {
@@ -70,12 +78,28 @@ func (b *binder) cli() {
 		f, err := c.Instance().WriteStderr(hd(a[0]))
 		return writeResult(c, f, err)
 	})
-	// Stdio is never a terminal in the simulation.
-	for _, t := range []struct{ iface, name string }{
-		{ifTermStdin, "get-terminal-stdin"}, {ifTermStdout, "get-terminal-stdout"}, {ifTermStderr, "get-terminal-stderr"},
-		{ifTermStdin02, "get-terminal-stdin"}, {ifTermStdout02, "get-terminal-stdout"}, {ifTermStderr02, "get-terminal-stderr"},
+	// Stdio is never a terminal in the simulation: the host says none.
+	term := func(get func(*host.Instance) (host.Handle, bool, error)) fnImpl {
+		return func(c *component.Call, _ []value) (value, error) {
+			h, ok, err := get(c.Instance())
+			if err != nil || !ok {
+				return component.None(), err
+			}
+			return component.Some(uint32(h)), nil
+		}
+	}
+	for _, t := range []struct {
+		iface, name string
+		get         func(*host.Instance) (host.Handle, bool, error)
+	}{
+		{ifTermStdin, "get-terminal-stdin", (*host.Instance).TerminalStdin},
+		{ifTermStdout, "get-terminal-stdout", (*host.Instance).TerminalStdout},
+		{ifTermStderr, "get-terminal-stderr", (*host.Instance).TerminalStderr},
+		{ifTermStdin02, "get-terminal-stdin", (*host.Instance).TerminalStdin},
+		{ifTermStdout02, "get-terminal-stdout", (*host.Instance).TerminalStdout},
+		{ifTermStderr02, "get-terminal-stderr", (*host.Instance).TerminalStderr},
 	} {
-		b.fn(t.iface, t.name, func(*component.Call, []value) (value, error) { return component.None(), nil })
+		b.fn(t.iface, t.name, term(t.get))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/component"
@@ -72,6 +73,12 @@ func Spawn(h *host.Host, comp *component.Component, cfg Config) *Guest {
 	return g
 }
 
+// spawnLinker is the Linker of every guest Spawn starts. It depends on
+// nothing of a guest (a guest's arguments and environment reach the
+// functions through its host.Instance) and instantiation does not change
+// it, so one serves every guest of every world at once.
+var spawnLinker = sync.OnceValue(func() *component.Linker { return NewLinker(Config{}) })
+
 func (g *Guest) run(h *host.Host, comp *component.Component) error {
 	defer func() {
 		g.done = true
@@ -86,8 +93,9 @@ func (g *Guest) run(h *host.Host, comp *component.Component) error {
 	if err := Supported(comp); err != nil {
 		return g.end(err)
 	}
-	l := NewLinker(g.cfg)
-	inst, err := comp.Instantiate(h, component.Config{Name: g.cfg.Name, Linker: l})
+	env := g.cfg.Environment()
+	inst, err := comp.Instantiate(h, component.Config{Name: g.cfg.Name, Linker: spawnLinker(),
+		Setup: func(in *host.Instance) { in.SetEnvironment(env) }})
 	g.inst = inst
 	if inst != nil {
 		defer inst.Close()

@@ -47,8 +47,7 @@ const (
 
 // binder registers host functions with a Linker.
 type binder struct {
-	l   *component.Linker
-	cfg Config
+	l *component.Linker
 }
 
 type fnImpl = func(c *component.Call, a []value) (value, error)
@@ -64,9 +63,13 @@ func (b *binder) blocking(iface, name string, f fnImpl) {
 
 // NewLinker binds every WASI 0.3.0 import of cli, clocks, random,
 // filesystem and sockets, and the WASI 0.2 cli and io imports of Rust's
-// standard library, to the host.Instance of the calling guest.
+// standard library, to the host.Instance of the calling guest. The
+// functions take what they need of the guest (its arguments, its
+// environment) from that instance, not from cfg, so one Linker serves any
+// number of guests; each call returns a new one, which the caller may
+// extend.
 func NewLinker(cfg Config) *component.Linker {
-	b := &binder{l: component.NewLinker(), cfg: cfg}
+	b := &binder{l: component.NewLinker()}
 	b.filesystem()
 	b.sockets()
 	b.cli()

@@ -91,17 +91,20 @@ func (b *binder) sockets() {
 		}
 		return l, nil
 	})
-	tcp("get-address-family", func(c *component.Call, a []value) (value, error) {
-		f, err := c.Instance().AddressFamily(hd(a[0]))
-		if err != nil && !isWASIError(err) {
-			return nil, err
+	fam := func(get func(*host.Instance, host.Handle) (vnet.Family, error)) fnImpl {
+		return func(c *component.Call, a []value) (value, error) {
+			f, err := get(c.Instance(), hd(a[0]))
+			if err != nil && !isWASIError(err) {
+				return nil, err
+			}
+			t, terr := resultTypeOf(c)
+			if terr != nil {
+				return nil, terr
+			}
+			return named(t, f.String())
 		}
-		t, terr := resultTypeOf(c)
-		if terr != nil {
-			return nil, terr
-		}
-		return named(t, f.String())
-	})
+	}
+	tcp("get-address-family", fam((*host.Instance).AddressFamily))
 	tcp("set-listen-backlog-size", func(c *component.Call, a []value) (value, error) {
 		v, _ := a[1].(uint64)
 		return ret(c, nil, c.Instance().SetListenBacklogSize(hd(a[0]), v))
@@ -167,6 +170,21 @@ func (b *binder) sockets() {
 	tcp("get-send-buffer-size", getSize((*host.Instance).SendBufferSize))
 	tcp("set-send-buffer-size", setSize((*host.Instance).SetSendBufferSize))
 
+	udp("get-local-address", addr((*host.Instance).UDPLocalAddress))
+	udp("get-remote-address", addr((*host.Instance).UDPRemoteAddress))
+	udp("get-address-family", fam((*host.Instance).UDPAddressFamily))
+	udp("get-unicast-hop-limit", func(c *component.Call, a []value) (value, error) {
+		v, err := c.Instance().UnicastHopLimit(hd(a[0]))
+		return ret(c, v, err)
+	})
+	udp("set-unicast-hop-limit", func(c *component.Call, a []value) (value, error) {
+		v, _ := a[1].(uint8)
+		return ret(c, nil, c.Instance().SetUnicastHopLimit(hd(a[0]), v))
+	})
+	udp("get-receive-buffer-size", getSize((*host.Instance).UDPReceiveBufferSize))
+	udp("set-receive-buffer-size", setSize((*host.Instance).SetUDPReceiveBufferSize))
+	udp("get-send-buffer-size", getSize((*host.Instance).UDPSendBufferSize))
+	udp("set-send-buffer-size", setSize((*host.Instance).SetUDPSendBufferSize))
 	udp("bind", withAddr((*host.Instance).UDPBind))
 	udp("connect", withAddr((*host.Instance).UDPConnect))
 	udp("disconnect", func(c *component.Call, a []value) (value, error) {

@@ -74,7 +74,25 @@ func named(t *ctype, name string) (value, error) {
 	if t.Kind == component.Enum {
 		return i, nil
 	}
-	return component.VariantValue{Case: i}, nil
+	return bareCase(i), nil
+}
+
+// bareCases holds the values of the first payload-less variant cases,
+// made once: a value is immutable, and making one per call (an error
+// code, a descriptor type) is an allocation per host call.
+var bareCases = func() (vs [64]value) {
+	for i := range vs {
+		vs[i] = component.VariantValue{Case: uint32(i)}
+	}
+	return vs
+}()
+
+// bareCase is the variant value of case i without a payload.
+func bareCase(i uint32) value {
+	if i < uint32(len(bareCases)) {
+		return bareCases[i]
+	}
+	return component.VariantValue{Case: i}
 }
 
 // withPayload is a variant case with a payload.
@@ -134,13 +152,16 @@ func result(t *ctype, v value, err error) (value, error) {
 			return nil, errType("returning an error as a %s", t)
 		}
 		if t.Err == nil {
-			return component.Err(nil), nil
+			return bareCase(1), nil // err
 		}
 		ev, e := errorValue(t.Err, err)
 		if e != nil {
 			return nil, e
 		}
 		return component.Err(ev), nil
+	}
+	if v == nil {
+		return bareCase(0), nil // ok
 	}
 	return component.Ok(v), nil
 }

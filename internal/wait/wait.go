@@ -7,7 +7,10 @@
 // strategy decides when a waiter proceeds, deadlines are virtual wall time,
 // and a wait that nobody can end is reported as a deadlock naming the
 // queue. Without a world it is a channel closed on wake-up, for plain
-// goroutines, with real-time deadlines.
+// goroutines, with deadlines on the time package's clock. That mode works
+// inside a testing/synctest bubble: a waiter is durably blocked (it blocks
+// only on a channel, and a timer, made in its bubble) and deadlines are on
+// the bubble's fake clock.
 package wait
 
 import (
@@ -54,8 +57,20 @@ func New(w *sim.World, name string) Queue {
 }
 
 // CanWait reports whether a caller may block on a Queue of w's mode: in
-// goroutine mode always, in world mode only from a world task.
+// goroutine mode always, in world mode only from the world's running
+// task (the calling goroutine, not whichever task the world runs).
 func CanWait(w *sim.World) bool { return w == nil || w.Current() != nil }
+
+// Check is the entry check of a layer's calls in w's mode: nil in
+// goroutine mode; in world mode, sim.ErrNotInTask from a goroutine that is
+// not the world's running task while the world runs (World.CheckCaller).
+// A layer calls it before touching its state.
+func Check(w *sim.World) error {
+	if w == nil {
+		return nil
+	}
+	return w.CheckCaller()
+}
 
 // Now is the time deadlines are compared with: w's virtual wall time, or
 // the real clock without a world.
@@ -105,8 +120,22 @@ func (wq *worldQueue) Wake() {
 	}
 }
 
+// chanQueue is goroutine mode. A waiter blocks on a channel that Wake
+// closes. The channel lives only while someone waits on it: the first
+// waiter makes it and the last one to give up (its deadline passed) lets
+// it go. Inside a testing/synctest bubble a channel belongs to the bubble
+// of the goroutine that made it; waiting on it there is durably blocking,
+// and closing it from outside is a fatal error — so a channel must not
+// outlive the waiters that made it, or a Wake after the bubble ended
+// would close it from outside.
 type chanQueue struct {
-	ch chan struct{} // made by the first waiter, closed by Wake; guarded by the owner's mutex
+	cur *chanGen // the current waiters; nil when nobody waits. Guarded by the owner's mutex
+}
+
+// chanGen is one generation of waiters: those that Wake will wake together.
+type chanGen struct {
+	ch      chan struct{}
+	waiters int
 }
 
 func (cq *chanQueue) Wait(mu sync.Locker, _ string, deadline time.Time) (bool, error) {
@@ -117,24 +146,30 @@ func (cq *chanQueue) Wait(mu sync.Locker, _ string, deadline time.Time) (bool, e
 			return true, nil
 		}
 	}
-	if cq.ch == nil {
-		cq.ch = make(chan struct{})
+	g := cq.cur
+	if g == nil {
+		g = &chanGen{ch: make(chan struct{})}
+		cq.cur = g
 	}
-	ch := cq.ch
+	g.waiters++
 	mu.Unlock()
 	timedOut := false
 	if deadline.IsZero() {
-		<-ch
+		<-g.ch
 	} else {
 		t := time.NewTimer(d)
 		select {
-		case <-ch:
+		case <-g.ch:
 		case <-t.C:
 			timedOut = true
 		}
 		t.Stop()
 	}
 	mu.Lock()
+	g.waiters--
+	if g.waiters == 0 && cq.cur == g {
+		cq.cur = nil
+	}
 	return timedOut, nil
 }
 
@@ -148,8 +183,8 @@ func (cq *chanQueue) Await(mu sync.Locker, reason string, ready func() bool) err
 }
 
 func (cq *chanQueue) Wake() {
-	if cq.ch != nil {
-		close(cq.ch)
-		cq.ch = nil
+	if cq.cur != nil {
+		close(cq.cur.ch)
+		cq.cur = nil
 	}
 }

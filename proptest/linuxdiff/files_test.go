@@ -388,6 +388,15 @@ func (r *fileRun) apply(op fileOp) error {
 			pf, fl = vfs.SymlinkFollow, unix.AT_SYMLINK_FOLLOW
 		}
 		verr := s.ofd.LinkAt(pf, op.Path, s2.ofd, op.Path2)
+		if r.isDir(s) && !r.canMutate(s) {
+			// F3: a link from a base without mutate-directory would be
+			// a writable name for a file its holder may only read.
+			r.divergent("F3")
+			if vc := VFSCode(verr); vc != vfs.ErrNotPermitted.String() {
+				return r.fail(op, "(not run: F3 link from a base without mutate-directory)", vc)
+			}
+			return nil
+		}
 		if done, err := r.twoPathRules(op, s, s2, false, op.Follow, verr); done {
 			return err
 		}

@@ -13,7 +13,14 @@ WASISIM may name the command (default: wasisim on PATH; for example
 WASISIM="go run ./cmd/wasisim"). The test's root directory is copied into
 the world's in-memory file system and preopened as "/"; it is never written
 back, so the suite's files stay as they are. wasi:http is not provided.
+
+A test in which the runner connects to the guest (a "connect" operation,
+as sockets-echo) runs with --publish 127.0.0.1:*: each guest listener on
+loopback is bridged to the same port of the machine, where the runner
+connects to the address the guest prints. No other test can reach the
+machine's network.
 """
+import json
 import os
 import shlex
 from typing import Dict, List, Optional, Tuple
@@ -50,6 +57,8 @@ def compute_argv(test_path: str,
                  wasi_version: str) -> List[str]:
     args, env, root = args_env_root
     argv = WASISIM + ["run"]
+    if _runner_connects(test_path):
+        argv += ["--publish", "127.0.0.1:*"]
     for k, v in env.items():
         argv += ["--env", f"{k}={v}"]
     if root:
@@ -57,3 +66,14 @@ def compute_argv(test_path: str,
     argv += [test_path]
     argv += args
     return argv
+
+
+def _runner_connects(test_path: str) -> bool:
+    """Whether the test's configuration has the runner connect to the guest."""
+    config = os.path.splitext(test_path)[0] + ".json"
+    try:
+        with open(config, encoding="utf-8") as f:
+            ops = json.load(f).get("operations", [])
+    except (OSError, ValueError):
+        return False
+    return any(op.get("type") == "connect" for op in ops)

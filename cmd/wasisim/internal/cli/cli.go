@@ -6,6 +6,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/scenario"
 	"github.com/wasisim/wasisim/sim"
@@ -45,8 +45,9 @@ Usage:
 
 Commands:
   run FILE        run a .wsim scenario once (one schedule, from a seed), or a
-                  wasm binary — a WASI 0.3 component or a preview-1 module:
-                  run [--dir H::G] [--env K=V] [--listen A] [--trace F] X.wasm [ARGS]
+                  wasm binary — a WASI 0.3 component or a preview-1 module,
+                  told apart by its first bytes, not its name:
+                  run [--dir H::G] [--env K=V] [--trace F] X.wasm [ARGS]
   explore FILE    run it under many schedules and report failures (a binary:
                   every schedule must show the exit code and output of the first)
   replay TRACE    re-run a trace strictly and print its event log
@@ -57,24 +58,30 @@ Commands:
   help            this text
 
 Every command takes --help. Exit codes: 0 ok, 1 failure found / assertion
-broken / divergence, 2 bad usage or bad input. The scenario language is
-documented in "go doc github.com/wasisim/wasisim/host/scenario".
+broken / divergence, 2 bad usage or bad input, 130 interrupted (SIGINT or
+SIGTERM: the command stops at the next run boundary, reports what ran and
+keeps the traces found; a second signal quits at once). A wasm run exits
+with the guest's code, 124 at a compute limit, 134 for a trap (see
+"wasisim run --help"). The scenario language is documented in
+"go doc github.com/wasisim/wasisim/host/scenario".
 `
 
 // Main runs the wasisim command with args (without the program name) and
-// returns the exit code.
+// returns the exit code. A wasm guest reads the process's stdin; SIGINT
+// and SIGTERM stop the command as the usage says.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return mainWith(args, os.Stdin, stdout, stderr, notifySignals, os.Exit)
+}
+
+// mainWith is Main with the process's stdin, signals and exit injected.
+func mainWith(args []string, stdin io.Reader, stdout, stderr io.Writer, signals func() (<-chan os.Signal, func()), exit func(int)) int {
 	if len(args) == 0 {
 		args = []string{"demo"}
 	}
 	cmd, rest := args[0], args[1:]
-	c := &command{name: cmd, stdout: stdout, stderr: stderr}
+	c := &command{name: cmd, stdin: stdin, stdout: stdout, stderr: stderr, signals: signals, exitNow: exit}
 	switch cmd {
 	case "run":
-		if wasmrun.IsModuleRun(rest) {
-			// A core module: the wasmtime-shaped runner.
-			return wasmrun.Main(rest, os.Stdin, stdout, stderr)
-		}
 		return c.exit(c.run(rest))
 	case "explore":
 		return c.exit(c.explore(rest))
@@ -98,7 +105,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 type command struct {
 	name           string
+	stdin          io.Reader
 	stdout, stderr io.Writer
+	// signals subscribes to SIGINT and SIGTERM; exitNow ends the process
+	// (a second signal). Tests inject both.
+	signals func() (<-chan os.Signal, func())
+	exitNow func(int)
+	// ctx is cancelled by the first signal (see interruptible).
+	ctx context.Context
+	// code, if set, is the exit code of a command that reported its own
+	// ending (a wasm run exits with its guest's code).
+	code *int
+	// help prints the command's --help text.
+	help func()
 }
 
 // Errors a command returns: usage errors exit 2, failures exit 1 (the
@@ -120,6 +139,10 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 func (c *command) exit(err error) int {
 	switch {
+	case err == errInterrupted:
+		return ExitInterrupted
+	case (err == nil || err == errFailed) && c.code != nil:
+		return *c.code
 	case err == nil || err == errHelp:
 		return ExitOK
 	case err == errFailed:
@@ -130,11 +153,14 @@ func (c *command) exit(err error) int {
 	return ExitUsage
 }
 
-// flags makes a flag set whose --help prints usage and examples to stdout.
+// flags makes a flag set for a command. Its --help prints the usage, the
+// flags and the examples once, to stdout (parse does); a bad flag is one
+// line on stderr (exit), never the usage.
 func (c *command) flags(usage, examples string) *flag.FlagSet {
 	fs := flag.NewFlagSet("wasisim "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	fs.Usage = func() {} // the flag package calls it on every error
+	c.help = func() {
 		fmt.Fprintf(c.stdout, "Usage: %s\n\nFlags:\n", usage)
 		fs.SetOutput(c.stdout)
 		fs.PrintDefaults()
@@ -151,7 +177,7 @@ func (c *command) parse(fs *flag.FlagSet, args []string, npos int, what string) 
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				c.help()
 				return nil, errHelp
 			}
 			return nil, usagef("%v (see wasisim %s --help)", err, c.name)
@@ -192,12 +218,24 @@ func loadScriptAs(path, name string) (*scenario.Script, error) {
 			return nil, fmt.Errorf("no embedded scenario %q", name)
 		}
 	} else {
-		src, err = os.ReadFile(path)
+		src, err = readAtMost(path, scenario.MaxSource+1)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read scenario: %w", err)
 		}
 	}
 	return scenario.Parse(name, src)
+}
+
+// readAtMost reads a file's first n bytes: enough for a parser to refuse
+// a file that is too large, without reading all of it (or waiting forever
+// on a named pipe that never ends).
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 // withVariant returns the script to run with the variant flag applied.
@@ -223,53 +261,48 @@ func simConfig(path string, s *scenario.Script) sim.Config {
 	return sim.Config{Variant: s.Variant.String(), Scenario: path, Config: s.Source, EmbedConfig: true, MaxSteps: s.MaxSteps}
 }
 
-// readTrace reads a trace and the scenario it was recorded from
-// (scenarioFlag overrides the path in the header).
-func readTrace(path, scenarioFlag string) (*sim.Trace, *scenario.Script, string, error) {
-	tr, err := sim.ReadTraceFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, "", fmt.Errorf("cannot read trace: %w", err)
-		}
-		return nil, nil, "", fmt.Errorf("bad trace: %w", err)
-	}
+// scriptFor finds the scenario a trace with header h was recorded from
+// (scenarioFlag overrides the path in the header) and the path it was
+// read from.
+func scriptFor(h sim.Header, scenarioFlag string) (*scenario.Script, string, error) {
 	sp := scenarioFlag
 	if sp == "" {
-		sp = tr.Header.Scenario
+		sp = h.Scenario
 		if sp == "" {
-			return nil, nil, "", fmt.Errorf("trace %s names no scenario: pass --scenario FILE", path)
+			return nil, "", errors.New("the trace names no scenario: pass --scenario FILE")
 		}
 	}
 	// Parse under the recorded name: statement errors in the events name
 	// the scenario file as it was when the trace was recorded.
-	name := tr.Header.Scenario
+	name := h.Scenario
 	if name == "" {
 		name = sp
 	}
 	var s *scenario.Script
-	if scenarioFlag == "" && tr.Header.Config != "" {
+	var err error
+	if scenarioFlag == "" && h.Config != "" {
 		// Self-contained: the trace carries the script it was recorded from.
-		s, err = scenario.Parse(name, []byte(tr.Header.Config))
+		s, err = scenario.Parse(name, []byte(h.Config))
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("bad trace: the scenario it carries does not parse: %w", err)
+			return nil, "", fmt.Errorf("bad trace: the scenario it carries does not parse: %w", err)
 		}
 	} else {
 		s, err = loadScriptAs(sp, name)
 	}
 	if err != nil {
 		if scenarioFlag == "" {
-			return nil, nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)
+			return nil, "", fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE if it moved)", err, sp)
 		}
-		return nil, nil, "", err
+		return nil, "", err
 	}
-	if got := sim.ConfigHash(s.Source); got != tr.Header.ConfigHash {
-		return nil, nil, "", fmt.Errorf("scenario %s (hash %s) is not the one the trace was recorded from (hash %s): pass --scenario with the original file", sp, got, tr.Header.ConfigHash)
+	if got := sim.ConfigHash(s.Source); got != h.ConfigHash {
+		return nil, "", fmt.Errorf("scenario %s (hash %s) is not the one the trace was recorded from (hash %s): pass --scenario with the original file", sp, got, h.ConfigHash)
 	}
-	s, err = withVariant(s, tr.Header.Variant)
+	s, err = withVariant(s, h.Variant)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("trace header: %w", err)
+		return nil, "", fmt.Errorf("trace header: %w", err)
 	}
-	return tr, s, sp, nil
+	return s, sp, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -235,6 +236,13 @@ func TestBadInput(t *testing.T) {
 	wantCode(t, 0, "run", scenarios+"pr870.wsim", "--trace", good)
 	other := filepath.Join(dir, "other.wsim")
 	os.WriteFile(other, []byte("task a:\n    yield\n"), 0o644)
+	// A trace whose end is corrupt: replay reads the whole trace before
+	// running it, so it says so before printing any event.
+	goodBytes, _ := os.ReadFile(good)
+	lines := bytes.Split(bytes.TrimSuffix(goodBytes, []byte("\n")), []byte("\n"))
+	lines[len(lines)-2] = []byte(`{"step":`)
+	badTail := filepath.Join(dir, "bad-tail.trace")
+	os.WriteFile(badTail, append(bytes.Join(lines, []byte("\n")), '\n'), 0o644)
 	tests := []struct {
 		args []string
 		want string
@@ -254,6 +262,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"replay", filepath.Join(dir, "missing.trace")}, "cannot read trace"},
 		{[]string{"replay", corrupt}, "bad trace: " + corrupt + ": trace line 2: bad event"},
 		{[]string{"replay", truncated}, "no end line: the trace is truncated"},
+		{[]string{"replay", badTail}, fmt.Sprintf("bad trace: %s: trace line %d: bad event", badTail, len(lines)-1)},
+		{[]string{"run", scenarios + "pr870.wsim", "--trace", filepath.Join(dir, "no", "such", "x.trace")}, "cannot write trace " + filepath.Join(dir, "no", "such", "x.trace") + ": no such file or directory"},
 		{[]string{"replay", good, "--scenario", other}, "is not the one the trace was recorded from"},
 		{[]string{"replay", good, "--scenario", filepath.Join(dir, "nope.wsim")}, "cannot read scenario"},
 		{[]string{"shrink", good}, "does not fail: nothing to shrink"},
@@ -270,6 +280,9 @@ func TestBadInput(t *testing.T) {
 		}
 		if !strings.Contains(e, tt.want) {
 			t.Errorf("wasisim %s: stderr %q, want %q", strings.Join(tt.args, " "), e, tt.want)
+		}
+		if o != "" {
+			t.Errorf("wasisim %s: printed %q before failing", strings.Join(tt.args, " "), o)
 		}
 		if strings.Count(e, "\n") != 1 || !strings.HasPrefix(e, "wasisim") {
 			t.Errorf("wasisim %s: stderr is not one line: %q", strings.Join(tt.args, " "), e)
@@ -417,5 +430,17 @@ func TestTraceCarriesItsScenario(t *testing.T) {
 	errb.Reset()
 	if code := Main([]string{"replay", trace, "--quiet"}, &out, &errb); code != ExitOK {
 		t.Fatalf("replay without the scenario file: exit %d: %s%s", code, out.String(), errb.String())
+	}
+}
+
+// An endless scenario file (a device, a pipe that never ends) is refused
+// once it is longer than a scenario may be, not read into memory.
+func TestEndlessScenarioIsRefused(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	_, e := wantCode(t, 2, "run", "/dev/zero")
+	if !strings.Contains(e, "more than the 8388608 a scenario may have") {
+		t.Fatalf("stderr %q", e)
 	}
 }

@@ -97,3 +97,42 @@ func TestRunComponentByMagic(t *testing.T) {
 		t.Fatalf("a malformed component: exit %d, %s", code, e)
 	}
 }
+
+// --stdin FILE gives every run the same stdin: cli-stdout-flush (which
+// prints READY and waits for a byte of stdin) explores to one outcome
+// with it; its trace records the file's hash, so a replay with the file
+// changed is refused.
+func TestStdinFile(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	if err := os.WriteFile(in, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := wantCode(t, 0, "explore", "--runs", "40", "--stdin", in, suite+"cli-stdout-flush.wasm")
+	if !strings.Contains(o, "40 runs, 1 distinct outcome") || !strings.Contains(o, "no failure found") {
+		t.Fatalf("explore with --stdin:\n%s", o)
+	}
+	o, _ = wantCode(t, 0, "explore", "--runs", "20", "--strategy", "pct", "--stdin", in, suite+"cli-stdio.wasm")
+	if !strings.Contains(o, "no failure found") {
+		t.Fatalf("explore cli-stdio with --stdin:\n%s", o)
+	}
+	tr := filepath.Join(dir, "run.trace")
+	o, _ = wantCode(t, 0, "run", "--stdin", in, "--trace", tr, suite+"cli-stdout-flush.wasm")
+	if o != "READY" {
+		t.Fatalf("stdout %q", o)
+	}
+	wantCode(t, 0, "replay", "--quiet", tr)
+	if err := os.WriteFile(in, []byte("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, e := wantCode(t, 2, "replay", "--quiet", tr); !strings.Contains(e, "--stdin "+in+" changed since the trace was recorded") {
+		t.Fatalf("replay with the stdin file changed: %s", e)
+	}
+	_, e := wantCode(t, 2, "run", "--stdin", filepath.Join(dir, "missing"), suite+"cli-stdout-flush.wasm")
+	if !strings.Contains(e, "--stdin") {
+		t.Fatalf("a missing stdin file: %s", e)
+	}
+	if _, e := wantCode(t, 2, "run", "--stdin", in, scenarios+"pr870.wsim"); !strings.Contains(e, "--stdin applies to wasm binaries") {
+		t.Fatalf("--stdin on a scenario: %s", e)
+	}
+}

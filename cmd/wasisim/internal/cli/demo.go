@@ -48,7 +48,11 @@ func (c *command) demo(args []string) error {
 		fmt.Fprintln(w)
 	}
 	var dj demoJSON
+	defer c.interruptible()()
 	for _, v := range []host.Variant{host.P3, host.P3AsyncWrite} {
+		if c.interrupted() {
+			return errInterrupted
+		}
 		sv, _ := withVariant(s, v.String())
 		st := exploreSettings{strategy: "random", runs: *runs, seed: *seed, out: *out}
 		rep, elapsed, opt, err := c.doExplore(&target{path: demoScenario, script: sv}, st, !*asJSON && isTTY(c.stderr))
@@ -81,8 +85,11 @@ func (c *command) demo(args []string) error {
 			continue
 		}
 		fmt.Fprintf(w, "== variant %s\n", v)
-		printExplore(w, &target{path: demoScenario, script: sv}, opt, rep, elapsed, fj)
+		printExplore(w, c.stderr, &target{path: demoScenario, script: sv}, opt, rep, elapsed, fj)
 		fmt.Fprintln(w)
+	}
+	if c.interrupted() {
+		return errInterrupted
 	}
 	if *asJSON {
 		return writeJSON(w, dj)

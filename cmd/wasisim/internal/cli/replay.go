@@ -45,48 +45,75 @@ func (c *command) replay(args []string) error {
 	if err != nil {
 		return err
 	}
-	tr, t, sp, err := readTarget(pos[0], *scen)
+	// The trace is read twice, one event at a time: to check it and learn
+	// how it ended, then as the replay goes. Neither holds its events, so
+	// a trace of any length replays in bounded memory (--json keeps the
+	// events it prints).
+	end, err := traceEnd(pos[0])
 	if err != nil {
 		return err
 	}
-	res, got, err := sim.Replay(tr, t.config(), nil, t.scenario())
+	f, r, err := openTrace(pos[0])
 	if err != nil {
 		return err
 	}
-	names := taskNames(got)
-	div := ""
-	if res.Divergence != nil {
-		div = res.Divergence.Error()
+	defer f.Close()
+	h := r.Header()
+	t, sp, err := targetFor(h, *scen)
+	if err != nil {
+		return err
 	}
-	if *asJSON {
-		out := replayJSON{Trace: pos[0], Scenario: sp, Variant: t.variant(), Seed: tr.Header.Seed,
-			Reproduced: res.Divergence == nil, Outcome: tr.End.Outcome, Divergence: div}
-		for _, e := range got.Events {
-			if !*choices && e.Of > 0 {
-				continue
-			}
+	cfg := replayConfig(end, t)
+	names := map[int]string{0: "world"}
+	spawned := 0
+	var events []eventJSON
+	w := c.stdout
+	if !*asJSON {
+		fmt.Fprintf(w, "replay %s  scenario %s  variant %s  seed %d  run %d  strategy %s\n", pos[0], sp, t.variant(), h.Seed, h.Run, h.Strategy)
+		if !*quiet {
+			printEventsHeader(w)
+		}
+	}
+	cfg.OnEvent = func(e sim.Event) {
+		if e.Kind == "spawn" {
+			spawned++
+			names[spawned] = e.Obj
+		}
+		switch {
+		case !*choices && e.Of > 0:
+		case *asJSON:
 			ej := eventJSON{Step: e.Step, Task: names[int(e.Task)], Kind: e.Kind, Obj: e.Obj, Detail: e.Detail, Of: int(e.Of)}
 			if e.Of > 0 {
 				ch := int(e.Choice)
 				ej.Choice = &ch
 			}
-			out.Events = append(out.Events, ej)
+			events = append(events, ej)
+		case !*quiet:
+			printEvent(w, e, names)
 		}
+	}
+	res, got, err := sim.ReplayFrom(r, cfg, t.scenario())
+	var te *sim.TraceError
+	if errors.As(err, &te) {
+		return traceError(fmt.Errorf("%s: %w", pos[0], err))
+	} else if err != nil {
+		return err
+	}
+	div := ""
+	if res.Divergence != nil {
+		div = res.Divergence.Error()
+	}
+	switch {
+	case *asJSON:
+		out := replayJSON{Trace: pos[0], Scenario: sp, Variant: t.variant(), Seed: h.Seed,
+			Reproduced: res.Divergence == nil, Outcome: end.Outcome, Divergence: div, Events: events}
 		if err := writeJSON(c.stdout, out); err != nil {
 			return err
 		}
-	} else {
-		w := c.stdout
-		h := tr.Header
-		fmt.Fprintf(w, "replay %s  scenario %s  variant %s  seed %d  run %d  strategy %s\n", pos[0], sp, t.variant(), h.Seed, h.Run, h.Strategy)
-		if !*quiet {
-			printEvents(w, got.Events, names, *choices)
-		}
-		if res.Divergence != nil {
-			fmt.Fprintf(w, "DIVERGED: %s\n", div)
-		} else {
-			fmt.Fprintf(w, "reproduced: %d steps, outcome: %s\n", got.End.Steps, got.End.Outcome)
-		}
+	case res.Divergence != nil:
+		fmt.Fprintf(w, "DIVERGED: %s\n", div)
+	default:
+		fmt.Fprintf(w, "reproduced: %d steps, outcome: %s\n", got.End.Steps, got.End.Outcome)
 	}
 	if res.Divergence != nil {
 		return errFailed
@@ -94,18 +121,28 @@ func (c *command) replay(args []string) error {
 	return nil
 }
 
-func printEvents(w io.Writer, evs []sim.Event, names map[int]string, choices bool) {
-	fmt.Fprintf(w, "%6s  %-22s %-14s %-12s %s\n", "step", "task", "event", "object", "detail")
-	for _, e := range evs {
-		if !choices && e.Of > 0 {
-			continue
-		}
-		detail := e.Detail
-		if e.Of > 0 {
-			detail = strings.TrimSpace(fmt.Sprintf("%s choice %d of %d", detail, e.Choice, e.Of))
-		}
-		fmt.Fprintf(w, "%6d  %-22s %-14s %-12s %s\n", e.Step, names[int(e.Task)], e.Kind, e.Obj, detail)
+// replayConfig is the configuration that replays a trace that ended
+// with end: the target's, with the step limit the run ended at when it
+// ended at one (an interrupted run stops as at a step limit, wherever it
+// was).
+func replayConfig(end *sim.End, t *target) sim.Config {
+	cfg := t.config()
+	if end != nil && strings.HasPrefix(end.Outcome, sim.ErrStepLimit.Error()) {
+		cfg.MaxSteps = end.Steps
 	}
+	return cfg
+}
+
+func printEventsHeader(w io.Writer) {
+	fmt.Fprintf(w, "%6s  %-22s %-14s %-12s %s\n", "step", "task", "event", "object", "detail")
+}
+
+func printEvent(w io.Writer, e sim.Event, names map[int]string) {
+	detail := e.Detail
+	if e.Of > 0 {
+		detail = strings.TrimSpace(fmt.Sprintf("%s choice %d of %d", detail, e.Choice, e.Of))
+	}
+	fmt.Fprintf(w, "%6d  %-22s %-14s %-12s %s\n", e.Step, names[int(e.Task)], e.Kind, e.Obj, detail)
 }
 
 type shrinkJSON struct {
@@ -154,7 +191,7 @@ func (c *command) shrink(args []string) error {
 		// No time for any candidate: only the trace's own run.
 		opt.Attempts, opt.Time = 1, 0
 	}
-	sh, err := sim.Shrink(tr, t.config(), t.scenario(), opt)
+	sh, err := sim.Shrink(tr, replayConfig(tr.End, t), t.scenario(), opt)
 	if errors.Is(err, sim.ErrNoFailure) {
 		return fmt.Errorf("the run of %s does not fail: nothing to shrink", pos[0])
 	}

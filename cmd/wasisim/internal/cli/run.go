@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,49 +33,135 @@ type runJSON struct {
 	Stderr    string     `json:"stderr,omitempty"`
 	Trace     string     `json:"trace,omitempty"`
 	TraceHash string     `json:"trace_hash"`
+	// Interrupted: a signal stopped the run before it ended.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
+// runUsage is run's --help: a scenario's flags and a binary's.
+const runUsage = `wasisim run FILE [--seed N] [--variant p3|p3-async-write] [--trace OUT] [--json]
+       wasisim run [flags] X.wasm [ARGS...]
+
+Runs a .wsim scenario once, or a wasm binary: a WASI 0.3 component or a
+preview-1 core module (told apart by their first bytes, whatever the file's
+name). A binary's flags come before it; what follows it is the guest's.
+
+A binary runs on the world's in-memory file system and loopback network.
+--dir HOST::GUEST copies the host directory in when the run starts and
+preopens it as GUEST: it is a copy, not a live mount, so that every
+schedule of the run starts from the same files and its trace replays
+without the directory. --dir-write-back copies the tree back afterwards,
+and only after a successful run (--dir-write-back=always: after any run):
+only what the guest changed, each file atomically, refusing the whole
+write-back if the host changed the same files meanwhile or a symbolic link
+leads out of its mount; overlapping --dir mounts are refused.
+
+The guest's stdout and stderr go to wasisim's as they are written; its
+stdin is read when it reads it (and recorded in the trace). Limits stop a
+guest from exhausting the machine: --fuel (its computing, deterministic),
+--timeout (wall clock, not counting waits for stdin), --max-memory,
+--max-fs-bytes, --max-fs-inodes and --max-steps.
+
+Exit codes of a binary: the guest's own; 1 the run failed (deadlock, step
+limit, leak, write-back refused) though the guest exited 0; 2 bad usage or
+a binary or --dir that cannot be used (nothing ran); 124 a compute limit
+(--fuel, --timeout); 130 interrupted (the trace is still written); 134 a
+trap.`
+
+// runFlags are run's flags.
+type runFlags struct {
+	seed      uint64
+	variant   string
+	traceOut  string
+	asJSON    bool
+	wasm      wasmFlags
+	listen    stringList
+	writeBack writeBackFlag
+	timeout   time.Duration
+}
+
+// wasmOnly are the flags that apply to a binary only.
+var wasmOnly = []string{"dir", "env", "stdin", "listen", "dir-write-back", "timeout", "fuel", "max-memory", "max-fs-bytes", "max-fs-inodes", "max-steps", "publish", "forward", "S", "with"}
+
 func (c *command) run(args []string) error {
-	fs := c.flags("wasisim run FILE [--seed N] [--variant p3|p3-async-write] [--trace OUT] [--json]",
-		`  wasisim run testdata/scenarios/drop-during-write.wsim
-  wasisim run testdata/scenarios/pr870.wsim --variant p3-async-write --trace pr870.trace
+	fs := c.flags(runUsage, `  wasisim run testdata/scenarios/drop-during-write.wsim
+  wasisim run testdata/scenarios/pr870.wsim --variant p3-async-write --trace /tmp/pr870.trace
   wasisim run testdata/scenarios/planted-bug.wsim --seed 7 --json
+  wasisim run --dir ./data::/data --env DEBUG=1 prog.wasm --verbose
+  wasisim run --dir ./out::/out --dir-write-back --trace /tmp/prog.trace prog.wasm
 `)
-	seed := fs.Uint64("seed", 1, "seed of the run (default: the scenario's seed line, else 1)")
-	variant := fs.String("variant", "", "API variant: p3 or p3-async-write (default: the scenario's)")
-	traceOut := fs.String("trace", "", "write the run's trace to this file")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	pos, err := c.parse(fs, args, 1, "scenario FILE")
+	var f runFlags
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the run (default: the scenario's seed line, else 1; a binary: 0)")
+	fs.StringVar(&f.variant, "variant", "", "API variant of a scenario: p3 or p3-async-write (default: the scenario's)")
+	fs.StringVar(&f.traceOut, "trace", "", "write the run's trace to this file (also when interrupted)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON (a binary's stdout and stderr go into it)")
+	f.wasm.register(fs, true)
+	fs.Var(&f.listen, "listen", "wasm: ADDR of a listening TCP socket preopened for a preview-1 module (repeatable)")
+	fs.Var(&f.writeBack, "dir-write-back", "wasm: copy the --dir trees back to the host after a successful run (=always: after any run)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "wasm: wall-clock limit of the run, not counting waits for stdin; where it stops is not reproducible (exit 124; 0: none)")
+	if flags, bin, guest, ok := splitWasm(fs, args); ok {
+		if _, err := c.parse(fs, flags, 0, "flag"); err != nil {
+			return err
+		}
+		if isSet(fs, "variant") {
+			return usagef("--variant applies to scenarios; a binary's kind comes from its bytes")
+		}
+		return c.runWasm(bin, guest, &f)
+	}
+	pos, err := c.parse(fs, args, 1, "scenario FILE or wasm binary")
 	if err != nil {
 		return err
 	}
-	path := pos[0]
+	for _, name := range wasmOnly {
+		if isSet(fs, name) {
+			return usagef("--%s applies to wasm binaries, and %s is a scenario", name, pos[0])
+		}
+	}
+	return c.runScenario(fs, pos[0], &f)
+}
+
+// runScenario runs a .wsim scenario once. An interrupt stops the run at
+// its next step; the trace of what ran is still written.
+func (c *command) runScenario(fs *flag.FlagSet, path string, f *runFlags) error {
 	s, err := loadScript(path)
 	if err != nil {
 		return err
 	}
-	if s, err = withVariant(s, *variant); err != nil {
+	if s, err = withVariant(s, f.variant); err != nil {
 		return err
 	}
-	if !isSet(fs, "seed") && s.SeedSet {
-		*seed = s.Seed
+	seed := f.seed
+	if !isSet(fs, "seed") {
+		seed = 1
+		if s.SeedSet {
+			seed = s.Seed
+		}
 	}
 	cfg := simConfig(path, s)
-	cfg.Seed = *seed
+	cfg.Seed = seed
 	cfg.Trace = true
 	var h *host.Host
-	res, tr, err := sim.RunOnce(cfg, s.Scenario(scenario.Options{OnHost: func(x *host.Host) { h = x }}))
+	var tf *traceFile
+	var traceTo io.Writer // nil unless a trace is written: not a nil *traceFile
+	if f.traceOut != "" {
+		if tf, err = createTrace(f.traceOut); err != nil {
+			return err
+		}
+		defer tf.abandon()
+		traceTo = tf
+	}
+	res, tr, err := c.runWorld(cfg, s.Scenario(scenario.Options{OnHost: func(x *host.Host) { h = x }}), traceTo)
 	if err != nil {
 		return err
 	}
-	if *traceOut != "" {
-		if err := tr.WriteFile(*traceOut); err != nil {
-			return fmt.Errorf("cannot write trace: %w", err)
+	if tf != nil {
+		if err := tf.close(tr.err); err != nil {
+			return err
 		}
 	}
-	if *asJSON {
-		out := runJSON{Scenario: path, Variant: s.Variant.String(), Seed: *seed, OK: !res.Failed(),
-			Outcome: res.Outcome(), Steps: res.Steps, Failures: failureLines(res), Trace: *traceOut, TraceHash: tr.Hash()}
+	if f.asJSON {
+		out := runJSON{Scenario: path, Variant: s.Variant.String(), Seed: seed, OK: !res.Failed(),
+			Outcome: res.Outcome(), Steps: res.Steps, Failures: failureLines(res), Trace: f.traceOut, TraceHash: tr.hash,
+			Interrupted: c.interrupted()}
 		for _, t := range res.Tasks {
 			tj := taskJSON{Name: t.Name}
 			if t.Err != nil {
@@ -91,7 +177,7 @@ func (c *command) run(args []string) error {
 		}
 	} else {
 		w := c.stdout
-		fmt.Fprintf(w, "run %s  variant %s  seed %d\n", path, s.Variant, *seed)
+		fmt.Fprintf(w, "run %s  variant %s  seed %d\n", path, s.Variant, seed)
 		for _, t := range res.Tasks {
 			st := "ok"
 			if t.Err != nil {
@@ -107,22 +193,76 @@ func (c *command) run(args []string) error {
 				fmt.Fprintf(w, "stderr: %s\n", strconv.Quote(string(h.Stderr())))
 			}
 		}
-		if res.Failed() {
+		switch {
+		case c.interrupted():
+			fmt.Fprintf(w, "INTERRUPTED after %d steps\n", res.Steps)
+		case res.Failed():
 			fmt.Fprintf(w, "FAIL after %d steps:\n", res.Steps)
 			for _, l := range failureLines(res) {
 				fmt.Fprintf(w, "  %s\n", l)
 			}
-		} else {
+		default:
 			fmt.Fprintf(w, "ok: %d steps\n", res.Steps)
 		}
-		if *traceOut != "" {
-			fmt.Fprintf(w, "trace: %s  (wasisim replay %s)\n", *traceOut, *traceOut)
+		if f.traceOut != "" {
+			fmt.Fprintf(w, "trace: %s  (wasisim replay %s)\n", f.traceOut, f.traceOut)
 		}
 	}
-	if res.Failed() {
+	switch {
+	case c.interrupted():
+		return errInterrupted
+	case res.Failed():
 		return errFailed
 	}
 	return nil
+}
+
+// runWorld runs a scenario once like sim.RunOnce, except that an
+// interrupt stops the world at its next step (see World.Stop), and that
+// the trace goes to traceTo as the run goes when it is not nil.
+func (c *command) runWorld(cfg sim.Config, sc sim.Scenario, traceTo io.Writer) (*sim.Result, *runTrace, error) {
+	defer c.interruptible()()
+	var tw *sim.TraceWriter
+	if traceTo != nil {
+		cfg.OnEvent = func(e sim.Event) { tw.Event(e) }
+	}
+	w, err := sim.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if traceTo != nil {
+		if tw, err = sim.NewTraceWriter(traceTo, w.TraceHeader()); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := sc(w); err != nil {
+		return nil, nil, fmt.Errorf("scenario setup: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c.context().Done():
+			w.Stop()
+		case <-done:
+		}
+	}()
+	res := w.Run()
+	close(done)
+	rt := &runTrace{}
+	if tw != nil {
+		rt.err = tw.End(w.Trace().End)
+		rt.hash = tw.Hash()
+	} else {
+		rt.hash = w.Trace().Hash()
+	}
+	return res, rt, nil
+}
+
+// runTrace is what became of a run's trace: its hash, and the error
+// writing it met.
+type runTrace struct {
+	hash string
+	err  error
 }
 
 type outcomeJSON struct {
@@ -152,6 +292,9 @@ type exploreJSON struct {
 	Outcomes   []outcomeJSON `json:"outcomes"`
 	Failure    *failureJSON  `json:"failure,omitempty"`
 	scaleJSON
+	// Interrupted: a signal ended the exploration; the report covers the
+	// runs made before.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // exploreSettings are the flags of explore (and the demo's fixed choice).
@@ -190,7 +333,7 @@ func (c *command) explore(args []string) error {
 	variant := fs.String("variant", "", "API variant: p3 or p3-async-write (default: the scenario's)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	var wf wasmFlags
-	wf.register(fs)
+	wf.register(fs, false)
 	st.scale.register(fs)
 	var t *target
 	if flags, bin, guest, ok := splitWasm(fs, args); ok {
@@ -220,21 +363,14 @@ func (c *command) explore(args []string) error {
 	}
 	path := t.path
 	st.scale.json = *asJSON
+	defer c.interruptible()()
 	rep, elapsed, opt, err := c.doExplore(t, st, !*asJSON && isTTY(c.stderr))
 	if err != nil {
 		return err
 	}
-	var fj *failureJSON
-	if len(rep.Failures) > 0 {
-		f := rep.Failures[0]
-		name := filepath.Join(st.out, failureName(t.base(), st.strategy, f))
-		if err := os.MkdirAll(st.out, 0o755); err != nil {
-			return fmt.Errorf("cannot make --out directory: %w", err)
-		}
-		if err := f.Trace.WriteFile(name); err != nil {
-			return fmt.Errorf("cannot write trace: %w", err)
-		}
-		fj = &failureJSON{Run: f.Run, Seed: f.Seed, Job: f.Job, Index: f.Index, Error: f.Err.Error(), Trace: name, Replay: "wasisim replay " + name}
+	fj, err := c.writeFailures(rep, t, st)
+	if err != nil {
+		return err
 	}
 	rate := float64(rep.Runs) / max(elapsed.Seconds(), 1e-9)
 	out := exploreJSON{Scenario: path, Variant: t.variant(), Strategy: st.strategy, Seed: st.seed, Runs: rep.Runs,
@@ -242,6 +378,7 @@ func (c *command) explore(args []string) error {
 	for _, o := range rep.OutcomeList() {
 		out.Outcomes = append(out.Outcomes, outcomeJSON{o, rep.Outcomes[o]})
 	}
+	out.Interrupted = c.interrupted()
 	if st.scale.report != "" {
 		if err := writeReport(st.scale.report, out); err != nil {
 			return err
@@ -252,12 +389,43 @@ func (c *command) explore(args []string) error {
 			return err
 		}
 	} else {
-		printExplore(c.stdout, t, opt, rep, elapsed, fj)
+		printExplore(c.stdout, c.stderr, t, opt, rep, elapsed, fj)
+		c.printInterrupted(rep, elapsed)
 	}
-	if fj != nil {
+	switch {
+	case c.interrupted():
+		return errInterrupted
+	case fj != nil:
 		return errFailed
 	}
 	return nil
+}
+
+// writeFailures writes the trace of every failure found (an interrupted
+// exploration keeps all it found) and returns the first one's report.
+func (c *command) writeFailures(rep *sim.Report, t *target, st exploreSettings) (*failureJSON, error) {
+	var first *failureJSON
+	for _, f := range rep.Failures {
+		name := filepath.Join(st.out, failureName(t.base(), st.strategy, f))
+		if err := os.MkdirAll(st.out, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot make --out directory: %w", err)
+		}
+		if err := f.Trace.WriteFile(name); err != nil {
+			return nil, fmt.Errorf("cannot write trace: %w", err)
+		}
+		if first == nil {
+			first = &failureJSON{Run: f.Run, Seed: f.Seed, Job: f.Job, Index: f.Index, Error: f.Err.Error(), Trace: name, Replay: "wasisim replay " + name}
+		}
+	}
+	return first, nil
+}
+
+// printInterrupted says, on stderr, that a signal cut the exploration
+// short and what it did before.
+func (c *command) printInterrupted(rep *sim.Report, elapsed time.Duration) {
+	if c.interrupted() {
+		fmt.Fprintf(c.stderr, "wasisim %s: interrupted: the report covers the %s that ran in %s\n", c.name, plural(rep.Runs, "run"), elapsed.Round(time.Millisecond))
+	}
 }
 
 func (c *command) doExplore(t *target, st exploreSettings, progress bool) (*sim.Report, time.Duration, sim.ExploreOptions, error) {
@@ -318,16 +486,16 @@ func (c *command) doExplore(t *target, st exploreSettings, progress bool) (*sim.
 	var clearLine func()
 	opt.Progress, opt.Interval, clearLine = st.scale.reporter(c.stderr, progress)
 	start := time.Now()
-	rep, err := sim.Explore(context.Background(), opt, sc)
+	rep, err := sim.Explore(c.context(), opt, sc)
 	elapsed := time.Since(start)
 	clearLine()
-	if err != nil {
+	if err != nil && !(c.interrupted() && rep != nil) {
 		return nil, 0, opt, err
 	}
 	return rep, elapsed, opt, nil
 }
 
-func printExplore(w io.Writer, t *target, opt sim.ExploreOptions, rep *sim.Report, elapsed time.Duration, fj *failureJSON) {
+func printExplore(w, timing io.Writer, t *target, opt sim.ExploreOptions, rep *sim.Report, elapsed time.Duration, fj *failureJSON) {
 	rate := float64(rep.Runs) / max(elapsed.Seconds(), 1e-9)
 	kind := "variant"
 	if t.prog != nil {
@@ -338,7 +506,10 @@ func printExplore(w io.Writer, t *target, opt sim.ExploreOptions, rep *sim.Repor
 	if elapsed < 10*time.Millisecond {
 		round = time.Microsecond
 	}
-	fmt.Fprintf(w, "%s in %s (%.0f runs/s), %s", plural(rep.Runs, "run"), elapsed.Round(round), rate, plural(rep.Distinct(), "distinct outcome"))
+	// Timing goes to stderr: every line of the report on stdout is the
+	// same for the same invocation.
+	fmt.Fprintf(timing, "explore: %s in %s (%.0f runs/s)\n", plural(rep.Runs, "run"), elapsed.Round(round), rate)
+	fmt.Fprintf(w, "%s, %s", plural(rep.Runs, "run"), plural(rep.Distinct(), "distinct outcome"))
 	if rep.Exhausted {
 		fmt.Fprint(w, ", every schedule explored")
 	}

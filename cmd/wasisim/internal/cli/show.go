@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/wasisim/wasisim/cmd/wasisim/internal/wasmrun"
 	"github.com/wasisim/wasisim/sim"
 )
 
@@ -210,8 +211,8 @@ svg text{font:11px system-ui,sans-serif}
 .legend span{margin-right:14px} .sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 </style></head><body>
 <h1>wasisim trace: %s</h1>
-<div class="meta">scenario %s · variant %s · seed %d · run %d · strategy %s · %d steps · %d events</div>
-`, html.EscapeString(name), html.EscapeString(name), html.EscapeString(h.Scenario), html.EscapeString(h.Variant),
+<div class="meta">%s · seed %d · run %d · strategy %s · %d steps · %d events</div>
+`, html.EscapeString(name), html.EscapeString(name), html.EscapeString(traceSubject(h)),
 		h.Seed, h.Run, html.EscapeString(h.Strategy), tr.End.Steps, len(tr.Events))
 	if tr.End.Outcome == "ok" {
 		w.WriteString(`<div class="outcome ok">outcome: ok</div>`)
@@ -255,6 +256,15 @@ svg text{font:11px system-ui,sans-serif}
 		w.WriteString("</ul>")
 	}
 	w.WriteString("</body></html>\n")
+}
+
+// traceSubject says what a trace was recorded from: a scenario and its
+// variant, or a wasm binary, its kind and content hash.
+func traceSubject(h sim.Header) string {
+	if spec, ok, err := wasmrun.ParseSpec(h.Config); ok && err == nil {
+		return fmt.Sprintf("%s %s · sha256 %s", spec.Kind, spec.Path, spec.SHA256[:min(16, len(spec.SHA256))])
+	}
+	return fmt.Sprintf("scenario %s · variant %s", h.Scenario, h.Variant)
 }
 
 func shorten(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,9 @@ func (t *target) base() string {
 // wasmFlags are the flags that describe a wasm run besides its binary.
 type wasmFlags struct {
 	dirs, env stringList
-	maxSteps  int64
+	stdin     string
+	limits    limitFlags
+	net       wasmrun.NetFlags
 }
 
 type stringList []string
@@ -64,10 +67,48 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-func (wf *wasmFlags) register(fs *flag.FlagSet) {
+// register declares the flags; bridging adds the ones that connect a run
+// to the machine's network (run has them; explore's runs have no machine
+// to talk to).
+func (wf *wasmFlags) register(fs *flag.FlagSet, bridging bool) {
 	fs.Var(&wf.dirs, "dir", "wasm: HOST[::GUEST] directory copied into the world and preopened (repeatable)")
-	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable)")
-	fs.Int64Var(&wf.maxSteps, "max-steps", 0, "wasm: scheduling step limit of a run (0: the default)")
+	fs.Var(&wf.env, "env", "wasm: K=V environment variable of the guest (repeatable; K alone passes the host's K)")
+	fs.StringVar(&wf.stdin, "stdin", "", "wasm: FILE the guest's stdin is read from, the same in every run (explore: default empty; run: default wasisim's stdin)")
+	wf.limits.register(fs)
+	wf.net.Register(fs, bridging)
+}
+
+// spec is the wasm run the flags describe.
+func (wf *wasmFlags) spec(bin string, guest []string) (wasmrun.Spec, error) {
+	l := &wf.limits
+	if err := l.check(); err != nil {
+		return wasmrun.Spec{}, err
+	}
+	spec := wasmrun.Spec{Path: bin, Args: guest, MaxSteps: l.maxSteps, Fuel: l.fuel, MemoryPages: l.pages(),
+		FSBytes: int64(l.maxFSBytes), FSInodes: l.maxFSNodes}
+	for _, d := range wf.dirs {
+		h, g, ok := strings.Cut(d, "::")
+		if !ok {
+			g = h
+		}
+		if h == "" || g == "" {
+			return spec, usagef("--dir %q: want HOST or HOST::GUEST", d)
+		}
+		spec.Dirs = append(spec.Dirs, wasmrun.DirSpec{Host: h, Guest: g})
+	}
+	for _, kv := range wf.env {
+		if !strings.Contains(kv, "=") {
+			kv = kv + "=" + os.Getenv(kv)
+		}
+		spec.Env = append(spec.Env, kv)
+	}
+	if err := wf.net.Apply(&spec); err != nil {
+		return spec, usagef("%v", err)
+	}
+	if wf.stdin != "" {
+		spec.Stdin = &wasmrun.FileSpec{Path: wf.stdin}
+	}
+	return spec, nil
 }
 
 // splitWasm finds a wasm binary among the arguments: the first operand
@@ -89,7 +130,7 @@ func splitWasm(fs *flag.FlagSet, args []string) (flags []string, bin string, gue
 			}
 			continue
 		}
-		if !wasmrun.IsWasm(a) {
+		if !wasmrun.IsWasm(a) && !missingWasm(a) {
 			return nil, "", nil, false
 		}
 		return args[:i], a, args[i+1:], true
@@ -97,26 +138,22 @@ func splitWasm(fs *flag.FlagSet, args []string) (flags []string, bin string, gue
 	return nil, "", nil, false
 }
 
-// loadWasm loads a wasm binary with the flags' mounts and environment.
+// missingWasm reports whether a names a .wasm file that is not there, so
+// that the error says the binary is missing rather than treating it as a
+// scenario.
+func missingWasm(a string) bool {
+	_, err := os.Stat(a)
+	return strings.HasSuffix(a, ".wasm") && errors.Is(err, os.ErrNotExist)
+}
+
+// loadWasm loads a wasm binary with the flags' mounts, environment and
+// limits, to explore it.
 func loadWasm(bin string, guest []string, wf *wasmFlags) (*target, error) {
-	spec := wasmrun.Spec{Path: bin, Args: guest, MaxSteps: wf.maxSteps}
-	for _, d := range wf.dirs {
-		h, g, ok := strings.Cut(d, "::")
-		if !ok {
-			g = h
-		}
-		if h == "" || g == "" {
-			return nil, usagef("--dir %q: want HOST or HOST::GUEST", d)
-		}
-		spec.Dirs = append(spec.Dirs, wasmrun.DirSpec{Host: h, Guest: g})
+	spec, err := wf.spec(bin, guest)
+	if err != nil {
+		return nil, err
 	}
-	for _, kv := range wf.env {
-		if !strings.Contains(kv, "=") {
-			return nil, usagef("--env %q: want K=V", kv)
-		}
-		spec.Env = append(spec.Env, kv)
-	}
-	p, err := wasmrun.Load(spec)
+	p, err := wasmrun.Load(spec, wasmrun.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +164,8 @@ func loadWasm(bin string, guest []string, wf *wasmFlags) (*target, error) {
 // ok is false when the trace's configuration is not one. binFlag
 // overrides the binary's recorded path; the binary must have the
 // recorded hash.
-func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
-	spec, ok, err := wasmrun.ParseSpec(tr.Header.Config)
+func wasmTarget(h sim.Header, binFlag string) (*target, bool, error) {
+	spec, ok, err := wasmrun.ParseSpec(h.Config)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -136,7 +173,7 @@ func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
 	if binFlag != "" {
 		spec.Path = binFlag
 	}
-	p, err := wasmrun.Load(*spec)
+	p, err := wasmrun.Load(*spec, wasmrun.LoadOptions{})
 	if err != nil {
 		return nil, true, fmt.Errorf("%w (the trace was recorded from %s; pass --scenario FILE with the binary if it moved)", err, recorded)
 	}
@@ -146,27 +183,76 @@ func wasmTarget(tr *sim.Trace, binFlag string) (*target, bool, error) {
 	return &target{path: spec.Path, prog: p}, true, nil
 }
 
-// readTarget reads a trace and rebuilds what it was recorded from: a wasm
-// run (the binary at its recorded path, or pathFlag, with the recorded
-// hash), or a scenario (see readTrace).
+// readTarget reads a trace and rebuilds what it was recorded from (see
+// targetFor).
 func readTarget(path, pathFlag string) (*sim.Trace, *target, string, error) {
 	tr, err := sim.ReadTraceFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, "", fmt.Errorf("cannot read trace: %w", err)
-		}
-		return nil, nil, "", fmt.Errorf("bad trace: %w", err)
+		return nil, nil, "", traceError(err)
 	}
-	t, ok, err := wasmTarget(tr, pathFlag)
-	if ok {
-		if err != nil {
-			return nil, nil, "", err
-		}
-		return tr, t, t.path, nil
-	}
-	tr, s, sp, err := readTrace(path, pathFlag)
+	t, sp, err := targetFor(tr.Header, pathFlag)
 	if err != nil {
 		return nil, nil, "", err
 	}
-	return tr, &target{path: s.Name, script: s}, sp, nil
+	return tr, t, sp, nil
+}
+
+// targetFor rebuilds what a trace with header h was recorded from: a
+// wasm run (the binary at its recorded path, or pathFlag, with the
+// recorded hash), or a scenario (see scriptFor). The string is the path
+// the target was read from.
+func targetFor(h sim.Header, pathFlag string) (*target, string, error) {
+	t, ok, err := wasmTarget(h, pathFlag)
+	if ok {
+		if err != nil {
+			return nil, "", err
+		}
+		return t, t.path, nil
+	}
+	s, sp, err := scriptFor(h, pathFlag)
+	if err != nil {
+		return nil, "", err
+	}
+	return &target{path: s.Name, script: s}, sp, nil
+}
+
+// openTrace opens a trace file to read it one event at a time, its
+// header read and checked.
+func openTrace(path string) (*os.File, *sim.TraceReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, traceError(err)
+	}
+	r, err := sim.NewTraceReader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, traceError(fmt.Errorf("%s: %w", path, err))
+	}
+	return f, r, nil
+}
+
+// traceEnd reads a whole trace file, one event at a time, and returns its
+// end line: the trace is checked, and its end known, before a replay
+// starts, without holding its events.
+func traceEnd(path string) (*sim.End, error) {
+	f, r, err := openTrace(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			return r.End(), nil
+		} else if err != nil {
+			return nil, traceError(fmt.Errorf("%s: %w", path, err))
+		}
+	}
+}
+
+// traceError says why a trace could not be read.
+func traceError(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cannot read trace: %w", err)
+	}
+	return fmt.Errorf("bad trace: %w", err)
 }

@@ -2,11 +2,13 @@ package wasmrun
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +16,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/component"
@@ -22,6 +28,7 @@ import (
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
+	"github.com/wasisim/wasisim/vnet/bridge"
 )
 
 // Spec is a wasm run as a trace records it (the header's configuration):
@@ -43,11 +50,36 @@ type Spec struct {
 	Listen []string  `json:"listen,omitempty"`
 	// LiveStdin says the run read its stdin live; the trace holds what
 	// it read.
-	LiveStdin bool  `json:"live_stdin,omitempty"`
-	MaxSteps  int64 `json:"max_steps,omitempty"`
+	LiveStdin bool `json:"live_stdin,omitempty"`
+	// Stdin is a file the guest's stdin is read from, whole, in every
+	// run (an exploration's schedules all see it; a replay checks its
+	// hash).
+	Stdin    *FileSpec `json:"stdin,omitempty"`
+	MaxSteps int64     `json:"max_steps,omitempty"`
+	// Net is the bridge and the network policy; With the other guests.
+	Net  *NetSpec    `json:"net,omitempty"`
+	With []GuestSpec `json:"with,omitempty"`
+	// Fuel is the budget of each guest module (0: unmetered);
+	// MemoryPages caps its linear memory, in 64 KiB pages (0: 4 GiB);
+	// FSBytes and FSInodes bound the world's file system (0: no bound).
+	// They shape the run, so a replay uses the recorded ones.
+	Fuel        uint64 `json:"fuel,omitempty"`
+	MemoryPages uint32 `json:"memory_pages,omitempty"`
+	FSBytes     int64  `json:"fs_bytes,omitempty"`
+	FSInodes    int64  `json:"fs_inodes,omitempty"`
 	// Expect is set for explored runs: what the first schedule showed.
 	Expect *Expect `json:"expect,omitempty"`
 }
+
+// FileSpec is a host file a Spec uses, by content hash.
+type FileSpec struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// MaxStdinFile bounds a Spec's Stdin file, which every run holds in
+// memory.
+const MaxStdinFile = 64 << 20
 
 // DirSpec is one --dir mount of a Spec.
 type DirSpec struct {
@@ -81,14 +113,58 @@ func ParseSpec(config string) (spec *Spec, ok bool, err error) {
 	return spec, true, nil
 }
 
-// Program is a loaded wasm run: the binary, compiled, and the trees of
-// its --dir mounts, read once.
+// Program is a loaded wasm run: the binary, compiled with the spec's
+// limits, and the trees of its --dir mounts, read once.
 type Program struct {
 	Spec Spec
 	wasm []byte
 	comp *component.Component
 	mod  []byte // a core module's bytes, compiled by wasip1's engine
 	dirs []tree
+	with []*Program // the other guests (--with)
+	live bool       // the bridge talks to the machine (run; not a replay)
+	// roots are the mounts' host directories, symbolic links resolved.
+	roots []string
+	// stdin is the Spec's Stdin file, read once.
+	stdin []byte
+	// ctx stops the runs when done (LoadOptions.Stop); the engines stop
+	// the guests' code stopGrace later.
+	ctx    context.Context
+	ceng   *component.Engine
+	p1eng  *wasip1.Engine
+	closed chan struct{}
+}
+
+// stopGrace is how long a stopped run's guest may compute before its code
+// is stopped too: a guest that calls the host meanwhile stops at that
+// step, where its trace replays exactly; one that computes without
+// calling it would never get there.
+const stopGrace = 250 * time.Millisecond
+
+// engineContext is the context the engines stop guests' code with: done
+// stopGrace after ctx, with its cause.
+func (p *Program) engineContext() context.Context {
+	if p.ctx == nil {
+		return nil
+	}
+	ectx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		select {
+		case <-p.ctx.Done():
+		case <-p.closed:
+			cancel(nil)
+			return
+		}
+		t := time.NewTimer(stopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(p.ctx))
+		case <-p.closed:
+			cancel(nil)
+		}
+	}()
+	return ectx
 }
 
 // tree is a host directory as it was read: its entries in walk order.
@@ -124,9 +200,13 @@ func IsWasm(path string) bool {
 }
 
 // Load reads a wasm binary and the trees of spec's mounts and compiles
-// it, filling in the spec's kind and hashes. If spec.SHA256 is already
-// set (a replay), a binary or tree with another hash is refused.
-func Load(spec Spec) (*Program, error) {
+// it with the spec's limits, filling in the spec's kind and hashes. If
+// spec.SHA256 is already set (a replay), a binary or tree with another
+// hash is refused. Every mount is checked here, before anything runs: it
+// must be a directory (a symbolic link to one is followed) whose tree fits
+// the file system's bounds. Close the program when done.
+func Load(spec Spec, opt LoadOptions) (*Program, error) {
+	ctx := opt.Stop
 	wasm, err := os.ReadFile(spec.Path)
 	if err != nil {
 		return nil, err
@@ -136,16 +216,10 @@ func Load(spec Spec) (*Program, error) {
 	if spec.SHA256 != "" && spec.SHA256 != got {
 		return nil, fmt.Errorf("%s has sha256 %s, not the %s the trace was recorded with: pass the original binary", spec.Path, got[:16], spec.SHA256[:min(16, len(spec.SHA256))])
 	}
-	p := &Program{wasm: wasm}
+	p := &Program{wasm: wasm, ctx: ctx, closed: make(chan struct{})}
 	switch {
 	case component.IsComponent(wasm):
 		spec.Kind = "component"
-		if p.comp, err = component.DefaultEngine().Compile(wasm); err != nil {
-			return nil, err
-		}
-		if err := wasip3.Supported(p.comp); err != nil {
-			return nil, err
-		}
 		if len(spec.Listen) > 0 {
 			return nil, errors.New("--listen preopens sockets for preview-1 modules; a component makes its own")
 		}
@@ -156,8 +230,9 @@ func Load(spec Spec) (*Program, error) {
 		return nil, fmt.Errorf("%s is neither a WebAssembly core module nor a component", spec.Path)
 	}
 	spec.Format, spec.SHA256 = 1, got
+	var total treeSize
 	for i, d := range spec.Dirs {
-		t, err := readTree(d.Host)
+		root, t, err := readTree(d.Host, spec.FSBytes, spec.FSInodes, &total)
 		if err != nil {
 			return nil, fmt.Errorf("--dir %s: %w", d.Host, err)
 		}
@@ -167,51 +242,200 @@ func Load(spec Spec) (*Program, error) {
 		}
 		spec.Dirs[i].SHA256 = h
 		p.dirs = append(p.dirs, t)
+		p.roots = append(p.roots, root)
+	}
+	if spec.Stdin != nil {
+		if spec.LiveStdin {
+			return nil, errors.New("a run reads its stdin live or from a file, not both")
+		}
+		if p.stdin, err = readStdinFile(spec.Stdin); err != nil {
+			return nil, err
+		}
 	}
 	p.Spec = spec
+	if err := p.compile(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.live = opt.Live
+	if err := p.loadWith(opt); err != nil {
+		p.Close()
+		return nil, err
+	}
 	return p, nil
 }
 
-// readTree reads a host directory: directories, regular files and
-// symbolic links, in lexical order.
-func readTree(dir string) (tree, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, err
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
-	}
-	var t tree
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// LoadOptions are how a program is loaded, besides its Spec.
+type LoadOptions struct {
+	// Stop, if set, stops the program's runs when it is done (an
+	// interrupt, a deadline: see Run): the guest's code at its next
+	// function call or loop iteration, the world at its next step. Its
+	// cause says why (ErrInterrupted, ErrTimeout).
+	Stop context.Context
+	// Live connects the runs' bridge (Spec.Net) to the machine's network:
+	// a run, not a replay or an exploration, whose peers come from the
+	// trace or do not exist.
+	Live bool
+}
+
+// compile compiles the binary on an engine with the spec's limits.
+func (p *Program) compile() error {
+	ectx := p.engineContext()
+	if p.mod != nil {
+		cfg := wasip1.EngineConfig{Cache: compilationCache(), MemoryLimitPages: p.Spec.MemoryPages, Fuel: p.Spec.Fuel, Context: ectx}
+		e, err := wasip1.NewEngineWithConfig(cfg)
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(dir, p)
+		p.p1eng = e
+		_, err = e.Compile(p.mod)
+		return err
+	}
+	p.ceng = component.NewEngine(component.EngineConfig{Cache: compilationCache(), MemoryLimitPages: p.Spec.MemoryPages, Fuel: p.Spec.Fuel, Context: ectx})
+	comp, err := p.ceng.Compile(p.wasm)
+	if err != nil {
+		return err
+	}
+	p.comp = comp
+	return wasip3.Supported(comp)
+}
+
+// Close releases the program's engine.
+func (p *Program) Close() {
+	select {
+	case <-p.closed:
+	default:
+		close(p.closed)
+	}
+	if p.ceng != nil {
+		_ = p.ceng.Close()
+	}
+	if p.p1eng != nil {
+		_ = p.p1eng.Close()
+	}
+	for _, q := range p.with {
+		q.Close()
+	}
+}
+
+var (
+	cacheOnce sync.Once
+	cache     wazero.CompilationCache
+)
+
+// compilationCache is the process's compilation cache: on disk in
+// $WASISIM_WAZERO_CACHE if it is set (as the default engines do), else in
+// memory.
+func compilationCache() wazero.CompilationCache {
+	cacheOnce.Do(func() {
+		if dir := os.Getenv(wasip1.CacheDirEnv); dir != "" {
+			if c, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
+				cache = c
+				return
+			}
+		}
+		cache = wazero.NewCompilationCache()
+	})
+	return cache
+}
+
+// readStdinFile reads a Spec's stdin file, filling in its hash, or
+// checking it if it is set (a replay).
+func readStdinFile(fs *FileSpec) ([]byte, error) {
+	f, err := os.Open(fs.Path)
+	if err != nil {
+		return nil, fmt.Errorf("--stdin: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxStdinFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("--stdin: %w", err)
+	}
+	if len(b) > MaxStdinFile {
+		return nil, fmt.Errorf("--stdin %s: larger than %d MiB, the most a run holds in memory", fs.Path, MaxStdinFile>>20)
+	}
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])
+	if fs.SHA256 != "" && fs.SHA256 != h {
+		return nil, fmt.Errorf("--stdin %s changed since the trace was recorded", fs.Path)
+	}
+	fs.SHA256 = h
+	return b, nil
+}
+
+// treeSize is what the mounts read so far hold.
+type treeSize struct{ bytes, inodes int64 }
+
+// readTree reads a host directory (following a symbolic link to it):
+// directories, regular files and symbolic links, in lexical order. It
+// returns the directory's real path. It stops with an error once the
+// trees read so far (total) hold more than maxBytes bytes or maxInodes
+// entries (0: no bound), so a huge directory is refused rather than read
+// into memory.
+func readTree(dir string, maxBytes, maxInodes int64, total *treeSize) (string, tree, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	if root, err = filepath.Abs(root); err != nil {
+		return "", nil, err
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		return "", nil, err
+	}
+	if !st.IsDir() {
+		return "", nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	var t tree
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
 		if err != nil || rel == "." {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
+		var e treeEntry
 		switch {
 		case d.Type()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(p)
 			if err != nil {
 				return err
 			}
-			t = append(t, treeEntry{rel: rel, kind: 'l', data: []byte(target)})
+			e = treeEntry{rel: rel, kind: 'l', data: []byte(target)}
 		case d.IsDir():
-			t = append(t, treeEntry{rel: rel, kind: 'd'})
+			e = treeEntry{rel: rel, kind: 'd'}
 		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if maxBytes > 0 && total.bytes+info.Size() > maxBytes {
+				return fmt.Errorf("the mounts hold more than the file system's %d bytes (--max-fs-bytes)", maxBytes)
+			}
 			b, err := os.ReadFile(p)
 			if err != nil {
 				return err
 			}
-			t = append(t, treeEntry{rel: rel, kind: 'f', data: b})
+			e = treeEntry{rel: rel, kind: 'f', data: b}
+		default:
+			return nil // devices, sockets, pipes: not copied
 		}
+		total.bytes += int64(len(e.data))
+		total.inodes++
+		if maxBytes > 0 && total.bytes > maxBytes {
+			return fmt.Errorf("the mounts hold more than the file system's %d bytes (--max-fs-bytes)", maxBytes)
+		}
+		if maxInodes > 0 && total.inodes >= maxInodes {
+			return fmt.Errorf("the mounts hold more than the file system's %d files (--max-fs-inodes)", maxInodes)
+		}
+		t = append(t, e)
 		return nil
 	})
 	sort.SliceStable(t, func(i, j int) bool { return t[i].rel < t[j].rel })
-	return t, err
+	return root, t, err
 }
 
 // copyTree copies a tree into the vfs directory vpath (relative to base).
@@ -266,7 +490,8 @@ type Guest struct {
 	exitCode func() uint32
 	err      func() error
 	// FS is the world's file system, for writing --dir trees back.
-	FS *vfs.FS
+	FS     *vfs.FS
+	bridge *bridge.Bridge
 }
 
 // ExitCode is the guest's exit code once it ended.
@@ -280,7 +505,7 @@ func (g *Guest) Err() error { return g.err() }
 // set, learns the guest of each world built.
 func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 	return func(w *sim.World) error {
-		fsys := vfs.New(vfs.Options{World: w})
+		fsys := vfs.New(vfs.Options{World: w, MaxBytes: p.Spec.FSBytes, MaxInodes: p.Spec.FSInodes})
 		n := vnet.New(vnet.Options{World: w})
 		root := fsys.Root(vfs.Read | vfs.MutateDirectory)
 		defer func() { _ = root.DecRef() }()
@@ -289,15 +514,17 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 				return fmt.Errorf("--dir %s: %w", p.Spec.Dirs[i].Host, err)
 			}
 		}
+		if p.Spec.LiveStdin && io.Stdin == nil {
+			// A replay: what the guest read is in the trace, which
+			// World.Input delivers without reading this.
+			io.Stdin = eofReader{}
+		}
 		g := &Guest{FS: fsys}
 		name := filepath.Base(p.Spec.Path)
 		if p.comp != nil {
-			opt := host.Options{FS: fsys, Net: n, Stdout: io.Stdout, Stderr: io.Stderr, Preopens: []host.Preopen{}}
+			opt := host.Options{FS: fsys, Net: n, Stdout: io.Stdout, Stderr: io.Stderr, Preopens: p.preopens(), Network: p.policy(), Stdin: p.stdin}
 			if io.Stdin != nil {
 				opt.StdinReader = io.Stdin
-			}
-			for i, d := range p.Spec.Dirs {
-				opt.Preopens = append(opt.Preopens, host.Preopen{Path: d.Guest, Dir: "dir" + strconv.Itoa(i)})
 			}
 			h, err := host.New(w, opt)
 			if err != nil {
@@ -309,18 +536,19 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 				env = append(env, [2]string{k, v})
 			}
 			cg := wasip3.Spawn(h, p.comp, wasip3.Config{Name: name, Args: p.Spec.Args, Env: env})
-			g.Task, g.exitCode, g.err = cg.Task(), cg.ExitCode, cg.Err
-		} else {
-			var in []byte
-			if io.Stdin != nil {
-				b, err := readAllStdin(io.Stdin)
-				if err != nil {
-					return err
+			g.Task, g.exitCode = cg.Task(), cg.ExitCode
+			g.err = func() error {
+				err := cg.Err()
+				var se *component.StopError
+				if err != nil && !errors.As(err, &se) && cg.Instance() != nil && cg.Instance().Stopped() != nil {
+					// The stop surfaced as another call's trap: say why.
+					return fmt.Errorf("%w: %w", err, cg.Instance().Stopped())
 				}
-				in = b
+				return err
 			}
+		} else {
 			cfg := wasip1.Config{Name: name, Module: p.mod, Args: p.Spec.Args, Env: p.Spec.Env,
-				Stdin: in, Stdout: io.Stdout, Stderr: io.Stderr, FS: fsys, Net: n}
+				StdinReader: io.Stdin, Stdin: p.stdin, Stdout: io.Stdout, Stderr: io.Stderr, FS: fsys, Net: n, Engine: p.p1eng}
 			for i, d := range p.Spec.Dirs {
 				cfg.Dirs = append(cfg.Dirs, wasip1.Preopen{GuestPath: d.Guest, Path: "dir" + strconv.Itoa(i)})
 			}
@@ -340,6 +568,10 @@ func (p *Program) Scenario(io Stdio, onGuest func(*Guest)) sim.Scenario {
 			}
 			g.Task, g.exitCode, g.err = mg.Task(), mg.ExitCode, mg.Err
 		}
+		var err error
+		if g.bridge, err = p.startNet(w, fsys, n, io, g.Task); err != nil {
+			return err
+		}
 		if onGuest != nil {
 			onGuest(g)
 		}
@@ -356,14 +588,10 @@ func cut(kv string) (string, string, bool) {
 	return kv, "", false
 }
 
-// readAllStdin reads a preview-1 guest's stdin, which it gets whole.
-func readAllStdin(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("stdin: %w", err)
-	}
-	return b, nil
-}
+// eofReader is an empty stdin.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // Expect is what every explored run of a program must show outside:
 // what the first schedule showed. A run that exits with another code or
@@ -374,9 +602,37 @@ type Expect struct {
 	Stderr   string `json:"stderr_sha256"`
 }
 
-func digest(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:12])
+// digestWriter keeps what a run's output needs for comparing it with
+// another's: its hash and its end, not the output itself.
+type digestWriter struct {
+	h    hash.Hash
+	tail []byte
+}
+
+// tailLen is how much of an output's end a digestWriter keeps.
+const tailLen = 120
+
+func (d *digestWriter) Write(p []byte) (int, error) {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	d.h.Write(p)
+	if len(p) >= tailLen {
+		d.tail = append(d.tail[:0], p[len(p)-tailLen:]...)
+	} else {
+		d.tail = append(d.tail, p...)
+		if len(d.tail) > tailLen {
+			d.tail = append(d.tail[:0], d.tail[len(d.tail)-tailLen:]...)
+		}
+	}
+	return len(p), nil
+}
+
+func (d *digestWriter) digest() string {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	return hex.EncodeToString(d.h.Sum(nil)[:12])
 }
 
 // Baseline runs the program once with cfg (its seed and strategy) and
@@ -384,7 +640,7 @@ func digest(b []byte) string {
 // against it. It returns the run's result.
 func (p *Program) Baseline(cfg sim.Config) (*sim.Result, error) {
 	p.Spec.Expect = nil
-	var out, errb bytes.Buffer
+	var out, errb digestWriter
 	var g *Guest
 	base := p.Config()
 	cfg.Scenario, cfg.Config, cfg.EmbedConfig, cfg.MaxSteps = base.Scenario, base.Config, base.EmbedConfig, base.MaxSteps
@@ -392,7 +648,7 @@ func (p *Program) Baseline(cfg sim.Config) (*sim.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Spec.Expect = &Expect{ExitCode: g.ExitCode(), Stdout: digest(out.Bytes()), Stderr: digest(errb.Bytes())}
+	p.Spec.Expect = &Expect{ExitCode: g.ExitCode(), Stdout: out.digest(), Stderr: errb.digest()}
 	return res, nil
 }
 
@@ -401,7 +657,7 @@ func (p *Program) Baseline(cfg sim.Config) (*sim.Result, error) {
 // fails the run if the guest ended otherwise than the first schedule.
 func (p *Program) Explored() sim.Scenario {
 	return func(w *sim.World) error {
-		var out, errb bytes.Buffer
+		var out, errb digestWriter
 		var g *Guest
 		if err := p.Scenario(Stdio{Stdout: &out, Stderr: &errb}, func(x *Guest) { g = x })(w); err != nil {
 			return err
@@ -417,10 +673,10 @@ func (p *Program) Explored() sim.Scenario {
 			switch {
 			case g.ExitCode() != exp.ExitCode:
 				return fmt.Errorf("exit code %d, the first schedule's was %d", g.ExitCode(), exp.ExitCode)
-			case digest(out.Bytes()) != exp.Stdout:
-				return fmt.Errorf("stdout differs from the first schedule's: %s", quoteTail(out.Bytes()))
-			case digest(errb.Bytes()) != exp.Stderr:
-				return fmt.Errorf("stderr differs from the first schedule's: %s", quoteTail(errb.Bytes()))
+			case out.digest() != exp.Stdout:
+				return fmt.Errorf("stdout differs from the first schedule's: %s", quoteTail(out.tail))
+			case errb.digest() != exp.Stderr:
+				return fmt.Errorf("stderr differs from the first schedule's: %s", quoteTail(errb.tail))
 			}
 			return nil
 		})
@@ -430,9 +686,8 @@ func (p *Program) Explored() sim.Scenario {
 
 // quoteTail quotes the end of an output for a one-line message.
 func quoteTail(b []byte) string {
-	const max = 120
-	if len(b) > max {
-		return "…" + strconv.Quote(string(b[len(b)-max:]))
+	if len(b) >= tailLen {
+		return "…" + strconv.Quote(string(b))
 	}
 	return strconv.Quote(string(b))
 }

@@ -1,206 +1,308 @@
-// Package wasmrun is `wasisim run` for WASI preview-1 core modules: a
-// command line shaped like wasmtime's that runs one module (package
-// host/wasip1) in a fresh world, on a virtual file system filled from host
-// directories and written back after the run, and a loopback network:
+// Package wasmrun is how wasisim runs a wasm binary — a WASI 0.3
+// component (package host/wasip3) or a preview-1 core module (package
+// host/wasip1) — in a fresh world: on a virtual file system filled from
+// host directories, a loopback network, and limits that a hostile guest
+// cannot get past. Package cli gives it its command line (`wasisim run
+// [flags] X.wasm [ARGS…]`, and explore, replay and shrink of binaries).
 //
-//	run [--dir HOST[::GUEST]]… [--env K[=V]]… [--listen ADDR]… [--seed N]
-//	    [--trace FILE] [--dir-write-back] [--max-steps N] MODULE [ARGS…]
+// A run is a Program (Load: the binary, compiled with the Spec's limits,
+// and the mounts' trees, read once) and its Run. The Spec is what a trace
+// records, so replay, shrink and explore rebuild the same world from it.
 //
-// --dir copies the host directory into the world's vfs before the run and
-// preopens it under GUEST (default: HOST as written); --dir-write-back
-// mirrors each such tree back to its host directory after the run
-// (creating, overwriting and deleting host files). --env K without a value
-// passes the host's K. --listen ADDR preopens a listening TCP socket on
-// the world's loopback network after the directories (fd 3+len(dirs)…).
-// --seed seeds the world (default 0); --trace writes the run's trace.
+// Mounts are copied in, not mounted live: the guest sees a snapshot of
+// each directory taken at the start, so every schedule of a run starts
+// from the same files and a trace replays without the directory having
+// to stay as it was. WriteBack copies a mount's tree back to its host
+// directory afterwards — only what the guest changed, each file
+// atomically, never over or onto something the host changed meanwhile,
+// never a symbolic link that leads out of the mount (see WriteBack).
+//
+// The network (net.go): Spec.Net's Publish mappings let clients on the
+// machine connect to a guest listener (port * on both sides: every port a
+// guest listens on), its Forward mappings let guests reach a loopback
+// server of the machine; what crosses is recorded in the trace, so the
+// run replays without the machine. Without them nothing leaves the
+// simulation. Its Policy sets the component guests' network policy (tcp,
+// udp, bind, listen, connect, allow-ip-name-lookup: y or n; max-handles:
+// a count). Spec.With are more guests (components or modules) in the same
+// world, on the same file system and network; the run's exit code is the
+// main guest's.
 package wasmrun
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/netip"
-	"os"
-	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/wasisim/wasisim/host/wasip1"
+	"github.com/wasisim/wasisim/internal/fuel"
 	"github.com/wasisim/wasisim/sim"
-	"github.com/wasisim/wasisim/vfs"
 	"github.com/wasisim/wasisim/vnet"
 )
 
-// dirMap is one --dir HOST::GUEST option.
-type dirMap struct {
-	host, guest string
+// Exit codes of a run, besides the guest's own.
+const (
+	// ExitFailed: the run failed (a deadlock, the step limit, a leak, a
+	// write-back refused) while the guest exited 0.
+	ExitFailed = 1
+	// ExitUsage: bad usage or a binary that cannot be run (unreadable,
+	// malformed, a mount that is not a directory): nothing ran.
+	ExitUsage = 2
+	// ExitLimit: the guest reached a compute limit (its fuel, or the
+	// wall-clock timeout), as timeout(1) exits.
+	ExitLimit = 124
+	// ExitInterrupted: the run was interrupted (SIGINT, SIGTERM).
+	ExitInterrupted = 130
+	// ExitTrap: the guest trapped (as Wasmtime reports a trap: 128+SIGABRT).
+	ExitTrap = 134
+)
+
+// ErrInterrupted and ErrTimeout are the causes of a run stopped from
+// outside: the causes of the Program's context.
+var (
+	ErrInterrupted = errors.New("interrupted")
+	ErrTimeout     = errors.New("the run took longer than its --timeout")
+)
+
+// RunOptions are the settings of one run that are not part of its Spec.
+type RunOptions struct {
+	Seed uint64
+	// Trace keeps the run's trace in Outcome.Trace.
+	Trace bool
+	// TraceTo, if set, receives the run's trace as the run goes instead
+	// (a long run's trace is not held in memory): Outcome.Trace then has
+	// the header and end line only, TraceHash the written trace's hash.
+	TraceTo io.Writer
+	Stdio   Stdio
 }
 
-// options is a parsed command line (see the package doc).
-type options struct {
-	dirs      []dirMap
-	env       []string
-	listen    []string
-	seed      uint64
-	trace     string
-	writeBack bool
-	maxSteps  int64
-	module    string
-	args      []string
+// Outcome is how a run ended.
+type Outcome struct {
+	Result *sim.Result
+	Trace  *sim.Trace
+	// TraceHash is the hash of the trace written to RunOptions.TraceTo;
+	// TraceErr the first error writing it met.
+	TraceHash string
+	TraceErr  error
+	// Guest is the guest, to write its mounts back.
+	Guest *Guest
+	// ExitCode is the process's exit code (the guest's, or one of the
+	// Exit constants); Err says what went wrong, in one line (nil: the
+	// run passed and the guest exited 0 or chose its code).
+	ExitCode int
+	Err      error
+	// Succeeded: the run passed and the guest exited 0.
+	Succeeded bool
 }
 
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// flagSet declares the flags of the command line; parse fills o from it,
-// and IsModuleRun asks it which flags take a value.
-func flagSet(o *options, dirs, env, listen *multiFlag) *flag.FlagSet {
-	fl := flag.NewFlagSet("wasisim run", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
-	fl.Var(dirs, "dir", "HOST[::GUEST] directory to copy into the world and preopen")
-	fl.Var(env, "env", "K=V environment variable (K alone inherits)")
-	fl.Var(listen, "listen", "ADDR to preopen a listening TCP socket on")
-	fl.Uint64Var(&o.seed, "seed", 0, "world seed")
-	fl.StringVar(&o.trace, "trace", "", "write the trace to FILE")
-	fl.BoolVar(&o.writeBack, "dir-write-back", false, "copy --dir trees back to the host after the run")
-	fl.Int64Var(&o.maxSteps, "max-steps", 0, "scheduling step limit (0: sim default)")
-	return fl
-}
-
-// IsModuleRun reports whether the first operand of run's arguments is a
-// WebAssembly binary (by its magic number; a missing file named *.wasm
-// too, so that the error says so), so that the command runs it here
-// rather than as a scenario. Flags before it are skipped, with the value that follows those
-// of this command line that take one (unless written --flag=value).
-func IsModuleRun(args []string) bool {
-	fl := flagSet(&options{}, new(multiFlag), new(multiFlag), new(multiFlag))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") {
-			if f := fl.Lookup(strings.TrimPrefix(a[1:], "-")); f != nil && !isBoolFlag(f) {
-				i++
-			}
-			continue
-		}
-		return IsWasm(a) || strings.HasSuffix(a, ".wasm")
-	}
-	return false
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
-}
-
-// parse parses a command line (with or without a leading "run").
-func parse(args []string) (*options, error) {
-	if len(args) > 0 && args[0] == "run" {
-		args = args[1:]
-	}
-	var dirs, env, listen multiFlag
-	o := &options{}
-	fl := flagSet(o, &dirs, &env, &listen)
-	if err := fl.Parse(args); err != nil {
-		return nil, err
-	}
-	for _, d := range dirs {
-		host, guest, ok := strings.Cut(d, "::")
-		if !ok {
-			guest = host
-		}
-		if host == "" || guest == "" {
-			return nil, fmt.Errorf("--dir %q: want HOST or HOST::GUEST", d)
-		}
-		o.dirs = append(o.dirs, dirMap{host: host, guest: guest})
-	}
-	for _, kv := range env {
-		if !strings.Contains(kv, "=") {
-			kv = kv + "=" + os.Getenv(kv)
-		}
-		o.env = append(o.env, kv)
-	}
-	o.listen = listen
-	rest := fl.Args()
-	if len(rest) == 0 {
-		return nil, errors.New("no module given")
-	}
-	o.module, o.args = rest[0], rest[1:]
-	return o, nil
-}
-
-// Main runs a command line (see the package doc; with or without a
-// leading "run") and returns the process exit code: the guest's exit code;
-// 2 for a usage error or a binary that cannot be loaded (unreadable,
-// malformed, using what wasisim does not support); 1 when the run fails
-// (deadlock, step limit) with the guest exiting 0; 134 (as Wasmtime) for
-// a trap. The guest's stdout and stderr go to stdout and stderr as it
-// writes them. A component reads stdin (may be nil) only when it reads
-// it; a preview-1 module gets it whole at the start.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parse(args)
-	if err != nil {
-		fmt.Fprintf(stderr, "wasisim run: %v\nusage: wasisim run [--dir HOST::GUEST] [--env K=V] [--listen ADDR] [--seed N] [--trace FILE] [--dir-write-back] MODULE [ARGS...]\n", err)
-		return 2
-	}
-	code, err := o.run(stdin, stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "wasisim run: %v\n", err)
-	}
-	return code
-}
-
-// run executes the options in a fresh world; see Main for the exit code.
-// The returned error describes a setup or run failure (already reflected
-// in the code).
-func (o *options) run(stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	spec := Spec{Path: o.module, Args: o.args, Env: o.env, Listen: o.listen, MaxSteps: o.maxSteps, LiveStdin: stdin != nil}
-	for _, d := range o.dirs {
-		spec.Dirs = append(spec.Dirs, DirSpec{Host: d.host, Guest: d.guest})
-	}
-	p, err := Load(spec)
-	if err != nil {
-		return 2, err
-	}
+// Run runs the program once. When the program's context is done (an
+// interrupt, the timeout) the world stops at its next step, and the guest's
+// code at its next function call or loop iteration. The error is a setup
+// failure: nothing ran.
+func (p *Program) Run(o RunOptions) (*Outcome, error) {
 	cfg := p.Config()
-	cfg.Seed, cfg.Trace = o.seed, o.trace != ""
+	cfg.Seed, cfg.Trace = o.Seed, o.Trace || o.TraceTo != nil
+	var tw *sim.TraceWriter
+	if o.TraceTo != nil {
+		cfg.OnEvent = func(e sim.Event) { tw.Event(e) }
+	}
 	w, err := sim.New(cfg)
 	if err != nil {
-		return 1, err
+		return nil, err
+	}
+	if o.TraceTo != nil {
+		if tw, err = sim.NewTraceWriter(o.TraceTo, w.TraceHeader()); err != nil {
+			return nil, err
+		}
 	}
 	var g *Guest
-	if err := p.Scenario(Stdio{Stdin: stdin, Stdout: stdout, Stderr: stderr}, func(x *Guest) { g = x })(w); err != nil {
-		return 1, err
+	if err := p.Scenario(o.Stdio, func(x *Guest) { g = x })(w); err != nil {
+		return nil, err
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if p.ctx != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-p.ctx.Done():
+				w.Stop()
+			case <-stop:
+			}
+		}()
 	}
 	res := w.Run()
-	if o.trace != "" {
-		if err := w.Trace().WriteFile(o.trace); err != nil {
-			return 1, err
-		}
+	g.shutdownBridge()
+	close(stop)
+	wg.Wait()
+	out := &Outcome{Result: res, Trace: w.Trace(), Guest: g}
+	if tw != nil {
+		out.TraceErr = tw.End(w.Trace().End)
+		out.TraceHash = tw.Hash()
 	}
-	if o.writeBack {
-		root := g.FS.Root(vfs.Read | vfs.MutateDirectory)
-		defer func() { _ = root.DecRef() }()
-		for i, d := range o.dirs {
-			if err := copyOut(root, "dir"+strconv.Itoa(i), d.host); err != nil {
-				return 1, fmt.Errorf("write back %s: %w", d.host, err)
-			}
-		}
-	}
+	out.ExitCode, out.Err = p.judge(res, g)
+	out.Succeeded = out.Err == nil && out.ExitCode == 0
+	return out, nil
+}
+
+// judge turns how the run and the guest ended into an exit code and a
+// one-line account.
+func (p *Program) judge(res *sim.Result, g *Guest) (int, error) {
 	code := int(g.ExitCode())
-	if err := g.Err(); err != nil {
-		return code, err
+	gerr := g.Err()
+	var cause error
+	if p.ctx != nil && p.ctx.Err() != nil {
+		cause = context.Cause(p.ctx)
+	}
+	switch {
+	case errors.Is(cause, ErrInterrupted):
+		return ExitInterrupted, fmt.Errorf("interrupted at step %d", res.Steps)
+	case errors.Is(gerr, ErrTimeout) || errors.Is(cause, ErrTimeout):
+		return ExitLimit, fmt.Errorf("%s was stopped: %w", g.Task.Name(), ErrTimeout)
+	case errors.Is(gerr, fuel.ErrExhausted):
+		return ExitLimit, fmt.Errorf("%s ran out of fuel: it spent its %d units (one per function call and loop iteration, more for bulk memory operations); raise --fuel if that much computing is expected", g.Task.Name(), p.Spec.Fuel)
+	}
+	var unwound *wasip1.UnwoundError
+	if gerr != nil && !errors.As(gerr, &unwound) && !errors.Is(g.Task.Err(), sim.ErrKilled) {
+		msg, _, _ := strings.Cut(gerr.Error(), "\n") // not wazero's stack trace
+		return ExitTrap, errors.New(msg)
 	}
 	if err := res.Error(); err != nil {
-		if code == 0 {
-			code = 1
+		if code == 0 || gerr != nil {
+			code = ExitFailed
 		}
-		return code, err
+		return code, describeFailure(res, g, unwound)
 	}
 	return code, nil
+}
+
+// describeFailure says why a run failed, most telling first: the step
+// limit or a deadlock, with what the guest waited for.
+func describeFailure(res *sim.Result, g *Guest, unwound *wasip1.UnwoundError) error {
+	where := ""
+	if unwound != nil {
+		where = " while " + g.Task.Name() + " was waiting in " + unwound.Call
+	}
+	switch {
+	case errors.Is(res.Err, sim.ErrStepLimit):
+		return fmt.Errorf("the run reached its step limit after %d scheduling steps%s (raise it with --max-steps)", res.Steps, where)
+	case len(res.Deadlock) > 0:
+		var waits []string
+		for _, b := range res.Deadlock {
+			waits = append(waits, b.Name+" waits for "+b.WaitingOn)
+		}
+		return fmt.Errorf("deadlock: nothing can run: %s", strings.Join(waits, ", "))
+	}
+	return errors.New(res.Outcome())
+}
+
+// Budget is a wall-clock limit on a run that does not count the time the
+// run waits for its stdin: a guest waiting for a person to type is not
+// computing. The context it makes is cancelled with ErrTimeout when the
+// time is used up.
+type Budget struct {
+	mu      sync.Mutex
+	left    time.Duration
+	started time.Time
+	paused  int
+	timer   *time.Timer
+	cancel  context.CancelCauseFunc
+}
+
+// WithBudget returns a context that ends d of running time after now (d
+// > 0), and its Budget.
+func WithBudget(parent context.Context, d time.Duration) (context.Context, *Budget) {
+	ctx, cancel := context.WithCancelCause(parent)
+	b := &Budget{left: d, cancel: cancel, started: time.Now()}
+	b.timer = time.AfterFunc(d, func() { cancel(ErrTimeout) })
+	return ctx, b
+}
+
+// Pause stops the clock until Resume.
+func (b *Budget) Pause() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.paused++; b.paused == 1 && b.timer.Stop() {
+		b.left -= time.Since(b.started)
+	}
+}
+
+// Resume starts the clock again.
+func (b *Budget) Resume() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.paused--; b.paused == 0 {
+		b.started = time.Now()
+		b.timer = time.AfterFunc(max(b.left, 0), func() { b.cancel(ErrTimeout) })
+	}
+}
+
+// Stop releases the budget's timer.
+func (b *Budget) Stop() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.timer.Stop()
+}
+
+// LiveStdin is the process's stdin as a guest reads it: each read waits
+// for the input or for ctx to end (an interrupt must not wait for a
+// person to type), and does not count against the budget.
+type LiveStdin struct {
+	r       io.Reader
+	ctx     context.Context
+	budget  *Budget
+	pending chan stdinRead
+}
+
+type stdinRead struct {
+	b   []byte
+	err error
+}
+
+// NewLiveStdin wraps r; budget may be nil.
+func NewLiveStdin(ctx context.Context, r io.Reader, budget *Budget) *LiveStdin {
+	return &LiveStdin{r: r, ctx: ctx, budget: budget}
+}
+
+func (s *LiveStdin) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, context.Cause(s.ctx)
+	}
+	s.budget.Pause()
+	defer s.budget.Resume()
+	if s.pending == nil {
+		ch := make(chan stdinRead, 1)
+		buf := make([]byte, len(p))
+		go func() {
+			n, err := s.r.Read(buf)
+			ch <- stdinRead{buf[:n], err}
+		}()
+		s.pending = ch
+	}
+	select {
+	case r := <-s.pending:
+		s.pending = nil
+		return copy(p, r.b), r.err
+	case <-s.ctx.Done():
+		// The read goes on in the background; the process is ending.
+		return 0, context.Cause(s.ctx)
+	}
 }
 
 func listenOn(n *vnet.Net, addr string) (*vnet.TCPSocket, error) {
@@ -233,88 +335,4 @@ func listenOn(n *vnet.Net, addr string) (*vnet.TCPSocket, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// maxCopyOut bounds the size of one file copyOut writes back (a vfs file
-// may be sparse up to vfs.MaxFileSize).
-const maxCopyOut = 1 << 30
-
-// copyOut mirrors the vfs directory vpath (relative to base) onto hostDir:
-// it writes every directory, file and symbolic link of the tree and
-// removes host entries the tree no longer has.
-func copyOut(base *vfs.OFD, vpath, hostDir string) error {
-	if err := os.MkdirAll(hostDir, 0o755); err != nil {
-		return err
-	}
-	d, err := base.OpenAt(0, vpath, vfs.OpenDirectory, vfs.Read)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = d.DecRef() }()
-	ents, err := d.ReadDirectory()
-	if err != nil {
-		return err
-	}
-	keep := map[string]bool{}
-	for _, e := range ents {
-		keep[e.Name] = true
-		src, dst := path.Join(vpath, e.Name), filepath.Join(hostDir, e.Name)
-		if st, err := os.Lstat(dst); err == nil {
-			isDir := st.IsDir()
-			if isDir != (e.Type == vfs.TypeDirectory) || st.Mode()&fs.ModeSymlink != 0 {
-				if err := os.RemoveAll(dst); err != nil {
-					return err
-				}
-			}
-		}
-		switch e.Type {
-		case vfs.TypeDirectory:
-			if err := copyOut(base, src, dst); err != nil {
-				return err
-			}
-		case vfs.TypeSymbolicLink:
-			t, err := base.ReadlinkAt(src)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(t, dst); err != nil {
-				return err
-			}
-		case vfs.TypeRegularFile:
-			f, err := base.OpenAt(0, src, 0, vfs.Read)
-			if err != nil {
-				return err
-			}
-			st, err := f.Stat()
-			if err != nil {
-				_ = f.DecRef()
-				return err
-			}
-			if st.Size > maxCopyOut {
-				_ = f.DecRef()
-				return fmt.Errorf("%s: %d bytes is too large to write back", src, st.Size)
-			}
-			b := make([]byte, st.Size)
-			_, err = f.ReadAt(b, 0)
-			_ = f.DecRef()
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(dst, b, 0o644); err != nil {
-				return err
-			}
-		}
-	}
-	hostEnts, err := os.ReadDir(hostDir)
-	if err != nil {
-		return err
-	}
-	for _, he := range hostEnts {
-		if !keep[he.Name()] {
-			if err := os.RemoveAll(filepath.Join(hostDir, he.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
