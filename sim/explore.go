@@ -265,32 +265,18 @@ func Explore(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, err
 		}()
 	}
 	if opt.Progress != nil {
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		iv := opt.Interval
-		if iv <= 0 {
-			iv = 200 * time.Millisecond
-		}
-		tick := time.NewTicker(iv)
-	loop:
-		for {
-			select {
-			case <-done:
-				break loop
-			case <-tick.C:
-				mu.Lock()
-				p := Progress{Runs: rep.Runs, Failures: len(rep.Failures), Distinct: len(rep.Outcomes), Elapsed: time.Since(start)}
-				mu.Unlock()
-				switch {
-				case opt.Runs > 0:
-					p.Fraction = float64(p.Runs) / float64(opt.Runs)
-				case opt.Time > 0:
-					p.Fraction = min(float64(p.Elapsed)/float64(opt.Time), 1)
-				}
-				opt.Progress(p.estimate())
+		tick(opt, &wg, func() Progress {
+			mu.Lock()
+			p := Progress{Runs: rep.Runs, Failures: len(rep.Failures), Distinct: len(rep.Outcomes), Elapsed: time.Since(start)}
+			mu.Unlock()
+			switch {
+			case opt.Runs > 0:
+				p.Fraction = float64(p.Runs) / float64(opt.Runs)
+			case opt.Time > 0:
+				p.Fraction = min(float64(p.Elapsed)/float64(opt.Time), 1)
 			}
-		}
-		tick.Stop()
+			return p.estimate()
+		})
 	}
 	wg.Wait()
 	if setupErr != nil {
