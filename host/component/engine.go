@@ -169,9 +169,39 @@ var ErrEngineClosed = errors.New("component: engine closed")
 // fails).
 func (e *Engine) Close() error {
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
 	e.closed = true
+	var hosts []wazero.CompiledModule
+	for _, cs := range e.comps {
+		for _, cc := range cs {
+			select {
+			case <-cc.done:
+			default:
+				continue // its Compile releases what it made when it sees the Engine closed
+			}
+			if cc.c == nil {
+				continue
+			}
+			for _, p := range cc.c.plans {
+				if p.hostMod != nil {
+					hosts = append(hosts, p.hostMod)
+				}
+			}
+		}
+	}
+	e.hostModules -= len(hosts)
 	e.mu.Unlock()
-	return e.rt.Close(context.Background())
+	err := e.rt.Close(context.Background())
+	// A host module is not in the compilation cache by content, as core
+	// modules are: with a cache shared between Engines, closing the
+	// runtime would leave it there for good.
+	for _, hm := range hosts {
+		_ = hm.Close(context.Background())
+	}
+	return err
 }
 
 // heldModules is the number of wazero compiled modules the engine holds

@@ -156,3 +156,40 @@ func TestCompileKeepsNoCallerBytes(t *testing.T) {
 		}
 	}
 }
+
+// Close releases the host modules of every component the engine
+// compiled. wazero keeps compiled core modules in a shared cache by
+// content, but a host module by identity: an Engine per run on one
+// cache would otherwise leave one behind each time.
+func TestCloseReleasesHostModules(t *testing.T) {
+	wasm, err := os.ReadFile(engineFixtures[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := wazero.NewCompilationCache()
+	defer cache.Close(t.Context()) //nolint:errcheck
+	for i := 0; i < 3; i++ {
+		eng := NewEngine(EngineConfig{Cache: cache})
+		if _, err := eng.Compile(wasm); err != nil {
+			t.Fatal(err)
+		}
+		eng.mu.Lock()
+		hosts := eng.hostModules
+		eng.mu.Unlock()
+		if hosts == 0 {
+			t.Fatal("a compiled component has no host module")
+		}
+		if err := eng.Close(); err != nil {
+			t.Fatal(err)
+		}
+		eng.mu.Lock()
+		hosts = eng.hostModules
+		eng.mu.Unlock()
+		if hosts != 0 {
+			t.Fatalf("engine %d still holds %d host modules after Close", i, hosts)
+		}
+		if err := eng.Close(); err != nil {
+			t.Fatalf("closing twice: %v", err)
+		}
+	}
+}

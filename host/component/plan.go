@@ -122,6 +122,14 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 	e.mu.Unlock()
 	defer close(cc.done)
 	cc.c, cc.err = e.compile(cc.wasm, sha256.Sum256(cc.wasm))
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed && cc.c != nil {
+		// Close ran while this compiled and did not see its host modules.
+		cc.c.releaseHostModules()
+		cc.c, cc.err = nil, ErrEngineClosed
+	}
 	if errors.Is(cc.err, ErrEngineClosed) {
 		// Closed meanwhile: nothing to keep.
 		e.mu.Lock()
@@ -142,14 +150,21 @@ func (e *Engine) compile(wasm []byte, hash [32]byte) (*Component, error) {
 	}
 	c := &Component{eng: e, hash: hash, body: body, plans: map[*Body]*bodyPlan{}}
 	if err := c.plan(body); err != nil {
-		for _, p := range c.plans {
-			if p.hostMod != nil {
-				e.releaseHostModule(p.hostMod)
-			}
-		}
+		c.releaseHostModules()
 		return nil, err
 	}
 	return c, nil
+}
+
+// releaseHostModules releases the host modules compiled for c, which
+// failed to compile or was compiled by an Engine closed meanwhile.
+func (c *Component) releaseHostModules() {
+	for _, p := range c.plans {
+		if p.hostMod != nil {
+			c.eng.releaseHostModule(p.hostMod)
+			p.hostMod = nil
+		}
+	}
 }
 
 // plan makes the plan of a body and of the bodies nested in it.
@@ -403,7 +418,7 @@ func (c *Component) compileHostModule(p *bodyPlan) (wazero.CompiledModule, error
 }
 
 // releaseHostModule releases a host module compiled for a component
-// that failed to compile.
+// the Engine does not keep.
 func (e *Engine) releaseHostModule(hm wazero.CompiledModule) {
 	e.mu.Lock()
 	e.hostModules--
