@@ -164,6 +164,44 @@ func BenchmarkExplore(b *testing.B) {
 	}
 }
 
+// BenchmarkExploreDFS is exhaustive search's throughput on conformance
+// components, with partial-order reduction and without (Plain): one
+// worker, b.N schedules of a tree far larger than any budget. A
+// component's guest steps are not annotated, so each is dependent on
+// every other step and the reduction's analysis is all its cost here.
+func BenchmarkExploreDFS(b *testing.B) {
+	eng := component.NewEngine(component.EngineConfig{Cache: wazero.NewCompilationCache()})
+	defer eng.Close()
+	for _, c := range passing(b) {
+		if c.name != "filesystem-io" && c.name != "sockets-tcp-connect" {
+			continue
+		}
+		comp, err := eng.Compile(c.wasm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := c.scenario(b, comp)
+		for _, plain := range []bool{false, true} {
+			name := c.name + "/reduced"
+			if plain {
+				name = c.name + "/plain"
+			}
+			b.Run(name, func(b *testing.B) {
+				opt := sim.ExploreOptions{Strategy: "dfs", Seed: 7, Runs: b.N, Workers: 1}
+				opt.Options.DFS.Plain = plain
+				rep, err := sim.Explore(context.Background(), opt, sc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(rep.Failures) > 0 {
+					b.Fatalf("run %d: %v", rep.Failures[0].Run, rep.Failures[0].Err)
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "schedules/s")
+			})
+		}
+	}
+}
+
 // BenchmarkSchedulePhases splits one explored schedule of the same
 // components into cumulative phases, each a full world run (random
 // strategy, a new seed per op):
