@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -63,6 +64,9 @@ func progressLine(p sim.Progress) string {
 func approx(x float64) string {
 	if x < 100 {
 		return strconv.Itoa(int(x + 0.5))
+	}
+	if x >= 1e15 {
+		return strconv.FormatFloat(x, 'g', 2, 64) // beyond any budget: the magnitude is what counts
 	}
 	e := 1.0
 	for x/e >= 100 {
@@ -137,19 +141,19 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // exploration was split and searched; merge needs them to combine
 // shards.
 type scaleJSON struct {
-	ConfigHash string `json:"config_hash"`
-	Budget     int    `json:"budget,omitempty"` // --runs
-	TimeMS     int64  `json:"time_ms,omitempty"`
-	Shard      int    `json:"shard"`
-	Shards     int    `json:"shards"`
-	Reduced    bool   `json:"reduced,omitempty"`
-	Split      int    `json:"split,omitempty"`
-	Jobs       int    `json:"jobs,omitempty"`
-	Pruned     int    `json:"pruned,omitempty"`
-	Estimate   int64  `json:"estimated_runs,omitempty"` // dfs not exhausted: Knuth's estimate of the whole
-	MaxDepth   int    `json:"max_depth,omitempty"`
-	Depth      int    `json:"pct_depth,omitempty"`
-	Steps      int    `json:"pct_steps,omitempty"`
+	ConfigHash string  `json:"config_hash"`
+	Budget     int     `json:"budget,omitempty"` // --runs
+	TimeMS     int64   `json:"time_ms,omitempty"`
+	Shard      int     `json:"shard"`
+	Shards     int     `json:"shards"`
+	Reduced    bool    `json:"reduced,omitempty"`
+	Split      int     `json:"split,omitempty"`
+	Jobs       int     `json:"jobs,omitempty"`
+	Pruned     int     `json:"pruned,omitempty"`
+	Estimate   float64 `json:"estimated_runs,omitempty"` // dfs not exhausted: Knuth's estimate of the whole
+	MaxDepth   int     `json:"max_depth,omitempty"`
+	Depth      int     `json:"pct_depth,omitempty"`
+	Steps      int     `json:"pct_steps,omitempty"`
 }
 
 // scaleOf describes an exploration's options and what its report adds.
@@ -162,7 +166,7 @@ func scaleOf(opt sim.ExploreOptions, rep *sim.Report) scaleJSON {
 		sj.Reduced = !d.Plain && d.MaxDepth == 0 && !d.BoundPreemptions
 		sj.Split, sj.Jobs, sj.Pruned, sj.MaxDepth = max(d.Split, 1), rep.Jobs, rep.Pruned, d.MaxDepth
 		if !rep.Exhausted && rep.Estimate > 0 {
-			sj.Estimate = int64(rep.Estimate + 0.5)
+			sj.Estimate = math.Round(rep.Estimate) // a float: trees of components exceed int64
 		}
 		if d.Split == 0 {
 			sj.Split = sim.DefaultSplit

@@ -96,13 +96,17 @@ func TestExploreProgress(t *testing.T) {
 	if err := json.Unmarshal([]byte(o), &ej); err != nil || ej.Reduced || ej.Runs != 3000 || e != "" {
 		t.Fatalf("%v %+v %q", err, ej, e)
 	}
+	// An estimate larger than any integer stays a positive number.
+	if b, err := json.Marshal(scaleJSON{Estimate: 4.2e96}); err != nil || !strings.Contains(string(b), `"estimated_runs":4.2e+96`) {
+		t.Fatalf("%s %v", b, err)
+	}
 }
 
 func TestProgressLine(t *testing.T) {
 	for _, tc := range []struct {
 		x    float64
 		want string
-	}{{0, "0"}, {42.4, "42"}, {987, "990"}, {123456, "120000"}, {1e9 + 7, "1000000000"}} {
+	}{{0, "0"}, {42.4, "42"}, {987, "990"}, {123456, "120000"}, {1e9 + 7, "1000000000"}, {4.2e96, "4.2e+96"}} {
 		if got := approx(tc.x); got != tc.want {
 			t.Errorf("approx(%v) = %s, want %s", tc.x, got, tc.want)
 		}
