@@ -3,6 +3,8 @@ package host
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/wasisim/wasisim/sim"
 )
 
 // This file is the element-type-independent face of streams and futures
@@ -150,7 +152,11 @@ func (e *readEnd[T]) startCopy(in *Instance, n int, dst any) string {
 	if cap(buf) < n {
 		buf = nil
 	}
-	e.pending = e.s.startReadInto(buf, n)
+	var mem sim.Obj
+	if buf != nil {
+		mem = in.GuestMemory() // buf is a view of the guest's memory
+	}
+	e.pending = e.s.startReadInto(buf, n, mem)
 	in.watch(&e.pending.notify, e.pending.done)
 	return ""
 }
@@ -164,7 +170,7 @@ func (e *writeEnd[T]) startCopy(in *Instance, _ int, data any) string {
 		var want []T
 		return fmt.Sprintf("writing %T to a stream of %T", data, want)
 	}
-	e.pending = e.s.startWrite(d)
+	e.pending = e.s.startWriteFrom(d, in.GuestMemory()) // d may be a view of the guest's memory
 	in.watch(&e.pending.notify, e.pending.done)
 	return ""
 }

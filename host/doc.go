@@ -78,7 +78,11 @@
 // sim.World.YieldBoundary, so exhaustive search can tell which steps
 // commute. The host's own tasks are annotated (sim.Task.Annotated); a
 // guest task is if its code between host calls touches nothing else that
-// other tasks see, as the .wsim runner's tasks are.
+// other tasks see, as the .wsim runner's tasks are, or only its own
+// memory, as a WASI 0.3 component's is (wasip3.Spawn declares
+// Instance.GuestMemory with sim.Task.Touches, and a copy through a buffer
+// the guest lent to StartCopy or ReadInto touches it in the step that
+// copies).
 //
 // # Reading without copying twice
 //

@@ -12,11 +12,13 @@ import "github.com/wasisim/wasisim/sim"
 //	the length of an instance's table             ObjInstance 2·instance + 1
 //	a stream and its pending copies               ObjStream   the stream's id
 //	a future (and a guest's writer of it)         ObjFuture   the future's id
+//	a guest's linear memory                       ObjMemory   instance (GuestMemory)
 //	host-wide state                               ObjHost     hostIDs, hostShared, …
 //
 // A trap, which tears the instance down, touches everything, as do
 // subtasks (the component runtime's tasks, which are not annotated, are
-// the ones that use them).
+// the ones that use them). A component's guest task is annotated and
+// touches its GuestMemory in every step (wasip3.Spawn).
 
 // Host-wide objects.
 const (
@@ -43,6 +45,15 @@ func (in *Instance) touchState(m sim.Mode) {
 // touchLen records a use of the length of the instance's table.
 func (in *Instance) touchLen(m sim.Mode) {
 	in.h.w.Touch(sim.Obj{Kind: sim.ObjInstance, ID: 2*uint64(in.idx) + 1}, m)
+}
+
+// GuestMemory is the object that stands for the linear memory of the
+// guest running as the instance, for partial-order reduction: a guest
+// task declares that every step of its touches it (sim.Task.Touches), and
+// a copy through a buffer the guest lent to StartCopy touches it in the
+// step that copies, whichever task's that is.
+func (in *Instance) GuestMemory() sim.Obj {
+	return sim.Obj{Kind: sim.ObjMemory, ID: uint64(in.idx)}
 }
 
 func (s *stream[T]) touch() { s.h.w.Touch(sim.Obj{Kind: sim.ObjStream, ID: s.id}, sim.Write) }

@@ -50,6 +50,9 @@ type copyOp[T any] struct {
 	// notify, if set, is signalled when the op completes: the event queue
 	// of the instance whose end started it, for waitable sets.
 	notify *sim.WaitQueue
+	// mem, if set, is the memory of the guest whose buffer buf is a view
+	// of (Instance.StartCopy): the step that copies through it touches it.
+	mem sim.Obj
 }
 
 // stream is a Component Model stream<T>: a readable and a writable end and
@@ -158,6 +161,11 @@ func (s *stream[T]) rendezvous() {
 		s.complete(r, 0, Completed)
 	default:
 		n := min(r.space, len(w.buf))
+		for _, m := range [2]sim.Obj{r.mem, w.mem} {
+			if m.Kind != 0 {
+				s.h.w.Touch(m, sim.Write)
+			}
+		}
 		r.buf = append(r.buf, w.buf[:n]...)
 		w.buf = w.buf[n:]
 		s.moved += int64(n)
@@ -172,10 +180,13 @@ func (s *stream[T]) rendezvous() {
 
 // startWrite offers data; the op completes at a rendezvous, on a reader
 // drop, or on cancel.
-func (s *stream[T]) startWrite(data []T) *copyOp[T] {
+func (s *stream[T]) startWrite(data []T) *copyOp[T] { return s.startWriteFrom(data, sim.Obj{}) }
+
+// startWriteFrom is startWrite of a view of the memory mem stands for.
+func (s *stream[T]) startWriteFrom(data []T, mem sim.Obj) *copyOp[T] {
 	s.touch()
 	op := &s.wslot
-	*op = copyOp[T]{buf: data}
+	*op = copyOp[T]{buf: data, mem: mem}
 	if s.rdDrop {
 		s.complete(op, 0, Dropped)
 		return op
@@ -185,13 +196,14 @@ func (s *stream[T]) startWrite(data []T) *copyOp[T] {
 	return op
 }
 
-func (s *stream[T]) startRead(n int) *copyOp[T] { return s.startReadInto(nil, n) }
+func (s *stream[T]) startRead(n int) *copyOp[T] { return s.startReadInto(nil, n, sim.Obj{}) }
 
-// startReadInto reads into dst[:0] (reusing its capacity).
-func (s *stream[T]) startReadInto(dst []T, n int) *copyOp[T] {
+// startReadInto reads into dst[:0] (reusing its capacity); mem, if set,
+// stands for the memory dst is a view of.
+func (s *stream[T]) startReadInto(dst []T, n int, mem sim.Obj) *copyOp[T] {
 	s.touch()
 	op := &s.rslot
-	*op = copyOp[T]{space: n, buf: dst[:0]}
+	*op = copyOp[T]{space: n, buf: dst[:0], mem: mem}
 	if s.wrDrop {
 		s.complete(op, 0, Dropped)
 		return op
@@ -354,7 +366,7 @@ func (s *stream[T]) hostWrite(data []T) (int, bool, error) {
 // hostRead reads up to n elements from a host task into buf's storage. dropped reports the
 // writer's end was dropped (end of stream).
 func (s *stream[T]) hostRead(buf []T, n int) ([]T, bool, error) {
-	op := s.startReadInto(buf, n)
+	op := s.startReadInto(buf, n, sim.Obj{})
 	if err := s.wait(op); err != nil {
 		return nil, false, err
 	}
@@ -570,7 +582,7 @@ func (in *Instance) ReadInto(h Handle, p []byte) (int, CopyResult, error) {
 	if re.sawDrop {
 		return 0, CopyResult{}, in.trap(TrapAfterDropped, h, call, "")
 	}
-	re.pending = re.s.startReadInto(p, len(p))
+	re.pending = re.s.startReadInto(p, len(p), in.GuestMemory()) // p may be a view of a guest's memory
 	got, res, err := finishRead[byte](in, h, false)
 	return len(got), res, err
 }

@@ -47,9 +47,12 @@
 // streams, futures, the file system, sockets, connections, ports; the
 // world names its wait queues, clock, timers, randomness and tasks). Only
 // the steps of tasks marked Annotated are described that way; every step
-// of any other task is dependent on every step, which is always sound. A
-// task's next step starts with what its previous one touched (code after a
-// wait goes on with what it had), except after YieldBoundary.
+// of any other task is dependent on every step, which is always sound.
+// Task.Touches adds an object to every step of a task: a WebAssembly
+// guest's linear memory, which its code uses anywhere between two host
+// calls (the host's copies through a buffer the guest lent touch it too).
+// A task's next step starts with what its previous one touched (code
+// after a wait goes on with what it had), except after YieldBoundary.
 // WaitQueue.Await and the Publish mode let a check that finds it must wait
 // drop out of the search: only the check that succeeds counts.
 //

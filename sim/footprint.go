@@ -93,10 +93,11 @@ const (
 	ObjNet                         // a vnet network
 	ObjVar                         // a scenario variable of an instance
 	ObjUser                        // free for tests and Go scenarios
+	ObjMemory                      // a guest's linear memory (Task.Touches)
 )
 
 var objKindNames = [...]string{"", "queue", "task", "spawn", "rand", "clock", "timers", "stream", "future",
-	"handle", "instance", "host", "fs", "net", "var", "user"}
+	"handle", "instance", "host", "fs", "net", "var", "user", "memory"}
 
 func (k ObjKind) String() string {
 	if int(k) < len(objKindNames) && k != 0 {
@@ -304,6 +305,9 @@ func (w *World) recBegin(t *Task, ready []int) {
 		c := r.carryOf(t)
 		r.fp.global = c.global
 		r.fp.acc = append(r.fp.acc, c.acc...)
+		for _, a := range t.always {
+			r.fp.acc = addAccess(r.fp.acc, a.Obj, a.Mode)
+		}
 	}
 	if t != nil {
 		id = t.id
@@ -367,5 +371,17 @@ func (w *World) recWoke(t *Task) {
 // is not annotated is dependent on every other step. It returns t.
 func (t *Task) Annotated() *Task {
 	t.annotated = true
+	return t
+}
+
+// Touches declares that every step of the task touches o in mode m, and
+// makes the task Annotated. It is for state the task uses between any
+// two scheduling points without saying so: a WebAssembly guest's linear
+// memory, which its code reads and writes anywhere, is touched by every
+// step of the guest's task (and by any other step that copies into it).
+// Call it from the task itself or before it runs; it returns t.
+func (t *Task) Touches(o Obj, m Mode) *Task {
+	t.annotated = true
+	t.always = append(t.always, Access{Obj: o, Mode: m})
 	return t
 }

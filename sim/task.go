@@ -37,8 +37,10 @@ type Task struct {
 	timer     *timer
 	queue     *WaitQueue
 	// annotated: the task's steps are described by what they touch
-	// (Annotated); nq numbers the wait queues it makes.
+	// (Annotated), and each also by always (Touches); nq numbers the
+	// wait queues it makes.
 	annotated bool
+	always    []Access
 	nq        uint32
 }
 

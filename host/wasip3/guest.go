@@ -103,6 +103,10 @@ func (g *Guest) run(h *host.Host, comp *component.Component) error {
 	if err != nil {
 		return g.end(err)
 	}
+	// From here the task runs the guest alone: its steps are what its
+	// host calls touch plus its memory, which its code uses anywhere
+	// between two scheduling points.
+	g.task.Touches(inst.Host().GuestMemory(), sim.Write)
 	var res component.Value
 	switch {
 	case hasExport(comp, RunInterface):
