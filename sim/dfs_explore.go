@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"runtime"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -238,16 +239,34 @@ func exploreDFS(ctx context.Context, opt ExploreOptions, sc Scenario) (*Report, 
 		}
 		return k > stopAt
 	}
+	// order is the order the workers take the jobs in. Under a budget it
+	// is the tree's, so the budget's runs are the first ones; exploring
+	// all of it, the larger shares of the tree go first, so that no big
+	// subtree is left to one worker at the end. Results are kept by job,
+	// so the report is the same either way.
+	order := make([]int, len(mine))
+	for k := range order {
+		order[k] = k
+	}
+	if budget == 0 {
+		sort.SliceStable(order, func(a, b int) bool { return jobs[mine[order[a]]].weight > jobs[mine[order[b]]].weight })
+	}
 	claim := func() int {
 		mu.Lock()
 		defer mu.Unlock()
-		if nextJob >= len(mine) || stop(nextJob) || (budget > 0 && prefix(nextJob) >= budget) {
-			return -1
+		for ; nextJob < len(order); nextJob++ {
+			k := order[nextJob]
+			if stop(k) || (budget > 0 && prefix(k) >= budget) {
+				if budget > 0 || ctx.Err() != nil || firstErr != nil || timedOut.Load() {
+					return -1 // in the tree's order, or the whole search ends
+				}
+				continue // after the first failure: a later job, skipped
+			}
+			nextJob++
+			results[k].started = true
+			return k
 		}
-		k := nextJob
-		nextJob++
-		results[k].started = true
-		return k
+		return -1
 	}
 	explore := func(k int) {
 		r := &results[k]
