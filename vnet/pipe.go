@@ -46,8 +46,10 @@ func (p *pipe) grow(k int) {
 }
 
 // minRing is the smallest ring a pipe allocates: a connection that moves
-// a few bytes does not pay for its whole capacity.
-const minRing = 4 << 10
+// a few bytes does not pay for its whole capacity (exploration makes
+// thousands of such connections a second), and one that moves a lot
+// doubles its ring a few more times.
+const minRing = 512
 
 // write copies as much of b as the ring holds and returns the count;
 // callers bound b by space. The ring grows (doubling, up to size) as the
