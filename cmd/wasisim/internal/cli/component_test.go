@@ -37,6 +37,14 @@ func TestExploreComponent(t *testing.T) {
 	}
 	// Without its arguments the guest's assertions fail, in every run.
 	wantCode(t, 1, "explore", "--runs", "5", "--out", t.TempDir(), suite+"cli-env.wasm")
+	// Every schedule of a component, with partial-order reduction: the
+	// same count every time, and the whole tree.
+	for range 2 {
+		o, _ = wantCode(t, 0, "explore", "--strategy", "dfs", "--runs", "0", "--dir", suite+"fs-tests.dir::/", suite+"filesystem-read-directory.wasm")
+		if !strings.Contains(o, "152 runs") || !strings.Contains(o, "every schedule explored") || !strings.Contains(o, "partial-order reduction") {
+			t.Fatalf("explore --strategy dfs:\n%s", o)
+		}
+	}
 }
 
 // A failing component run's trace names the binary by content hash:
