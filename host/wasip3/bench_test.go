@@ -41,19 +41,14 @@ func runTimed(b *testing.B, eng *component.Engine, c *suiteCase, seed uint64) (c
 	}
 	t1 := time.Now()
 	w := sim.MustNew(sim.Config{Seed: seed})
-	fsys := vfs.New(vfs.Options{World: w})
-	if c.spec.Root != "" {
-		copyTree(b, fsys, filepath.Join(suiteDir, c.spec.Root))
-	}
-	out := &stdoutLog{q: w.NewWaitQueue("stdout")}
-	h, err := host.New(w, host.Options{FS: fsys, Stdin: c.stdin, Stdout: out})
+	// The world the tests build, the peer of a networked case included.
+	g, cr, err := c.start(b, w, comp)
 	if err != nil {
 		b.Fatal(err)
 	}
-	g := Spawn(h, comp, Config{Name: c.name + ".wasm", Args: c.args, Env: c.env})
 	res := w.Run()
 	t2 := time.Now()
-	if err := c.check(g, &caseRun{h: h, stdout: out}, res); err != nil {
+	if err := c.check(g, cr, res); err != nil {
 		b.Fatalf("%s: %v", c.name, err)
 	}
 	return t1.Sub(t0), t2.Sub(t1)
