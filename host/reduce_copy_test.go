@@ -819,3 +819,30 @@ func minus(a, b []string) []string {
 	}
 	return out
 }
+
+// A blocking Write lends its data to the host until the copy, as
+// StartCopy does: the copy reads the writer's memory, so it must touch
+// it. Here one task of an instance blocks in Write of a piece of the
+// instance's memory while the other sees the write pending and
+// overwrites that piece; the host copies either bytes, and the reduced
+// search must reach both.
+func TestReductionKeepsBlockingWriteOfLentMemory(t *testing.T) {
+	p := &rcProg{Insts: 1, Values: []bool{false}, Tasks: []rcTask{
+		{Inst: 0, Out: rcStdout, Ends: []rcEnd{rcOut}, Ops: []rcOp{{Kind: rcStep, End: rcOut, N: 2, How: 2}}},
+		{Inst: 0, Ops: []rcOp{{Kind: rcQuery, End: rcOut, Peer: true}, {Kind: rcPoke, V: 'X'}}},
+	}}
+	all, _, n, _, _ := rcOutcomes(t, p, true, 0)
+	red, _, m, _, _ := rcOutcomes(t, p, false, 0)
+	pendingX := 0
+	for _, o := range all {
+		if strings.Contains(o, "pending true") && strings.Contains(o, `stdout "Xb"`) {
+			pendingX++
+		}
+	}
+	if pendingX == 0 {
+		t.Fatalf("no schedule copies the overwritten byte while the write is pending: %q", all)
+	}
+	if !slices.Equal(red, all) {
+		t.Fatalf("the reduced search (%d schedules) reaches\n%q\nplain search (%d)\n%q", m, red, n, all)
+	}
+}
