@@ -81,8 +81,8 @@
 // other tasks see, as the .wsim runner's tasks are, or only its own
 // memory, as a WASI 0.3 component's is (wasip3.Spawn declares
 // Instance.GuestMemory with sim.Task.Touches, and a copy through a buffer
-// the guest lent to StartCopy or ReadInto touches it in the step that
-// copies).
+// the guest lent to StartCopy, ReadInto or a blocking Write touches it in
+// the step that copies).
 //
 // # Reading without copying twice
 //

@@ -50,8 +50,9 @@ func (in *Instance) touchLen(m sim.Mode) {
 // GuestMemory is the object that stands for the linear memory of the
 // guest running as the instance, for partial-order reduction: a guest
 // task declares that every step of its touches it (sim.Task.Touches), and
-// a copy through a buffer the guest lent to StartCopy touches it in the
-// step that copies, whichever task's that is.
+// a copy through a buffer the guest lent to StartCopy, ReadInto or a
+// blocking Write touches it in the step that copies, whichever task's
+// that is.
 func (in *Instance) GuestMemory() sim.Obj {
 	return sim.Obj{Kind: sim.ObjMemory, ID: uint64(in.idx)}
 }

@@ -432,10 +432,13 @@ func startWrite[T any](in *Instance, h Handle, data []T, clone bool) error {
 	if we.sawDrop {
 		return in.trap(TrapAfterDropped, h, call, "")
 	}
+	var mem sim.Obj
 	if clone {
 		data = append([]T(nil), data...)
+	} else {
+		mem = in.GuestMemory() // data stays the caller's, and may be a view of its memory
 	}
-	we.pending = we.s.startWrite(data)
+	we.pending = we.s.startWriteFrom(data, mem)
 	in.watch(&we.pending.notify, we.pending.done)
 	return nil
 }
