@@ -7,7 +7,11 @@
 //
 // A guest is Go code running in a sim task that calls methods of an
 // Instance with handles, the way a component calls its imports. Every
-// call is a scheduling point. `async func` methods (open-at, stat,
+// WASI method and every call that moves data or polls is a scheduling
+// point; the Component Model's bookkeeping calls (KindOf, InSet, Pending,
+// Join, NewWaitableSet, NewValueStream, NewFuture) are part of the step
+// around them, and WaitCopy yields only when it has to wait. What each
+// touches is recorded either way. `async func` methods (open-at, stat,
 // connect, …) lend their `self` handle for the whole call; plain `func`
 // methods (read-via-stream, write-via-stream, listen, send, receive, …)
 // never block and lend nothing observable. WASI errors are returned as
