@@ -2,12 +2,10 @@ package wasip3
 
 import (
 	"context"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/wasisim/wasisim/host"
-	"github.com/wasisim/wasisim/host/component"
 	"github.com/wasisim/wasisim/internal/mutation"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vfs"
@@ -20,14 +18,7 @@ import (
 // schedules.
 func fileOutcomes(t *testing.T, fixture string, plain bool, mut mutation.Set) ([]string, int) {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + fixture + ".wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp, err := component.DefaultEngine().Compile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	comp := testdataComponent(t, fixture)
 	var seen []string
 	// One subtree: a split branches on every task at the top of the tree,
 	// which would reach the early races whatever the footprints say.

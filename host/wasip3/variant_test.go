@@ -12,11 +12,10 @@ import (
 	"github.com/wasisim/wasisim/vfs"
 )
 
-// dropMidWrite runs a component that drops its descriptor while its
-// write-via-stream is pending, and reports the file's content and the
-// guest's error.
-func dropMidWrite(t *testing.T, fixture string) (sim.Scenario, *string, *error) {
-	b, err := os.ReadFile("testdata/" + fixture + ".wasm")
+// testdataComponent compiles testdata/NAME.wasm.
+func testdataComponent(t *testing.T, name string) *component.Component {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name + ".wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +23,14 @@ func dropMidWrite(t *testing.T, fixture string) (sim.Scenario, *string, *error) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return comp
+}
+
+// dropMidWrite runs a component that drops its descriptor while its
+// write-via-stream is pending, and reports the file's content and the
+// guest's error.
+func dropMidWrite(t *testing.T, fixture string) (sim.Scenario, *string, *error) {
+	comp := testdataComponent(t, fixture)
 	var content string
 	var guestErr error
 	sc := func(w *sim.World) error {
