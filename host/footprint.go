@@ -10,6 +10,7 @@ import "github.com/wasisim/wasisim/sim"
 //	a handle-table entry and the handle's object   ObjHandle   instance<<32 | handle
 //	an instance's trap state and event queue      ObjInstance 2·instance
 //	the length of an instance's table             ObjInstance 2·instance + 1
+//	the count of an instance's live handles       ObjInstance 2⁶² | instance
 //	a stream and its pending copies               ObjStream   the stream's id
 //	a future (and a guest's writer of it)         ObjFuture   the future's id
 //	a guest's linear memory                       ObjMemory   instance (GuestMemory)
@@ -40,6 +41,13 @@ func (in *Instance) touchHandle(h Handle, m sim.Mode) {
 // touchState records a use of the instance's trap state and event queue.
 func (in *Instance) touchState(m sim.Mode) {
 	in.h.w.Touch(sim.Obj{Kind: sim.ObjInstance, ID: 2 * uint64(in.idx)}, m)
+}
+
+// touchCount records a use of the count of the instance's live handles
+// (LiveHandles, the network policy's limit): a handle made or dropped is
+// an Update, which commutes with other makes and drops.
+func (in *Instance) touchCount(m sim.Mode) {
+	in.h.w.Touch(sim.Obj{Kind: sim.ObjInstance, ID: 1<<62 | uint64(in.idx)}, m)
 }
 
 // touchLen records a use of the length of the instance's table.

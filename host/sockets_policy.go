@@ -48,7 +48,7 @@ func (in *Instance) NetworkPolicy() NetworkPolicy { return in.policy }
 
 // LiveHandles is the number of live handles of the instance.
 func (in *Instance) LiveHandles() int {
-	in.touchLen(sim.Read)
+	in.touchCount(sim.Read)
 	return in.nlive
 }
 
@@ -67,7 +67,7 @@ func (in *Instance) atHandleLimit() bool {
 	if in.policy.MaxHandles <= 0 {
 		return false
 	}
-	in.touchLen(sim.Read) // the count changes with the table (see handleGone)
+	in.touchCount(sim.Read)
 	return in.nlive >= in.policy.MaxHandles
 }
 
@@ -87,10 +87,8 @@ func (in *Instance) newSocketAllowed(denied bool, call string) error {
 // limit, a listen stream holding connections back may now deliver one.
 func (in *Instance) handleGone() {
 	in.nlive--
+	in.touchCount(sim.Update)
 	if in.policy.MaxHandles > 0 {
-		// Only a limit makes the count matter to another step: without
-		// one, drops commute with everything the count could order.
-		in.touchLen(sim.Write)
 		in.h.net.Wake()
 	}
 }

@@ -100,6 +100,7 @@ func (in *Instance) insert(k Kind, obj any) Handle {
 	in.touchLen(sim.Write)
 	in.table = append(in.table, entry{kind: k, obj: obj, alive: true})
 	in.nlive++
+	in.touchCount(sim.Update)
 	h := Handle(len(in.table))
 	in.touchHandle(h, sim.Write)
 	return h
