@@ -3,7 +3,10 @@ package component
 import (
 	"errors"
 	"fmt"
+	"math"
 	"unicode/utf8"
+
+	"github.com/wasisim/wasisim/internal/leb128"
 )
 
 // This file reads and rewrites the import section of a core module. A
@@ -129,7 +132,7 @@ func rewriteImports(mod []byte, imps []coreImport) ([]byte, error) {
 		return nil, fmt.Errorf("rewriting %d imports of a module that has %d", len(imps), len(old))
 	}
 	var sec []byte
-	sec = modAppendU32(sec, uint32(len(imps)))
+	sec = leb128.AppendUint(sec, uint64(len(imps)))
 	for _, im := range imps {
 		sec = modAppendName(sec, im.Module)
 		sec = modAppendName(sec, im.Name)
@@ -138,25 +141,13 @@ func rewriteImports(mod []byte, imps []coreImport) ([]byte, error) {
 	out := make([]byte, 0, len(mod)+len(sec))
 	out = append(out, before...)
 	out = append(out, 2)
-	out = modAppendU32(out, uint32(len(sec)))
+	out = leb128.AppendUint(out, uint64(len(sec)))
 	out = append(out, sec...)
 	return append(out, after...), nil
 }
 
-func modAppendU32(b []byte, v uint32) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			b = append(b, c|0x80)
-			continue
-		}
-		return append(b, c)
-	}
-}
-
 func modAppendName(b []byte, s string) []byte {
-	b = modAppendU32(b, uint32(len(s)))
+	b = leb128.AppendUint(b, uint64(len(s)))
 	return append(b, s...)
 }
 
@@ -180,34 +171,29 @@ func (r *modReader) byte() (byte, error) {
 }
 
 func (r *modReader) u32() (uint32, error) {
-	var v uint32
-	for shift := uint(0); shift < 35; shift += 7 {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		if shift == 28 && c > 0x0f {
-			return 0, errors.New("malformed u32")
-		}
-		v |= uint32(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return v, nil
-		}
+	v, err := r.uint(32)
+	if err == nil && v > math.MaxUint32 {
+		return 0, errors.New("malformed u32")
 	}
-	return 0, errors.New("malformed u32")
+	return uint32(v), err
 }
 
 func (r *modReader) u64() error {
-	for i := 0; i < 10; i++ {
-		c, err := r.byte()
-		if err != nil {
-			return err
-		}
-		if c&0x80 == 0 {
-			return nil
-		}
+	_, err := r.uint(64)
+	return err
+}
+
+// uint reads a LEB128 number of at most bits bits.
+func (r *modReader) uint(bits uint) (uint64, error) {
+	v, n, err := leb128.Uint(r.b[r.off:], bits)
+	r.off += n
+	switch {
+	case errors.Is(err, leb128.ErrShort):
+		return 0, errModShort
+	case err != nil:
+		return 0, fmt.Errorf("malformed u%d", bits)
 	}
-	return errors.New("malformed u64")
+	return v, nil
 }
 
 func (r *modReader) name() (string, error) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wasisim/wasisim/host"
 	"github.com/wasisim/wasisim/host/component"
+	"github.com/wasisim/wasisim/internal/leb128"
 	"github.com/wasisim/wasisim/internal/wasitest"
 	"github.com/wasisim/wasisim/sim"
 )
@@ -29,17 +30,7 @@ func liftRun(core []byte) []byte {
 	return c
 }
 
-func uleb(n int) []byte {
-	var b []byte
-	for {
-		c := byte(n & 0x7f)
-		n >>= 7
-		if n == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+func uleb(n int) []byte { return leb128.AppendUint(nil, uint64(n)) }
 
 // loopComponent is a component whose run never returns.
 func loopComponent() []byte {

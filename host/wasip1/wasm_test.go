@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wasisim/wasisim/host/wasip1"
+	"github.com/wasisim/wasisim/internal/leb128"
 	"github.com/wasisim/wasisim/sim"
 	"github.com/wasisim/wasisim/vnet"
 )
@@ -45,21 +46,7 @@ func leb(v uint64) []byte {
 	}
 }
 
-func sleb(v int64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		done := (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0)
-		if !done {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if done {
-			return b
-		}
-	}
-}
+func sleb(v int64) []byte { return leb128.AppendInt(nil, v) }
 
 func wstr(s string) []byte { return append(leb(uint64(len(s))), s...) }
 

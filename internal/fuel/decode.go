@@ -3,6 +3,8 @@ package fuel
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wasisim/wasisim/internal/leb128"
 )
 
 // immediates skips the immediates of every instruction but the block
@@ -162,20 +164,15 @@ func (r *reader) skip(n int) error {
 
 // leb reads an unsigned LEB128 of at most bits bits.
 func (r *reader) leb(bits uint) (uint64, error) {
-	var v uint64
-	for shift := uint(0); ; shift += 7 {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		if shift >= bits {
-			return 0, r.errf("integer too long")
-		}
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			return v, nil
-		}
+	v, n, err := leb128.Uint(r.b[r.off:], bits)
+	r.off += n
+	switch {
+	case errors.Is(err, leb128.ErrShort):
+		return 0, errShort
+	case err != nil:
+		return 0, r.errf("integer too long")
 	}
+	return v, nil
 }
 
 func (r *reader) u32() (uint32, error) {
@@ -251,30 +248,9 @@ func (r *reader) limits() error {
 	return err
 }
 
-func uleb(v uint64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			b = append(b, c|0x80)
-			continue
-		}
-		return append(b, c)
-	}
-}
+func uleb(v uint64) []byte { return leb128.AppendUint(nil, v) }
 
-func sleb(v int64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+func sleb(v int64) []byte { return leb128.AppendInt(nil, v) }
 
 func name(s string) []byte { return append(uleb(uint64(len(s))), s...) }
 

@@ -4,6 +4,8 @@ package wasitest
 // doing one precise thing (looping, growing memory, writing stdout in a
 // loop) without a toolchain.
 
+import "github.com/wasisim/wasisim/internal/leb128"
+
 // Value types.
 const (
 	I32 byte = 0x7f
@@ -142,27 +144,6 @@ func vecOf(items [][]byte) []byte {
 
 func str(s string) []byte { return append(uleb(uint64(len(s))), s...) }
 
-func uleb(v uint64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			b = append(b, c|0x80)
-			continue
-		}
-		return append(b, c)
-	}
-}
+func uleb(v uint64) []byte { return leb128.AppendUint(nil, v) }
 
-func sleb(v int64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
+func sleb(v int64) []byte { return leb128.AppendInt(nil, v) }
