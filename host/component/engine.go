@@ -2,9 +2,7 @@ package component
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"hash/maphash"
 	"os"
 	"sync"
@@ -12,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasisim/wasisim/internal/corert"
 	"github.com/wasisim/wasisim/internal/fuel"
 )
 
@@ -33,8 +32,9 @@ type Engine struct {
 	rt  wazero.Runtime
 	cfg EngineConfig
 
-	mu      sync.Mutex
-	modules map[[32]byte]*compiledModule
+	modules *corert.Modules // the core modules, by content
+
+	mu sync.Mutex
 	// comps holds every component compiled, by a hash of its bytes
 	// (seed's: a lookup reads the bytes once, fast, and compares them
 	// with the few that hash the same).
@@ -49,11 +49,6 @@ type Engine struct {
 	modCfg wazero.ModuleConfig
 	// mems keeps the memories of closed instances for reuse.
 	mems memPool
-}
-
-type compiledModule struct {
-	cm  wazero.CompiledModule
-	err error
 }
 
 // compiledComponent is a component compiled, or being compiled: done is
@@ -92,10 +87,7 @@ type EngineConfig struct {
 // EngineConfig.Fuel.
 var ErrOutOfFuel = fuel.ErrExhausted
 
-func (c *EngineConfig) metered() bool { return c.Fuel > 0 || c.Context != nil }
-
-// sharedCache is the compilation cache of Engines made without one.
-var sharedCache = wazero.NewCompilationCache()
+func (c *EngineConfig) metered() bool { return corert.Config(*c).Metered() }
 
 // CacheDirEnv names the environment variable that, when set, gives the
 // directory of an on-disk compilation cache for DefaultEngine.
@@ -103,27 +95,15 @@ const CacheDirEnv = "WASISIM_WAZERO_CACHE"
 
 // NewEngine makes an Engine. Close it when done.
 func NewEngine(cfg EngineConfig) *Engine {
-	cache := cfg.Cache
-	if cache == nil {
-		cache = sharedCache
-	}
-	rc := wazero.NewRuntimeConfig().WithCompilationCache(cache).
-		WithCoreFeatures(api.CoreFeaturesV2)
-	if cfg.MemoryLimitPages > 0 {
-		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
-	}
-	e := &Engine{rt: wazero.NewRuntimeWithConfig(context.Background(), rc), cfg: cfg, modules: map[[32]byte]*compiledModule{},
-		comps: map[uint64][]*compiledComponent{}, seed: maphash.MakeSeed(),
+	// The runtime is fresh: instantiating the meter's host module in it
+	// fails only on a name clash, which there is none of.
+	rt, meter, _ := corert.NewRuntime(corert.Config(cfg), api.CoreFeaturesV2)
+	return &Engine{rt: rt, cfg: cfg, meter: meter,
+		modules: corert.NewModules(rt, cfg.metered(), "cannot meter a core module", "invalid core module"),
+		comps:   map[uint64][]*compiledComponent{}, seed: maphash.MakeSeed(),
 		// A component's core modules use no WASI of wazero's: a source of
 		// zeros spares each instance the seeding of wazero's default one.
 		modCfg: wazero.NewModuleConfig().WithName("").WithRandSource(zeros{})}
-	if cfg.metered() {
-		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
-		// The runtime is fresh: instantiating a host module in it fails
-		// only on a name clash, which there is none of.
-		_ = e.meter.Instantiate(context.Background(), e.rt)
-	}
-	return e
 }
 
 // zeros is an io.Reader of zero bytes.
@@ -194,6 +174,7 @@ func (e *Engine) Close() error {
 	}
 	e.hostModules -= len(hosts)
 	e.mu.Unlock()
+	e.modules.Close()
 	err := e.rt.Close(context.Background())
 	// A host module is not in the compilation cache by content, as core
 	// modules are: with a cache shared between Engines, closing the
@@ -209,49 +190,15 @@ func (e *Engine) Close() error {
 func (e *Engine) heldModules() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	n := e.hostModules
-	for _, m := range e.modules {
-		if m.cm != nil {
-			n++
-		}
-	}
-	return n
+	return e.hostModules + e.modules.Held()
 }
 
 // compileCore compiles a core module, once per content.
 func (e *Engine) compileCore(wasm []byte) (wazero.CompiledModule, error) {
-	key := sha256.Sum256(wasm)
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	cm, err := e.modules.Compile(wasm)
+	if errors.Is(err, corert.ErrClosed) {
 		return nil, ErrEngineClosed
 	}
-	c, ok := e.modules[key]
-	e.mu.Unlock()
-	if ok {
-		return c.cm, c.err
-	}
-	var cm wazero.CompiledModule
-	code, err := wasm, error(nil)
-	if e.cfg.metered() {
-		if code, err = fuel.Instrument(wasm); err != nil {
-			err = fmt.Errorf("cannot meter a core module: %w", err)
-		}
-	}
-	if err == nil {
-		if cm, err = e.rt.CompileModule(context.Background(), code); err != nil {
-			err = fmt.Errorf("invalid core module: %w", err)
-		}
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.modules[key]; ok { // compiled concurrently
-		if cm != nil {
-			_ = cm.Close(context.Background())
-		}
-		return c.cm, c.err
-	}
-	e.modules[key] = &compiledModule{cm: cm, err: err}
 	return cm, err
 }
 

@@ -2,7 +2,6 @@ package wasip1
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -12,12 +11,9 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasisim/wasisim/internal/corert"
 	"github.com/wasisim/wasisim/internal/fuel"
 )
-
-// sharedCache is the compilation cache every Engine's runtime uses, so a
-// module compiled by one engine is not recompiled by the next.
-var sharedCache = wazero.NewCompilationCache()
 
 // Engine is a wazero runtime with this package's wasi_snapshot_preview1
 // host module instantiated in it and a cache of compiled guest modules,
@@ -27,14 +23,14 @@ var sharedCache = wazero.NewCompilationCache()
 // ends. An Engine is safe for concurrent use; worlds running on different
 // goroutines may share it.
 type Engine struct {
-	rt       wazero.Runtime
-	cfg      EngineConfig
-	mu       sync.Mutex
-	compiled map[[32]byte]*compiled
-	closed   bool
-	seq      atomic.Uint64
+	rt      wazero.Runtime
+	modules *corert.Modules
+	seq     atomic.Uint64
 	// meter meters the guests when the configuration asks for it.
 	meter *fuel.Meter
+
+	mu     sync.Mutex // guards closed
+	closed bool
 }
 
 // EngineConfig configures an Engine: its compilation cache and the limits
@@ -64,14 +60,6 @@ type EngineConfig struct {
 // ErrOutOfFuel is the error of a guest that spent its EngineConfig.Fuel.
 var ErrOutOfFuel = fuel.ErrExhausted
 
-// metered reports whether the engine instruments modules with fuel.
-func (c *EngineConfig) metered() bool { return c.Fuel > 0 || c.Context != nil }
-
-type compiled struct {
-	cm  wazero.CompiledModule
-	err error
-}
-
 // CacheDirEnv names the environment variable that, when set, gives the
 // directory of an on-disk wazero compilation cache for DefaultEngine, so
 // compiled guests survive across processes (the tests set it).
@@ -89,29 +77,15 @@ func NewEngineWithCache(cache wazero.CompilationCache) (*Engine, error) {
 
 // NewEngineWithConfig makes an Engine with limits. Close it when done.
 func NewEngineWithConfig(cfg EngineConfig) (*Engine, error) {
-	ctx := context.Background()
-	cache := cfg.Cache
-	if cache == nil {
-		cache = sharedCache
-	}
-	rc := wazero.NewRuntimeConfig().WithCompilationCache(cache)
-	if cfg.MemoryLimitPages > 0 {
-		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
-	}
-	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	if err := instantiateHost(ctx, rt); err != nil {
-		_ = rt.Close(ctx)
+	rt, meter, err := corert.NewRuntime(corert.Config(cfg), api.CoreFeaturesV2)
+	if err != nil {
 		return nil, err
 	}
-	e := &Engine{rt: rt, cfg: cfg, compiled: map[[32]byte]*compiled{}}
-	if cfg.metered() {
-		e.meter = fuel.NewMeter(cfg.Fuel, cfg.Context)
-		if err := e.meter.Instantiate(ctx, rt); err != nil {
-			_ = rt.Close(ctx)
-			return nil, err
-		}
+	if err := instantiateHost(context.Background(), rt); err != nil {
+		_ = rt.Close(context.Background())
+		return nil, err
 	}
-	return e, nil
+	return &Engine{rt: rt, meter: meter, modules: corert.NewModules(rt, corert.Config(cfg).Metered(), "cannot meter the module", "invalid module")}, nil
 }
 
 // stopped returns why a guest's call failed if the meter stopped it: the
@@ -154,53 +128,15 @@ var ErrEngineClosed = errors.New("wasip1: engine closed")
 // Compile returns the compiled form of a module, compiling it on first use.
 // A module that fails to compile fails every time with the same error.
 func (e *Engine) Compile(wasm []byte) (wazero.CompiledModule, error) {
-	key := sha256.Sum256(wasm)
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	cm, err := e.modules.Compile(wasm)
+	if errors.Is(err, corert.ErrClosed) {
 		return nil, ErrEngineClosed
 	}
-	c, ok := e.compiled[key]
-	e.mu.Unlock()
-	if ok {
-		return c.cm, c.err
-	}
-	var cm wazero.CompiledModule
-	code, err := wasm, error(nil)
-	if e.cfg.metered() {
-		if code, err = fuel.Instrument(wasm); err != nil {
-			err = fmt.Errorf("cannot meter the module: %w", err)
-		}
-	}
-	if err == nil {
-		if cm, err = e.rt.CompileModule(context.Background(), code); err != nil {
-			err = fmt.Errorf("invalid module: %w", err)
-		}
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		if cm != nil {
-			_ = cm.Close(context.Background())
-		}
-		return nil, ErrEngineClosed
-	}
-	if c, ok := e.compiled[key]; ok { // compiled concurrently
-		if cm != nil {
-			_ = cm.Close(context.Background())
-		}
-		return c.cm, c.err
-	}
-	e.compiled[key] = &compiled{cm: cm, err: err}
 	return cm, err
 }
 
 // Compiled reports how many distinct modules the engine has compiled.
-func (e *Engine) Compiled() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.compiled)
-}
+func (e *Engine) Compiled() int { return e.modules.Len() }
 
 // Close closes the runtime, every compiled module and every guest instance
 // still open.
@@ -211,8 +147,8 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
-	e.compiled = nil
 	e.mu.Unlock()
+	e.modules.Close()
 	return e.rt.Close(context.Background())
 }
 
