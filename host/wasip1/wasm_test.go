@@ -278,8 +278,13 @@ func TestDeadlockReleases(t *testing.T) {
 	if n.PortBound(vnet.TCP, ap) || len(n.Live()) != 0 {
 		t.Errorf("listener not released: %v", n.Live())
 	}
-	time.Sleep(10 * time.Millisecond)
-	if after := runtime.NumGoroutine(); after > before+1 {
+	// Goroutines that ended take a moment to be gone: wait for them (a
+	// few seconds at most, on a loaded machine) rather than a fixed time.
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(5 * time.Second); after > before+1 && time.Now().Before(deadline); after = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after > before+1 {
 		t.Errorf("goroutines: %d before, %d after", before, after)
 	}
 }
